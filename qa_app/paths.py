@@ -1,0 +1,73 @@
+"""Every on-disk location the app uses, in one place (platformdirs; QA_APP_HOME relocates all)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from qa_app import APP_NAME, APP_ORG
+
+HOME_ENV = "QA_APP_HOME"
+DEFAULT_LIBRARY = "seeds"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
+
+
+def home() -> Path:
+    """Return the root data directory: $QA_APP_HOME if set, else the platform's user data dir."""
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override).expanduser().resolve()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, APP_ORG))
+
+
+def config_dir() -> Path:
+    """Return where settings live (inside QA_APP_HOME when it is set)."""
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return home() / "config"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, APP_ORG))
+
+
+def libraries_dir() -> Path:
+    """Return the folder that holds one sub-folder per named library."""
+    return home() / "libraries"
+
+
+def check_library_name(name: str) -> str:
+    """Return ``name`` if it is a usable library name; raise ValueError saying why otherwise."""
+    if not _NAME_RE.match(name) or name.strip() != name or name in {".", ".."}:
+        raise ValueError(
+            f"invalid library name {name!r}: use 1-64 letters, digits, spaces, '_', '-' or '.', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def library_dir(name: str) -> Path:
+    """Return the folder of the library called ``name`` (not created). Raises ValueError on a bad name."""
+    return libraries_dir() / check_library_name(name)
+
+
+def project_root() -> Path:
+    """Return the source tree or bundle root that holds seeds/ and resources/."""
+    import sys
+
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        return Path(frozen_root)
+    return Path(__file__).resolve().parent.parent
+
+
+def seeds_dir() -> Path:
+    """Return the bundled demo library folder."""
+    return project_root() / "seeds"
+
+
+def resources_dir() -> Path:
+    """Return the folder of icons, style sheets and trained weights."""
+    return project_root() / "resources"

@@ -1,0 +1,173 @@
+"""Frozen records passed between layers; every offset is a character offset into a document's text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Block:
+    """A structural unit of a document (paragraph, heading, list item) at ``text[start:end]``."""
+
+    start: int
+    end: int
+    page: int | None = None  # 1-based page for paged formats (PDF), else None
+    kind: str = "paragraph"  # "paragraph" | "heading" | "item" | "table"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded document: clean, NFC-normalised text plus blocks pointing into it."""
+
+    path: str
+    title: str
+    format: str  # "txt" | "md" | "html" | "pdf" | "docx"
+    text: str
+    blocks: tuple[Block, ...]
+    pages: int | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A paragraph-sized passage: ``document.text[start:end] == text``."""
+
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What the library knows about one stored document (no text)."""
+
+    id: int
+    path: str
+    title: str
+    format: str
+    size: int
+    mtime: float
+    content_hash: str
+    pages: int | None
+    chunks: int
+    status: str = "indexed"  # "indexed" | "failed"
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its source and ranking evidence."""
+
+    chunk_id: int
+    doc_id: int
+    path: str
+    title: str
+    page: int | None
+    start: int  # offset of the passage in the document text
+    end: int
+    text: str
+    score: float  # fused retrieval score (higher is better)
+    dense_rank: int | None = None  # 1-based rank in dense search, None if not retrieved there
+    keyword_rank: int | None = None  # 1-based rank in keyword search
+
+
+@dataclass(frozen=True)
+class Span:
+    """A candidate answer from a reader; offsets are into ``passages[passage_index].text``."""
+
+    passage_index: int
+    start: int
+    end: int
+    text: str
+    score: float  # calibrated to [0, 1]; comparable across passages and documents
+    sentence_start: int
+    sentence_end: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where an answer was found; offsets are into the cited document's text."""
+
+    doc_id: int
+    path: str
+    title: str
+    page: int | None
+    answer_start: int
+    answer_end: int
+    sentence_start: int
+    sentence_end: int
+    sentence: str
+    passage_start: int
+    passage_end: int
+    passage: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One distinct answer text with every source that gives it."""
+
+    text: str
+    score: float
+    citations: tuple[Citation, ...]
+
+    @property
+    def documents(self) -> int:
+        """Return how many distinct documents support this answer."""
+        return len({c.doc_id for c in self.citations})
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of one question: best answer (or None for "not found"), alternatives, passages."""
+
+    question: str
+    answer: Answer | None
+    alternatives: tuple[Answer, ...]
+    passages: tuple[Passage, ...]
+    reader: str
+    threshold: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def found(self) -> bool:
+        """Return True when an answer cleared the threshold."""
+        return self.answer is not None
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file that could not be indexed, and why (said for a person)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What an add/sync did."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: int = 0
+    failed: tuple[FileError, ...] = ()
+    cancelled: bool = False
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Return True when no file failed and the run was not cancelled."""
+        return not self.failed and not self.cancelled
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress tick from a long core call."""
+
+    done: int
+    total: int
+    stage: str  # "scan" | "parse" | "embed" | "index" | "answer"
+    item: str = ""
