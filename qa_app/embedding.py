@@ -177,7 +177,9 @@ class FakeEmbedder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for token in _TOKEN_RE.findall(text.lower()):
-                h = int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little")
+                h = int.from_bytes(
+                    hashlib.blake2b(token.encode(), digest_size=8).digest(), "little"
+                )
                 out[row, h % self.dimension] += 1.0 if (h >> 32) & 1 else -1.0
             norm = float(np.linalg.norm(out[row]))
             if norm > 0:

@@ -1,0 +1,311 @@
+"""The ``qa-app`` command: a thin layer over the engine (progress bars, Ctrl-C, exit codes)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from qa_app import APP_NAME, __version__
+
+if TYPE_CHECKING:
+    from qa_app.engine import Engine
+    from qa_app.records import Progress, SyncReport
+
+EXIT_OK, EXIT_FAILED_FILES, EXIT_USAGE, EXIT_BUSY, EXIT_CANCELLED = 0, 1, 2, 3, 130
+
+
+class Interrupt:
+    """First Ctrl-C asks the running core call to stop cleanly; a second one aborts."""
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+        self._previous: Any = None
+
+    def __enter__(self) -> Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.requested.is_set():
+            raise KeyboardInterrupt
+        self.requested.set()
+        print("\nstopping after the current file… (Ctrl-C again to abort)", file=sys.stderr)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def __call__(self) -> bool:
+        return self.requested.is_set()
+
+
+class ProgressBar:
+    """Turns core Progress ticks into a tqdm bar on stderr (counts, rate, ETA)."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self._bar: Any = None
+
+    def __call__(self, tick: Progress) -> None:
+        if self.quiet or tick.stage != "index":
+            return
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=tick.total, unit="file", file=sys.stderr, dynamic_ncols=True)
+        self._bar.total = tick.total
+        self._bar.n = tick.done
+        if tick.item:
+            self._bar.set_postfix_str(tick.item.rsplit("/", 1)[-1][-40:], refresh=False)
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _open(args: argparse.Namespace, *, ready: bool = True) -> Engine:
+    from qa_app.engine import Engine
+
+    engine = Engine(args.library, reader=getattr(args, "reader", None))
+    for notice in engine.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    if ready:
+        bar = ProgressBar(args.quiet)
+        try:
+            with Interrupt() as stop:
+                report = engine.ensure_ready(bar, stop)
+        finally:
+            bar.close()
+        if report is not None and report.added and not args.quiet:
+            print(
+                f"built library '{engine.name}' from {len(report.added)} bundled documents",
+                file=sys.stderr,
+            )
+    return engine
+
+
+def _print_report(report: SyncReport, quiet: bool) -> int:
+    if not quiet:
+        print(
+            f"added {len(report.added)}, updated {len(report.updated)}, removed "
+            f"{len(report.removed)}, unchanged {report.unchanged}, failed {len(report.failed)} "
+            f"({report.chunks_embedded} passages embedded in {report.seconds:.1f}s)"
+        )
+    for failure in report.failed:
+        print(f"error: {failure.path}: {failure.reason}", file=sys.stderr)
+    if report.cancelled:
+        print("stopped: finished files are kept; run 'qa-app sync' to resume", file=sys.stderr)
+        return EXIT_CANCELLED
+    return EXIT_FAILED_FILES if report.failed else EXIT_OK
+
+
+def _indexing(args: argparse.Namespace, work: Callable[..., SyncReport]) -> int:
+    bar = ProgressBar(args.quiet)
+    try:
+        with Interrupt() as stop:
+            report = work(bar, stop)
+    finally:
+        bar.close()
+    return _print_report(report, args.quiet)
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    with _open(args) as engine:
+        return _indexing(args, lambda bar, stop: engine.add(args.paths, bar, stop))
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    with _open(args) as engine:
+        return _indexing(args, lambda bar, stop: engine.sync(bar, stop))
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    with _open(args, ready=False) as engine:
+        removed = engine.remove(args.paths)
+    for path in removed:
+        print(f"removed {path}")
+    if not removed:
+        print("nothing in the library matched", file=sys.stderr)
+        return EXIT_FAILED_FILES
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with _open(args) as engine:
+        docs = engine.documents()
+    if args.json:
+        print(json.dumps([asdict(d) for d in docs], indent=2))
+        return EXIT_OK
+    for doc in docs:
+        pages = f"{doc.pages}p" if doc.pages else "-"
+        line = f"{doc.status:8} {doc.format:5} {pages:>5} {doc.chunks:5} passages  {doc.path}"
+        print(line + (f"\n         error: {doc.error}" if doc.error else ""))
+    print(
+        f"{sum(d.status != 'failed' for d in docs)} documents in library '{args.library or 'seeds'}'"
+    )
+    return EXIT_OK
+
+
+def cmd_libraries(args: argparse.Namespace) -> int:
+    from qa_app import paths
+    from qa_app.engine import Engine
+
+    names = Engine.libraries()
+    for name in names:
+        print(name)
+    if not names:
+        print(f"no libraries yet under {paths.libraries_dir()}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    with _open(args) as engine:
+        passages = engine.search(args.query, args.k)
+    if args.json:
+        print(json.dumps([asdict(p) for p in passages], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not passages:
+        print("no passages found")
+    for rank, p in enumerate(passages, 1):
+        page = f" p.{p.page}" if p.page else ""
+        print(f"{rank:2}. {p.title} — {p.path}{page} [{p.start}:{p.end}] score {p.score:.4f}")
+        snippet = " ".join(p.text.split())
+        print(f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+    return EXIT_OK
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa_app.answers import result_to_dict
+
+    with _open(args) as engine:
+        result = engine.ask(args.question, args.k, reader=args.reader, threshold=args.threshold)
+    if args.json:
+        print(json.dumps(result_to_dict(result), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(format_result(result))
+    return EXIT_OK
+
+
+def format_result(result: Any) -> str:
+    """Return a Result as readable text: answer, score, marked sentence, sources."""
+    lines: list[str] = []
+    if result.answer is None:
+        lines.append("Not found in your documents.")
+        if result.passages:
+            lines.append("Closest passages:")
+            for p in result.passages[:3]:
+                snippet = " ".join(p.text.split())
+                lines.append(f"  - {p.title} ({p.path}): {snippet[:200]}…")
+        return "\n".join(lines)
+    answer = result.answer
+    lines.append(f"Answer: {answer.text}")
+    lines.append(f"Score:  {answer.score:.2f}   found in {answer.documents} document(s)")
+    best = answer.citations[0]
+    rel_a, rel_b = best.answer_start - best.sentence_start, best.answer_end - best.sentence_start
+    marked = (
+        best.sentence[:rel_a] + "**" + best.sentence[rel_a:rel_b] + "**" + best.sentence[rel_b:]
+    )
+    lines.append(f"Sentence: {marked}")
+    lines.append("Sources:")
+    for c in answer.citations:
+        page = f", page {c.page}" if c.page else ""
+        lines.append(f"  - {c.title} — {c.path}{page} [chars {c.answer_start}-{c.answer_end}]")
+    if result.alternatives:
+        alts = ", ".join(f"{a.text} ({a.score:.2f})" for a in result.alternatives)
+        lines.append(f"Alternatives: {alts}")
+    return "\n".join(lines)
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from qa_app.gui.app import main as gui_main
+
+    return int(gui_main([]) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``qa-app`` command."""
+    parser = argparse.ArgumentParser(
+        prog=APP_NAME,
+        description="Answer questions from your own documents, offline. "
+        "With no command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--library", "-l", metavar="NAME", help="library to use (default: the bundled 'seeds')"
+    )
+    common.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "add", parents=[common], help="add files or folders (recursive) and index them"
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.set_defaults(func=cmd_add)
+    p = sub.add_parser("remove", parents=[common], help="remove files or folders from the library")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.set_defaults(func=cmd_remove)
+    p = sub.add_parser("sync", parents=[common], help="re-read added folders: index changes")
+    p.set_defaults(func=cmd_sync)
+    p = sub.add_parser("list", parents=[common], help="list the library's documents")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+    p = sub.add_parser("libraries", parents=[common], help="list libraries")
+    p.set_defaults(func=cmd_libraries)
+    p = sub.add_parser("search", parents=[common], help="show the passages that match a query")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=10, help="passages to show (default 10)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_search)
+    p = sub.add_parser("ask", parents=[common], help="answer a question from the library")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=10, help="passages to read (default 10)")
+    p.add_argument("--reader", help="reader to use (default: the best installed)")
+    p.add_argument("--threshold", type=float, help="answer score below which to say 'not found'")
+    p.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    p.set_defaults(func=cmd_ask)
+    try:
+        from qa_app import eval_cli
+    except ImportError:
+        eval_cli = None  # type: ignore[assignment]
+    if eval_cli is not None:
+        eval_cli.add_parser(sub, parents=[common])
+    p = sub.add_parser("gui", help="open the window")
+    p.set_defaults(func=cmd_gui)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        return cmd_gui(args)
+    from qa_app.embedding import ModelError
+    from qa_app.locking import LibraryBusy
+    from qa_app.store import StoreError
+
+    try:
+        return int(args.func(args))
+    except LibraryBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except (ModelError, StoreError, ValueError, KeyError, FileExistsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("aborted", file=sys.stderr)
+        return EXIT_CANCELLED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
