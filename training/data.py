@@ -14,8 +14,44 @@ from typing import Any
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(
-    "a an the of in on at to for by with from and or is was were are be been what which who whom "
-    "when where why how did does do that this as it its".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "by",
+        "with",
+        "from",
+        "and",
+        "or",
+        "is",
+        "was",
+        "were",
+        "are",
+        "be",
+        "been",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "when",
+        "where",
+        "why",
+        "how",
+        "did",
+        "does",
+        "do",
+        "that",
+        "this",
+        "as",
+        "it",
+        "its",
+    ]
 )
 
 
@@ -99,7 +135,13 @@ def build_examples(
             for qa in para["qas"]:
                 answer = qa["answers"][0]
                 out.append(
-                    Example(qa["id"], qa["question"], para["context"], answer["answer_start"], answer["text"])
+                    Example(
+                        qa["id"],
+                        qa["question"],
+                        para["context"],
+                        answer["answer_start"],
+                        answer["text"],
+                    )
                 )
                 if rng.random() >= negative_ratio:
                     continue
@@ -184,7 +226,9 @@ def bucketed_batches(
     return batches
 
 
-def iter_eval_questions(articles: Sequence[dict[str, Any]]) -> Iterator[tuple[str, str, str, list[str]]]:
+def iter_eval_questions(
+    articles: Sequence[dict[str, Any]],
+) -> Iterator[tuple[str, str, str, list[str]]]:
     """Yield (id, question, context, gold answer texts) for every question of SQuAD-format articles."""
     for article in articles:
         for para in article["paragraphs"]:

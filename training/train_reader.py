@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from data import (  # noqa: E402
     Features,
-    build_examples,
     bucketed_batches,
+    build_examples,
     featurize,
     load_articles,
     sha256_file,
@@ -152,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     """Train (or resume) a reader run; return a process exit code."""
     args = parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # On a shared machine a spinning OpenMP thread starves its partner: passive waits were 2.6x
+    # faster under load (must be set before torch starts its OpenMP runtime).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoTokenizer
@@ -171,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         old = json.loads(settings_file.read_text())
         changed = {k: (old.get(k), v) for k, v in settings.items() if old.get(k) != v}
         if changed:
-            print(f"{settings_file}: run was started with other settings {changed}", file=sys.stderr)
+            print(
+                f"{settings_file}: run was started with other settings {changed}", file=sys.stderr
+            )
             return 2
     elif not args.measure:
         settings_file.write_text(json.dumps(settings, indent=2))
@@ -182,7 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     feats, info = load_features(args, tokenizer, run)
     (run / "data.json").write_text(json.dumps(info, indent=2))
-    log(run, f"data: {len(feats)} windows ({info['null_windows']} no-answer) in {time.time() - t0:.0f}s")
+    log(
+        run,
+        f"data: {len(feats)} windows ({info['null_windows']} no-answer) in {time.time() - t0:.0f}s",
+    )
 
     model = build_span_model(args.base_dir)
     for name, param in model.named_parameters():
@@ -218,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
         state = blob["state"]
         torch.set_rng_state(blob["rng"]["torch"])
         random.setstate(blob["rng"]["python"])
-        log(run, f"resumed at step {state['step']} (epoch {state['epoch']}, batch {state['batch']})")
+        log(
+            run, f"resumed at step {state['step']} (epoch {state['epoch']}, batch {state['batch']})"
+        )
     log(run, f"plan: {total} steps of {args.batch_size}, {per_epoch} batches per epoch")
 
     model.train()
@@ -250,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             state["examples"] += n
             state["train_seconds"] += time.time() - step_t
             window_n += n
-            loss_sum += float(loss)
+            loss_sum += float(loss.detach())
             loss_n += 1
             if args.measure:
                 measured += 1

@@ -15,7 +15,9 @@ from qa_app.records import Passage, Span
 RESOURCE_DIR = Path(__file__).resolve().parents[2] / "resources" / "reader"
 WEIGHTS_FILE = "reader.safetensors"
 META_FILE = "reader.json"
-FROZEN_PREFIX = "bert.embeddings.word_embeddings."  # shared with the bundled base model, never stored
+FROZEN_PREFIX = (
+    "bert.embeddings.word_embeddings."  # shared with the bundled base model, never stored
+)
 
 
 class ReaderModelError(RuntimeError):
@@ -55,9 +57,17 @@ def build_span_model(base_dir: str | Path, *, pretrained: bool = True) -> Any:
             return logits[..., 0], logits[..., 1]
 
     if pretrained:
-        bert = BertModel.from_pretrained(
-            str(base_dir), add_pooling_layer=False, local_files_only=True
-        )
+        from transformers.utils import logging as hf_logging
+
+        # The base checkpoint's pooler is unused here; keep its "unexpected keys" report quiet.
+        level = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()
+        try:
+            bert = BertModel.from_pretrained(
+                str(base_dir), add_pooling_layer=False, local_files_only=True
+            )
+        finally:
+            hf_logging.set_verbosity(level)
     else:
         bert = BertModel(BertConfig.from_pretrained(str(base_dir)), add_pooling_layer=False)
     return SpanModel(bert)
@@ -78,3 +88,238 @@ class Calibration:
     def __call__(self, margin: float) -> float:
         z = self.scale * margin + self.bias
         return 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0
+
+
+@dataclass(frozen=True)
+class Meta:
+    """What reader.json says about the shipped weights."""
+
+    sha256: str
+    max_len: int
+    stride: int
+    max_answer_tokens: int
+    calibration: Calibration
+    threshold: float
+    raw: dict[str, Any]
+
+
+def read_meta(directory: Path) -> Meta:
+    """Return the parsed reader.json; raise ReaderModelError naming the file when it is unusable."""
+    path = directory / META_FILE
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        cal = raw.get("calibration", {})
+        return Meta(
+            sha256=str(raw["weights_sha256"]),
+            max_len=int(raw["settings"]["max_len"]),
+            stride=int(raw["settings"]["stride"]),
+            max_answer_tokens=int(raw.get("max_answer_tokens", 30)),
+            calibration=Calibration(float(cal.get("scale", 1.0)), float(cal.get("bias", 0.0))),
+            threshold=float(raw.get("threshold", 0.5)),
+            raw=raw,
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ReaderModelError(f"{path}: reader metadata is missing or unreadable ({exc})") from exc
+
+
+@dataclass
+class LoadedReader:
+    """The model in eval mode, its fast tokenizer and its metadata."""
+
+    model: Any
+    tokenizer: Any
+    meta: Meta
+
+
+_lock = threading.Lock()
+_cache: dict[Path, LoadedReader] = {}
+
+
+def load(directory: Path | None = None) -> LoadedReader:
+    """Return the reader model, loaded and SHA-256-checked once per process per folder.
+
+    Raises ReaderModelError when the weights are missing, damaged or do not fit the base model,
+    and qa_app.embedding.ModelError when the bundled base model is missing or damaged.
+    """
+    directory = (directory or resource_dir()).resolve()
+    with _lock:
+        loaded = _cache.get(directory)
+        if loaded is not None:
+            return loaded
+        import os
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from qa_app.embedding import sha256_file, verify_model
+
+        meta = read_meta(directory)
+        weights = directory / WEIGHTS_FILE
+        if not weights.is_file():
+            raise ReaderModelError(f"{weights}: reader weights are missing")
+        actual = sha256_file(weights)
+        if actual != meta.sha256:
+            raise ReaderModelError(
+                f"{weights}: SHA-256 is {actual}, expected {meta.sha256} from {META_FILE}; "
+                "the file is damaged or replaced"
+            )
+        from safetensors.torch import load_file
+        from transformers import AutoTokenizer
+
+        base = verify_model()
+        model = build_span_model(base)
+        delta = {k: v.float() for k, v in load_file(str(weights)).items()}
+        missing, unexpected = model.load_state_dict(delta, strict=False)
+        missing = [k for k in missing if not k.startswith(FROZEN_PREFIX)]
+        if missing or unexpected:
+            raise ReaderModelError(
+                f"{weights}: does not fit the base model (missing {missing[:3]}, "
+                f"unexpected {unexpected[:3]})"
+            )
+        model.eval()
+        tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
+        loaded = LoadedReader(model, tokenizer, meta)
+        _cache[directory] = loaded
+        return loaded
+
+
+def weights_available(directory: Path | None = None) -> bool:
+    """Return True when the shipped weights and their metadata are present (not yet verified)."""
+    directory = directory or resource_dir()
+    return (directory / WEIGHTS_FILE).is_file() and (directory / META_FILE).is_file()
+
+
+MAX_QUESTION_TOKENS = 64  # longer questions are cut so the passage keeps most of each window
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A span found in one window: char offsets into the passage and its raw logits."""
+
+    passage_index: int
+    start: int
+    end: int
+    span_logit: float
+    null_logit: float
+
+    @property
+    def margin(self) -> float:
+        """Return how far the span beats the window's no-answer (CLS) score."""
+        return self.span_logit - self.null_logit
+
+
+def find_candidates(
+    loaded: LoadedReader, question: str, texts: Sequence[str], *, per_window: int = 5
+) -> list[Candidate]:
+    """Return the best ``per_window`` spans of every window of every text, scored independently.
+
+    All windows of all texts go through the model in one forward pass.
+    """
+    import torch
+
+    tok, meta = loaded.tokenizer, loaded.meta
+    keep = [i for i, t in enumerate(texts) if t.strip()]
+    if not keep or not question.strip():
+        return []
+    q_tokens = tok.tokenize(question)
+    if len(q_tokens) > MAX_QUESTION_TOKENS:
+        question = tok.convert_tokens_to_string(q_tokens[:MAX_QUESTION_TOKENS])
+    enc = tok(
+        [question] * len(keep),
+        [texts[i] for i in keep],
+        truncation="only_second",
+        max_length=meta.max_len,
+        stride=meta.stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        return_token_type_ids=True,
+        padding=True,
+        return_tensors="pt",
+    )
+    with torch.inference_mode():
+        starts, ends = loaded.model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+    n = meta.max_answer_tokens
+    out: list[Candidate] = []
+    for w in range(starts.shape[0]):
+        seq = enc.sequence_ids(w)
+        ctx = [i for i, s in enumerate(seq) if s == 1]
+        if not ctx:
+            continue
+        lo, hi = ctx[0], ctx[-1] + 1
+        s, e = starts[w, lo:hi], ends[w, lo:hi]
+        scores = s[:, None] + e[None, :]
+        length = torch.arange(hi - lo)
+        band = (length[None, :] >= length[:, None]) & (length[None, :] - length[:, None] < n)
+        scores = scores.masked_fill(~band, float("-inf")).flatten()
+        null = float(starts[w, 0] + ends[w, 0])
+        offsets = enc["offset_mapping"][w]
+        passage = keep[int(enc["overflow_to_sample_mapping"][w])]
+        k = min(per_window, scores.numel())
+        values, flat = torch.topk(scores, k)
+        for value, index in zip(values.tolist(), flat.tolist(), strict=True):
+            if value == float("-inf"):
+                break
+            i, j = divmod(index, hi - lo)
+            start, end = int(offsets[lo + i][0]), int(offsets[lo + j][1])
+            out.append(Candidate(passage, start, end, value, null))
+    return out
+
+
+def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """Return the (start, end) of the sentence holding text[start:end], widened to cover it."""
+    from qa_app.sentences import sentence_spans
+
+    s0, s1 = 0, len(text)
+    for a, b in sentence_spans(text):
+        if a <= start < b:
+            s0, s1 = a, b
+            break
+    return min(s0, start), max(s1, end)
+
+
+class NeuralReader:
+    """The trained MiniLM span reader; weights load on the first ``read`` (or ``warm_up``)."""
+
+    name = "neural"
+
+    def __init__(self, embedder: object | None = None, *, directory: Path | None = None) -> None:
+        # The registry passes the app's embedder to every reader; this one does not need it.
+        self._directory = directory
+        self._loaded: LoadedReader | None = None
+
+    def warm_up(self) -> None:
+        """Load the model now (slow); raises ReaderModelError or ModelError."""
+        if self._loaded is None:
+            self._loaded = load(self._directory)
+
+    @property
+    def threshold(self) -> float:
+        """Return the no-answer threshold chosen on held-out training data."""
+        if self._loaded is not None:
+            return self._loaded.meta.threshold
+        return read_meta((self._directory or resource_dir()).resolve()).threshold
+
+    def read(self, question: str, passages: Sequence[Passage], *, top_n: int = 10) -> list[Span]:
+        """Return up to ``top_n`` spans, best first, with calibrated scores in [0, 1].
+
+        Every window is scored on its own (no softmax across passages), so scores compare across
+        passages. Raises ReaderModelError when the shipped weights are missing or damaged.
+        """
+        self.warm_up()
+        assert self._loaded is not None
+        texts = [p.text for p in passages]
+        best: dict[tuple[int, int, int], float] = {}
+        for c in find_candidates(self._loaded, question, texts):
+            if c.end <= c.start:
+                continue
+            score = self._loaded.meta.calibration(c.margin)
+            key = (c.passage_index, c.start, c.end)
+            if score > best.get(key, -1.0):
+                best[key] = score
+        ranked = sorted(best.items(), key=lambda kv: -kv[1])[:top_n]
+        spans: list[Span] = []
+        for (pi, start, end), score in ranked:
+            text = texts[pi]
+            s0, s1 = _sentence_around(text, start, end)
+            spans.append(Span(pi, start, end, text[start:end], score, s0, s1))
+        return spans

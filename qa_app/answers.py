@@ -1,0 +1,136 @@
+"""Turn reader spans into a Result: citations in document offsets, agreeing sources grouped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from qa_app.records import Answer, Citation, Passage, Result, Span
+from qa_app.text_norm import group_key
+
+# Each further document that gives the same answer closes this share of the gap to 1, in
+# proportion to its own score: score = 1 - (1 - best) * Π (1 - AGREEMENT * s_doc). Two documents
+# at 0.6 give 0.66, three give 0.71; the result stays in [0, 1] and never exceeds 1 - (1 - best)
+# * (1 - AGREEMENT) ** n. Repeats inside one document add nothing.
+AGREEMENT = 0.25
+# Alternatives (and, when nothing clears the threshold, the candidates shown instead) are listed
+# only when their score reaches this fraction of the threshold: near misses, not noise.
+ALTERNATIVE_FLOOR = 0.5
+
+
+def assemble(
+    question: str,
+    passages: Sequence[Passage],
+    spans: Sequence[Span],
+    *,
+    threshold: float,
+    reader: str,
+    max_alternatives: int = 4,
+) -> Result:
+    """Return the Result for ``question``: best Answer (None below ``threshold``) and alternatives.
+
+    Spans whose texts normalise alike (SQuAD normalisation) become one Answer citing every
+    document and location that gives it. All passages are kept in the Result. Raises ValueError
+    when a span's offsets do not match its passage text (a reader bug).
+    """
+    groups: dict[str, list[Citation]] = {}
+    texts: dict[str, tuple[float, str]] = {}
+    for span in spans:
+        citation = _citation(passages, span)
+        text = citation.passage[
+            citation.answer_start - citation.passage_start : citation.answer_end
+            - citation.passage_start
+        ]
+        if not text:
+            continue
+        key = group_key(text)
+        groups.setdefault(key, []).append(citation)
+        if key not in texts or span.score > texts[key][0]:
+            texts[key] = (span.score, text)
+    answers = [_answer(texts[key][1], cites) for key, cites in groups.items()]
+    answers.sort(key=lambda a: (-a.score, -a.documents, a.text))
+    best = answers[0] if answers and answers[0].score >= threshold else None
+    floor = threshold * ALTERNATIVE_FLOOR
+    rest = answers[1:] if best else answers
+    alternatives = tuple(a for a in rest if a.score >= floor)[:max_alternatives]
+    return Result(
+        question=question,
+        answer=best,
+        alternatives=alternatives,
+        passages=tuple(passages),
+        reader=reader,
+        threshold=threshold,
+        timings={},
+    )
+
+
+def _citation(passages: Sequence[Passage], span: Span) -> Citation:
+    if not 0 <= span.passage_index < len(passages):
+        raise ValueError(f"span points at passage {span.passage_index} of {len(passages)}")
+    p = passages[span.passage_index]
+    if p.text[span.start : span.end] != span.text or not (
+        0 <= span.sentence_start <= span.start <= span.end <= span.sentence_end <= len(p.text)
+    ):
+        raise ValueError(f"{p.path}: span {span.start}:{span.end} does not match the passage text")
+    # Surrounding white space is never part of an answer, so the highlight is exactly the text.
+    start = span.start + len(span.text) - len(span.text.lstrip())
+    end = max(start, span.end - (len(span.text) - len(span.text.rstrip())))
+    return Citation(
+        doc_id=p.doc_id,
+        path=p.path,
+        title=p.title,
+        page=p.page,
+        answer_start=p.start + start,
+        answer_end=p.start + end,
+        sentence_start=p.start + span.sentence_start,
+        sentence_end=p.start + span.sentence_end,
+        sentence=p.text[span.sentence_start : span.sentence_end],
+        passage_start=p.start,
+        passage_end=p.end,
+        passage=p.text,
+        score=span.score,
+    )
+
+
+def _answer(text: str, citations: list[Citation]) -> Answer:
+    unique: dict[tuple[int, int, int], Citation] = {}
+    for c in citations:
+        key = (c.doc_id, c.answer_start, c.answer_end)
+        if key not in unique or c.score > unique[key].score:
+            unique[key] = c
+    ordered = sorted(unique.values(), key=lambda c: (-c.score, c.doc_id, c.answer_start))
+    per_doc: dict[int, float] = {}
+    for c in ordered:
+        per_doc.setdefault(c.doc_id, c.score)  # each document's best score
+    scores = list(per_doc.values())
+    best = scores[0]
+    gap = 1.0 - best
+    for s in scores[1:]:
+        gap *= 1.0 - AGREEMENT * s
+    return Answer(text=text, score=min(1.0, max(0.0, 1.0 - gap)), citations=tuple(ordered))
+
+
+def result_to_dict(result: Result) -> dict[str, Any]:
+    """Return ``result`` as a JSON-ready dict with every field (plus ``found`` and ``documents``)."""
+
+    def answer(a: Answer | None) -> dict[str, Any] | None:
+        if a is None:
+            return None
+        return {
+            "text": a.text,
+            "score": a.score,
+            "documents": a.documents,
+            "citations": [asdict(c) for c in a.citations],
+        }
+
+    return {
+        "question": result.question,
+        "found": result.found,
+        "answer": answer(result.answer),
+        "alternatives": [answer(a) for a in result.alternatives],
+        "passages": [asdict(p) for p in result.passages],
+        "reader": result.reader,
+        "threshold": result.threshold,
+        "timings": dict(result.timings),
+    }

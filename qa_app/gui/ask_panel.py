@@ -1,0 +1,320 @@
+"""The question field, the answer card and the list of sources."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
+from PySide6.QtGui import QAbstractTextDocumentLayout, QKeyEvent, QPalette, QTextDocument
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qa_app.gui import theme
+from qa_app.gui.export import NOT_FOUND
+from qa_app.gui.models import (
+    KindRole,
+    RowRole,
+    SnippetRole,
+    SourceListModel,
+    SourceRow,
+    TitleRole,
+    confidence,
+    source_rows,
+)
+from qa_app.records import Result
+
+EXAMPLE_QUESTION = "When did Russia receive the first shipment?"
+_PAD = 6
+
+
+class QuestionEdit(QLineEdit):
+    """A one-line question box: Enter asks, Up/Down walk through earlier questions."""
+
+    submitted = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._history: list[str] = []
+        self._pos = 0
+        self._draft = ""
+        self.returnPressed.connect(self._submit)
+
+    def history(self) -> list[str]:
+        """Return earlier questions, oldest first."""
+        return list(self._history)
+
+    def set_history(self, questions: list[str]) -> None:
+        """Replace the history (e.g. with the questions kept from earlier runs)."""
+        self._history = [q for q in questions if q.strip()]
+        self._pos = len(self._history)
+
+    def remember(self, question: str) -> None:
+        """Put ``question`` at the end of the history (once)."""
+        self._history = [q for q in self._history if q != question] + [question]
+        self._pos = len(self._history)
+
+    def _submit(self) -> None:
+        question = self.text().strip()
+        if question:
+            self.remember(question)
+            self.submitted.emit(question)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key = event.key()
+        if key == Qt.Key.Key_Up and self._pos > 0:
+            if self._pos == len(self._history):
+                self._draft = self.text()
+            self._pos -= 1
+            self.setText(self._history[self._pos])
+        elif key == Qt.Key.Key_Down and self._pos < len(self._history):
+            self._pos += 1
+            self.setText(
+                self._history[self._pos] if self._pos < len(self._history) else self._draft
+            )
+        else:
+            super().keyPressEvent(event)
+
+
+class SourceDelegate(QStyledItemDelegate):
+    """Draws a source as its title and a passage snippet with the answer highlighted."""
+
+    def _document(self, index: QModelIndex, width: int) -> QTextDocument:
+        before, answer, after = index.data(SnippetRole)
+        kind = index.data(KindRole)
+        tag = {"answer": "", "alternative": " · other answer", "passage": " · closest passage"}[
+            kind
+        ]
+        body = (
+            html.escape(before)
+            + (theme.html_mark(html.escape(answer)) if answer else "")
+            + html.escape(after)
+        )
+        doc = QTextDocument()
+        doc.setDefaultFont(QApplication.font())
+        doc.setHtml(f"<b>{html.escape(index.data(TitleRole))}</b><small>{tag}</small><br>{body}")
+        doc.setTextWidth(max(width, 80))
+        return doc
+
+    def paint(self, painter, option, index) -> None:  # noqa: ANN001
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        style = opt.widget.style() if opt.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        doc = self._document(index, opt.rect.width() - 2 * _PAD)
+        context = QAbstractTextDocumentLayout.PaintContext()
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        context.palette.setColor(QPalette.ColorRole.Text, opt.palette.color(role))
+        painter.save()
+        painter.translate(opt.rect.topLeft() + QPoint(_PAD, _PAD))
+        doc.documentLayout().draw(painter, context)
+        painter.restore()
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: ANN001, N802
+        view = self.parent()
+        width = view.viewport().width() if isinstance(view, QListView) else option.rect.width()
+        doc = self._document(index, width - 2 * _PAD)
+        return QSize(width, int(doc.size().height()) + 2 * _PAD)
+
+
+class AnswerView(QFrame):
+    """The answer in large type, its confidence, support and alternatives, or "not found"."""
+
+    alternative_activated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("answerCard")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAccessibleName("Answer")
+        self.heading = QLabel("Ask a question about your documents.")
+        self.heading.setObjectName("answerHeading")
+        self.answer = QLabel("")
+        self.answer.setObjectName("answerText")
+        self.answer.setAccessibleName("Answer text")
+        self.answer.setWordWrap(True)
+        self.answer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self.answer.font()
+        font.setPointSizeF(font.pointSizeF() * 1.9)
+        font.setBold(True)
+        self.answer.setFont(font)
+        self.meta = QLabel("")
+        self.meta.setObjectName("answerMeta")
+        self.meta.setAccessibleName("Confidence")
+        self.meta.setWordWrap(True)
+        self.sentence = QLabel("")
+        self.sentence.setObjectName("answerSentence")
+        self.sentence.setAccessibleName("Supporting sentence")
+        self.sentence.setWordWrap(True)
+        self.sentence.setTextFormat(Qt.TextFormat.RichText)
+        self.sentence.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.alternatives = QLabel("")
+        self.alternatives.setObjectName("answerAlternatives")
+        self.alternatives.setAccessibleName("Other possible answers")
+        self.alternatives.setWordWrap(True)
+        self.alternatives.setTextFormat(Qt.TextFormat.RichText)
+        self.alternatives.linkActivated.connect(
+            lambda href: self.alternative_activated.emit(href[4:])
+        )
+        layout = QVBoxLayout(self)
+        for widget in (self.heading, self.answer, self.meta, self.sentence, self.alternatives):
+            layout.addWidget(widget)
+        self.clear()
+
+    def clear(self) -> None:
+        """Show the empty state."""
+        self.state = "empty"
+        self.heading.setText("Ask a question about your documents.")
+        for label in (self.answer, self.meta, self.sentence, self.alternatives):
+            label.setText("")
+            label.setVisible(False)
+
+    def show_waiting(self, question: str, message: str) -> None:
+        """Show that ``question`` is being (or will be) answered."""
+        self.clear()
+        self.state = "waiting"
+        self.heading.setText(f"{message}\n“{question}”")
+
+    def show_error(self, question: str, message: str) -> None:
+        """Show that answering failed, and why."""
+        self.clear()
+        self.state = "error"
+        self.heading.setText(f"Could not answer “{question}”")
+        self.meta.setText(message)
+        self.meta.setVisible(True)
+
+    def show_result(self, result: Result) -> None:
+        """Show ``result``: the answer with confidence and support, or the not-found state."""
+        self.clear()
+        self.heading.setText(f"“{result.question}”")
+        self.answer.setVisible(True)
+        self.meta.setVisible(True)
+        if result.answer is None:
+            self.state = "not-found"
+            self.answer.setText(NOT_FOUND)
+            closest = (
+                "The closest passages are listed below."
+                if result.passages
+                else "The library has no passages to search yet."
+            )
+            self.meta.setText(
+                f"No passage answered with enough confidence (threshold {result.threshold:.2f}). {closest}"
+            )
+            return
+        self.state = "answer"
+        answer = result.answer
+        n = answer.documents
+        self.answer.setText(answer.text)
+        self.meta.setText(
+            f"Confidence: {confidence(answer.score)} · found in {n} document{'' if n == 1 else 's'}"
+        )
+        if answer.citations:
+            c = answer.citations[0]
+            a, b = c.answer_start - c.sentence_start, c.answer_end - c.sentence_start
+            s = c.sentence
+            if 0 <= a <= b <= len(s):
+                body = (
+                    html.escape(s[:a]) + theme.html_mark(html.escape(s[a:b])) + html.escape(s[b:])
+                )
+            else:
+                body = html.escape(s)
+            self.sentence.setText(
+                f"{body}<br><small>— {html.escape(c.title)}{f', page {c.page}' if c.page else ''}</small>"
+            )
+            self.sentence.setVisible(True)
+        if result.alternatives:
+            links = ", ".join(
+                f'<a href="alt:{html.escape(alt.text)}">{html.escape(alt.text)}</a> ({confidence(alt.score)})'
+                for alt in result.alternatives
+            )
+            self.alternatives.setText(f"Other possible answers: {links}")
+            self.alternatives.setVisible(True)
+
+
+class AskPanel(QWidget):
+    """Question, answer and sources, stacked."""
+
+    ask_requested = Signal(str)
+    source_activated = Signal(object)  # SourceRow
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.question = QuestionEdit()
+        self.question.setAccessibleName("Question")
+        self.question.setPlaceholderText(f"Ask a question, e.g. {EXAMPLE_QUESTION}")
+        self.question.setClearButtonEnabled(True)
+        self.ask_button = QPushButton("&Ask")
+        self.ask_button.setAccessibleName("Ask")
+        self.ask_button.setDefault(True)
+        self.answer = AnswerView()
+        self.sources_label = QLabel("&Sources")
+        self.sources_label.setObjectName("sectionLabel")
+        self.sources = QListView()
+        self.sources.setAccessibleName("Sources")
+        self.sources_label.setBuddy(self.sources)
+        self.sources.setWordWrap(True)
+        self.sources.setResizeMode(QListView.ResizeMode.Adjust)
+        self.sources.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.sources.setAlternatingRowColors(True)
+        self.model = SourceListModel(self)
+        self.sources.setModel(self.model)
+        self.sources.setItemDelegate(SourceDelegate(self.sources))
+
+        row = QHBoxLayout()
+        row.addWidget(self.question, 1)
+        row.addWidget(self.ask_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.answer)
+        layout.addWidget(self.sources_label)
+        layout.addWidget(self.sources, 1)
+
+        self.question.submitted.connect(self.ask_requested)
+        self.ask_button.clicked.connect(self.question._submit)
+        self.sources.activated.connect(self._activate)
+        self.sources.clicked.connect(self._activate)
+        self.sources.selectionModel().currentChanged.connect(lambda cur, _prev: self._activate(cur))
+        self.answer.alternative_activated.connect(self.select_answer)
+
+    def show_result(self, result: Result) -> None:
+        """Show a result and list its sources; the first source opens in the viewer."""
+        self.answer.show_result(result)
+        self.model.set_rows(source_rows(result))
+        self.sources_label.setText(
+            f"&Sources ({self.model.rowCount()})"
+            if result.found
+            else f"Closest &passages ({self.model.rowCount()})"
+        )
+        if self.model.rowCount():
+            self.sources.setCurrentIndex(self.model.index(0))
+
+    def clear_sources(self) -> None:
+        """Empty the sources list."""
+        self.model.set_rows([])
+        self.sources_label.setText("&Sources")
+
+    def select_answer(self, text: str) -> None:
+        """Select the first source that gives the answer ``text``."""
+        for i, row in enumerate(self.model.rows()):
+            if row.answer_text == text:
+                self.sources.setCurrentIndex(self.model.index(i))
+                return
+
+    def _activate(self, index: QModelIndex) -> None:
+        row: SourceRow | None = index.data(RowRole) if index.isValid() else None
+        if row is not None:
+            self.source_activated.emit(row)

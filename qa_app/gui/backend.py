@@ -1,0 +1,67 @@
+"""The window's door to the engine: opens libraries lazily so torch loads off the UI thread."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+FALLBACK_READERS = ["sentence"]
+
+
+class Backend(Protocol):
+    """What the window needs besides an open engine; the tests swap in a fake."""
+
+    def open(self, library: str | None) -> Any:
+        """Return an engine for ``library`` (None: the default library). Slow: call off the UI thread."""
+        ...
+
+    def libraries(self) -> list[str]:
+        """Return the names of the libraries on disk."""
+        ...
+
+    def rename_library(self, old: str, new: str) -> None:
+        """Rename a library."""
+        ...
+
+    def delete_library(self, name: str) -> None:
+        """Delete a library."""
+        ...
+
+    def readers(self) -> list[str]:
+        """Return the names of the available readers."""
+        ...
+
+
+class EngineBackend:
+    """The real engine; every method imports qa_app.engine on first use, so call them off the UI thread."""
+
+    def open(self, library: str | None) -> Any:
+        """Return a qa_app.engine.Engine for ``library``; raises what Engine raises."""
+        from qa_app.engine import Engine
+
+        return Engine(library)
+
+    def libraries(self) -> list[str]:
+        """Return the names of the libraries on disk."""
+        from qa_app.engine import Engine
+
+        return Engine.libraries()
+
+    def rename_library(self, old: str, new: str) -> None:
+        """Rename a library; raises KeyError, FileExistsError or ValueError with a reason."""
+        from qa_app.engine import Engine
+
+        Engine.rename_library(old, new)
+
+    def delete_library(self, name: str) -> None:
+        """Delete a library; raises KeyError when it does not exist."""
+        from qa_app.engine import Engine
+
+        Engine.delete_library(name)
+
+    def readers(self) -> list[str]:
+        """Return qa_app.reader.READERS names, or the sentence reader when that module is absent."""
+        try:
+            from qa_app.reader import READERS
+        except ImportError:
+            return list(FALLBACK_READERS)
+        return list(READERS) or list(FALLBACK_READERS)

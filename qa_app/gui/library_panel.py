@@ -1,0 +1,207 @@
+"""The library panel: choose a library, list its documents, add/remove/re-sync, progress and errors."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListView,
+    QMenu,
+    QPushButton,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qa_app.gui.models import DocumentTableModel, FileErrorListModel, PathRole
+from qa_app.gui.progress import IndexProgress, report_text
+from qa_app.records import DocumentInfo, FileError, Progress, SyncReport
+
+
+class LibraryPanel(QWidget):
+    """Everything about the open library; it only emits requests, the window carries them out."""
+
+    library_chosen = Signal(str)
+    new_library_requested = Signal()
+    rename_library_requested = Signal()
+    delete_library_requested = Signal()
+    add_files_requested = Signal()
+    add_folder_requested = Signal()
+    remove_requested = Signal(list)  # paths
+    resync_requested = Signal()
+    cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Library")
+        self.combo = QComboBox()
+        self.combo.setAccessibleName("Library")
+        self.combo.setToolTip("The library questions are answered from")
+        self.combo.activated.connect(lambda i: self.library_chosen.emit(self.combo.itemText(i)))
+        label = QLabel("&Library:")
+        label.setBuddy(self.combo)
+        self.menu = QMenu(self)
+        self.new_action = self.menu.addAction("&New library…", self.new_library_requested.emit)
+        self.rename_action = self.menu.addAction(
+            "&Rename library…", self.rename_library_requested.emit
+        )
+        self.delete_action = self.menu.addAction(
+            "&Delete library…", self.delete_library_requested.emit
+        )
+        self.manage = QToolButton()
+        self.manage.setText("Manage")
+        self.manage.setAccessibleName("Manage libraries")
+        self.manage.setMenu(self.menu)
+        self.manage.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+
+        self.add_files = QPushButton("Add &files…")
+        self.add_folder = QPushButton("Add fol&der…")
+        self.remove = QPushButton("&Remove")
+        self.resync = QPushButton("Re-s&ync")
+        for button, name, tip in (
+            (self.add_files, "Add files", "Add documents to this library (Ctrl+O)"),
+            (
+                self.add_folder,
+                "Add folder",
+                "Add a folder; it is watched for changes (Ctrl+Shift+A)",
+            ),
+            (
+                self.remove,
+                "Remove selected documents",
+                "Remove the selected documents from the library; the files stay (Delete)",
+            ),
+            (self.resync, "Re-sync library", "Re-read added files and folders (F5)"),
+        ):
+            button.setAccessibleName(name)
+            button.setToolTip(tip)
+        self.add_files.clicked.connect(self.add_files_requested.emit)
+        self.add_folder.clicked.connect(self.add_folder_requested.emit)
+        self.remove.clicked.connect(self._remove_selected)
+        self.resync.clicked.connect(self.resync_requested.emit)
+
+        self.model = DocumentTableModel(self)
+        self.table = QTableView()
+        self.table.setAccessibleName("Documents")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, 5):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
+        # Size columns from the first rows only: measuring thousands of rows stalls the UI.
+        header.setResizeContentsPrecision(100)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+
+        self.summary = QLabel("Opening the library…")
+        self.summary.setAccessibleName("Library summary")
+        self.summary.setWordWrap(True)
+        self.progress = IndexProgress()
+        self.progress.cancel_requested.connect(self.cancel_requested.emit)
+        self.errors_label = QLabel("")
+        self.errors_label.setObjectName("sectionLabel")
+        self.error_model = FileErrorListModel(self)
+        self.errors = QListView()
+        self.errors.setAccessibleName("Files that could not be indexed")
+        self.errors.setModel(self.error_model)
+        self.errors.setMaximumHeight(110)
+        self.errors_label.setBuddy(self.errors)
+
+        top = QHBoxLayout()
+        top.addWidget(label)
+        top.addWidget(self.combo, 1)
+        top.addWidget(self.manage)
+        buttons = QHBoxLayout()
+        for button in (self.add_files, self.add_folder, self.remove, self.resync):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.errors_label)
+        layout.addWidget(self.errors)
+        self.set_errors([])
+        self._busy = False
+        self._update_buttons()
+
+    # -- filling ----------------------------------------------------------------------------
+
+    def set_libraries(self, names: list[str], current: str) -> None:
+        """List library ``names`` with ``current`` selected."""
+        with QSignalBlocker(self.combo):
+            self.combo.clear()
+            self.combo.addItems(sorted(set(names) | {current}) if current else names)
+            self.combo.setCurrentText(current)
+
+    def current_library(self) -> str:
+        """Return the library shown as selected."""
+        return self.combo.currentText()
+
+    def set_documents(self, docs: list[DocumentInfo]) -> None:
+        """List ``docs`` and summarise them."""
+        self.model.set_documents(docs)
+        indexed = [d for d in docs if d.status != "failed"]
+        failed = len(docs) - len(indexed)
+        passages = sum(d.chunks for d in indexed)
+        text = f"{len(indexed)} document{'' if len(indexed) == 1 else 's'} · {passages} passages"
+        self.summary.setText(text + (f" · {failed} could not be read" if failed else ""))
+        self._update_buttons()
+
+    def set_errors(self, errors: list[FileError]) -> None:
+        """List the files the last run could not read (hidden when there are none)."""
+        self.error_model.set_errors(errors)
+        self.errors_label.setText(f"&Problems ({len(errors)})")
+        self.errors_label.setVisible(bool(errors))
+        self.errors.setVisible(bool(errors))
+
+    def selected_paths(self) -> list[str]:
+        """Return the paths of the selected documents."""
+        rows = self.table.selectionModel().selectedRows()
+        return [self.model.index(r.row(), 0).data(PathRole) for r in rows]
+
+    # -- indexing ---------------------------------------------------------------------------
+
+    def start_indexing(self, what: str) -> None:
+        """Show progress for a new run."""
+        self._busy = True
+        self.progress.start(what)
+
+    def update_progress(self, progress: Progress) -> None:
+        """Show a progress tick."""
+        self.progress.update_progress(progress)
+
+    def finish_indexing(self, report: SyncReport | None, error: str | None = None) -> None:
+        """Hide progress and summarise the run (its failures listed with their reasons)."""
+        self._busy = False
+        message = error or report_text(report)
+        self.progress.finish(message)
+        self.summary.setText(f"{self.summary.text().split(' — ')[0]} — {message}")
+        if report is not None:
+            self.set_errors(list(report.failed))
+
+    def _remove_selected(self) -> None:
+        paths = self.selected_paths()
+        if paths:
+            self.remove_requested.emit(paths)
+
+    def _update_buttons(self) -> None:
+        self.remove.setEnabled(bool(self.table.selectionModel().selectedRows()))
+
+    def keyPressEvent(self, event) -> None:  # noqa: ANN001, N802
+        if event.key() == Qt.Key.Key_Delete and self.table.hasFocus():
+            self._remove_selected()
+        else:
+            super().keyPressEvent(event)

@@ -1,0 +1,346 @@
+"""The main window: question and answer, the cited document, the library; menus and shortcuts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+)
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar, QSplitter
+
+from qa_app import APP_DESCRIPTION, APP_DISPLAY_NAME, __version__
+from qa_app.gui import dialogs, export, theme
+from qa_app.gui.ask_panel import AskPanel
+from qa_app.gui.backend import Backend, EngineBackend
+from qa_app.gui.library_panel import LibraryPanel
+from qa_app.gui.menus import build_menus
+from qa_app.gui.models import SourceRow
+from qa_app.gui.session import Session
+from qa_app.gui.settings import AppSettings, SettingsDialog
+from qa_app.gui.viewer import DocumentViewer
+from qa_app.records import Result, SyncReport
+
+ERROR_MS = 15000  # how long a problem stays in the status bar
+
+
+class MainWindow(QMainWindow):
+    """Ask on the left; the cited document above the library on the right."""
+
+    closed = Signal()  # after background work stopped and the window really closed
+
+    def __init__(self, backend: Backend | None = None, settings: AppSettings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle(APP_DISPLAY_NAME)
+        self.setWindowIcon(theme.app_icon())
+        self.setAccessibleName(APP_DISPLAY_NAME)
+        self.setAcceptDrops(True)
+        self.settings = settings or AppSettings()
+        self.session = Session(backend or EngineBackend(), self.settings, self)
+        self.last_error = ""
+        self._wanted: SourceRow | None = None
+        self._closing = False
+        self._splitters_restored = False
+
+        self.ask_panel = AskPanel()
+        self.viewer = DocumentViewer()
+        self.library_panel = LibraryPanel()
+        self.right = QSplitter(Qt.Orientation.Vertical)
+        self.right.addWidget(self.viewer)
+        self.right.addWidget(self.library_panel)
+        self.right.setStretchFactor(0, 3)
+        self.right.setStretchFactor(1, 2)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.ask_panel)
+        self.splitter.addWidget(self.right)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        for splitter in (self.splitter, self.right):
+            splitter.setChildrenCollapsible(False)
+            splitter.setHandleWidth(8)
+        self.splitter.setContentsMargins(8, 8, 8, 0)
+        self.setCentralWidget(self.splitter)
+
+        self.model_label = QLabel("Starting…")
+        self.model_label.setAccessibleName("Model status")
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(100)
+        self.busy.setAccessibleName("Loading")
+        self.statusBar().addPermanentWidget(self.busy)
+        self.statusBar().addPermanentWidget(self.model_label)
+
+        self._make_actions()
+        self._connect()
+        self.ask_panel.question.set_history(self.settings.history())
+        self._restore_layout()
+        self.ask_panel.question.setFocus()
+        QTimer.singleShot(0, self.session.start)  # after the window is on screen
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _make_actions(self) -> None:
+        self.actions = build_menus(self)
+        a = self.actions
+        self.add_files_action, self.add_folder_action = a["add_files"], a["add_folder"]
+        self.export_action, self.copy_action = a["export"], a["copy"]
+        self.open_original_action, self.settings_action = a["open_original"], a["settings"]
+        self.resync_action, self.cancel_action = a["resync"], a["cancel"]
+
+    def _connect(self) -> None:
+        s, ask, lib = self.session, self.ask_panel, self.library_panel
+        s.status.connect(lambda text: self.statusBar().showMessage(text))
+        s.error.connect(self.show_error)
+        s.model_state.connect(self._model_state)
+        s.library_opened.connect(self._library_opened)
+        s.libraries_changed.connect(lib.set_libraries)
+        s.documents_changed.connect(lib.set_documents)
+        s.asking.connect(ask.answer.show_waiting)
+        s.result_ready.connect(self._show_result)
+        s.ask_failed.connect(self._ask_failed)
+        s.indexing_started.connect(self._indexing_started)
+        s.indexing_progress.connect(lib.update_progress)
+        s.indexing_finished.connect(self._indexing_finished)
+        s.document_ready.connect(self._document_ready)
+        ask.ask_requested.connect(self.ask)
+        ask.source_activated.connect(self.open_source)
+        self.viewer.open_failed.connect(self.show_error)
+        lib.library_chosen.connect(lambda name: name != s.name and s.open_library(name))
+        lib.new_library_requested.connect(self.new_library)
+        lib.rename_library_requested.connect(self.rename_library)
+        lib.delete_library_requested.connect(self.delete_library)
+        lib.add_files_requested.connect(self.add_files)
+        lib.add_folder_requested.connect(self.add_folder)
+        lib.remove_requested.connect(s.remove)
+        lib.resync_requested.connect(s.sync)
+        lib.cancel_requested.connect(s.cancel_indexing)
+        hints = QGuiApplication.styleHints()
+        if hasattr(hints, "colorSchemeChanged"):
+            hints.colorSchemeChanged.connect(lambda *_: self._palette_changed())
+
+    # -- session events ---------------------------------------------------------------------
+
+    def _model_state(self, state: str) -> None:
+        text = {"loading": "Loading models…", "ready": "Ready", "failed": "Models unavailable"}[
+            state
+        ]
+        self.model_label.setText(text)
+        self.busy.setVisible(state == "loading")
+
+    def _library_opened(self, name: str) -> None:
+        self.setWindowTitle(f"{name} — {APP_DISPLAY_NAME}")
+        self.library_panel.set_libraries(
+            [self.library_panel.combo.itemText(i) for i in range(self.library_panel.combo.count())],
+            name,
+        )
+        self.viewer.clear()
+        self._wanted = None
+        self.ask_panel.clear_sources()
+        if self.ask_panel.answer.state != "waiting":
+            self.ask_panel.answer.clear()
+        self.export_action.setEnabled(False)
+        self.copy_action.setEnabled(False)
+
+    def _show_result(self, result: Result) -> None:
+        self.ask_panel.show_result(result)
+        self.export_action.setEnabled(True)
+        self.copy_action.setEnabled(True)
+
+    def _ask_failed(self, question: str, reason: str) -> None:
+        self.ask_panel.answer.show_error(question, reason)
+        self.show_error(f"Could not answer: {reason}")
+
+    def _indexing_started(self, what: str) -> None:
+        self.library_panel.start_indexing(what)
+        self.cancel_action.setEnabled(True)
+
+    def _indexing_finished(self, report: SyncReport | None, error: str | None) -> None:
+        self.library_panel.finish_indexing(report, error)
+        self.cancel_action.setEnabled(False)
+        if error:
+            self.show_error(error)
+        elif report is not None:
+            self.statusBar().showMessage(self.library_panel.progress.label.text(), ERROR_MS)
+
+    def _document_ready(self, row: SourceRow, text: str) -> None:
+        if row == self._wanted:
+            self.viewer.show_source(row, text)
+            self.open_original_action.setEnabled(True)
+
+    def show_error(self, text: str) -> None:
+        """Show a problem in the status bar (and keep it for tests and screen readers)."""
+        self.last_error = text
+        self.statusBar().showMessage(text, ERROR_MS)
+
+    # -- user actions -----------------------------------------------------------------------
+
+    def ask(self, question: str) -> None:
+        """Ask ``question`` (remembered in the history kept between runs)."""
+        self.ask_panel.question.remember(question)
+        self.settings.set_history(self.ask_panel.question.history())
+        self.session.ask(question)
+
+    def open_source(self, row: SourceRow) -> None:
+        """Open ``row``'s document in the viewer, at the cited passage."""
+        if row == self._wanted and self.viewer.doc_id == row.doc_id:
+            self.viewer.recenter()  # the same source again: bring the answer back into view
+            return
+        self._wanted = row
+        self.session.load_document(row)
+
+    def focus_question(self) -> None:
+        """Put the cursor in the question field."""
+        self.ask_panel.question.setFocus()
+        self.ask_panel.question.selectAll()
+
+    def add_files(self) -> None:
+        """Ask for documents and add them."""
+        self.session.add(dialogs.pick_files(self))
+
+    def add_folder(self) -> None:
+        """Ask for a folder and add it (it is then watched for changes)."""
+        folder = dialogs.pick_folder(self)
+        if folder:
+            self.session.add([folder])
+
+    def new_library(self) -> None:
+        """Ask for a name and create a library."""
+        name = dialogs.ask_text(self, "New library", "Name of the new library:")
+        if name:
+            self.session.create_library(name)
+
+    def rename_library(self) -> None:
+        """Ask for a new name for the open library."""
+        old = self.session.name
+        new = dialogs.ask_text(self, "Rename library", f"New name for “{old}”:", old)
+        if old and new and new != old:
+            self.session.rename_library(old, new)
+
+    def delete_library(self) -> None:
+        """Delete the open library after confirmation."""
+        name = self.session.name
+        text = (
+            f"Delete the library “{name}” and its index? Your documents themselves are not touched."
+        )
+        if name and dialogs.confirm(self, "Delete library", text):
+            self.session.delete_library(name)
+
+    def copy_answer(self) -> None:
+        """Copy the answer with its citation to the clipboard."""
+        result = self.session.last_result
+        if result is not None:
+            QGuiApplication.clipboard().setText(export.answer_with_citation(result))
+            self.statusBar().showMessage("Copied the answer with its citation.", 5000)
+
+    def export_result(self) -> None:
+        """Save the current result as Markdown or JSON (chosen by the file's extension)."""
+        result = self.session.last_result
+        if result is None:
+            return
+        target = dialogs.save_file(
+            self, "Export result", "answer.md", "Markdown (*.md);;JSON (*.json)"
+        )
+        if not target:
+            return
+        text = (
+            export.to_json(result)
+            if target.lower().endswith(".json")
+            else export.to_markdown(result)
+        )
+        self.session.runner.submit(
+            lambda _ctx: Path(target).write_text(text, encoding="utf-8"),
+            name="Exporting",
+            on_result=lambda _n: self.statusBar().showMessage(f"Saved {target}.", 5000),
+            on_error=lambda exc: self.show_error(f"Could not save {target}: {exc}"),
+        )
+
+    def show_settings(self) -> None:
+        """Edit the settings."""
+        SettingsDialog(self.settings, self.session.readers, self).exec()
+
+    def about(self) -> None:
+        """Say what this is."""
+        QMessageBox.about(
+            self,
+            f"About {APP_DISPLAY_NAME}",
+            f"<b>{APP_DISPLAY_NAME}</b> {__version__}<p>{APP_DESCRIPTION}</p>",
+        )
+
+    # -- drag and drop ----------------------------------------------------------------------
+
+    @staticmethod
+    def _dropped(event: QDragEnterEvent | QDropEvent) -> list[str]:
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        return [
+            u.toLocalFile() for u in urls if u.isLocalFile() and os.path.exists(u.toLocalFile())
+        ]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if self._dropped(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        items = self._dropped(event)
+        if items:
+            event.acceptProposedAction()
+            self.session.add(items)
+
+    # -- look and layout --------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._palette_changed()
+        super().changeEvent(event)
+
+    def _palette_changed(self) -> None:
+        self.viewer.refresh_colours()
+        self.ask_panel.sources.viewport().update()
+        if self.session.last_result is not None and self.ask_panel.answer.state == "answer":
+            self.ask_panel.answer.show_result(self.session.last_result)
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.blob("geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 800)
+
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802
+        super().showEvent(event)
+        if not self._splitters_restored:
+            # Splitter sizes only stick once the window is laid out at its real size.
+            self._splitters_restored = True
+            QTimer.singleShot(0, self._restore_splitters)
+
+    def _restore_splitters(self) -> None:
+        for key, splitter in (("splitter", self.splitter), ("right_splitter", self.right)):
+            state = self.settings.blob(key)
+            if state is not None:
+                splitter.restoreState(state)
+
+    def _save_layout(self) -> None:
+        self.settings.set_blob("geometry", self.saveGeometry())
+        self.settings.set_blob("splitter", self.splitter.saveState())
+        self.settings.set_blob("right_splitter", self.right.saveState())
+
+    # -- closing ----------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        """Cancel background work; close for real only once the workers have stopped."""
+        runner = self.session.runner
+        if not self._closing:
+            self._closing = True
+            self._save_layout()
+        if runner.is_busy():
+            event.ignore()
+            runner.cancel_all()
+            self.statusBar().showMessage("Stopping background work…")
+            self.hide()  # the user asked to close; don't make them watch the workers stop
+            runner.idle.connect(self.close, Qt.ConnectionType.SingleShotConnection)
+            return
+        self.session.close()
+        super().closeEvent(event)
+        self.closed.emit()

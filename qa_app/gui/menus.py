@@ -1,0 +1,161 @@
+"""The menu bar: every main action with its keyboard shortcut, built from one table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+
+if TYPE_CHECKING:
+    from qa_app.gui.main_window import MainWindow
+
+Key = QKeySequence.StandardKey
+SEPARATOR = None
+DISABLED_AT_START = ("export", "copy", "cancel", "open_original")
+
+
+def _table(
+    w: MainWindow,
+) -> dict[str, list[tuple[str, str, Callable[[], object], object, str] | None]]:
+    """Return menu title -> [(name, text, slot, shortcut, tip) or SEPARATOR]."""
+    return {
+        "&File": [
+            ("add_files", "Add &files…", w.add_files, Key.Open, "Add documents to the library"),
+            (
+                "add_folder",
+                "Add fol&der…",
+                w.add_folder,
+                "Ctrl+Shift+A",
+                "Add a folder; it is watched for changes",
+            ),
+            SEPARATOR,
+            (
+                "export",
+                "&Export result…",
+                w.export_result,
+                "Ctrl+E",
+                "Save the answer and its sources as Markdown or JSON",
+            ),
+            (
+                "open_original",
+                "&Open original",
+                w.viewer.open_original,
+                "Ctrl+Shift+O",
+                "Open the shown document in its usual application",
+            ),
+            SEPARATOR,
+            (
+                "settings",
+                "&Settings…",
+                w.show_settings,
+                "Ctrl+,",
+                "Passages to retrieve, answer threshold, reader",
+            ),
+            ("quit", "&Quit", w.close, Key.Quit, "Close the window"),
+        ],
+        "&Edit": [
+            (
+                "copy",
+                "&Copy answer with citation",
+                w.copy_answer,
+                "Ctrl+Shift+C",
+                "Copy the answer and where it came from, for a report",
+            ),
+            (
+                "focus_question",
+                "Ask a &question",
+                w.focus_question,
+                "Ctrl+L",
+                "Put the cursor in the question field",
+            ),
+        ],
+        "&Library": [
+            ("resync", "&Re-sync", w.session.sync, Key.Refresh, "Re-read added files and folders"),
+            (
+                "cancel",
+                "&Cancel indexing",
+                w.session.cancel_indexing,
+                "Esc",
+                "Stop indexing; what is done is kept",
+            ),
+            (
+                "remove",
+                "Re&move selected documents",
+                w.library_panel._remove_selected,
+                None,
+                "Remove the selected documents (Delete in the list)",
+            ),
+            SEPARATOR,
+            (
+                "new_library",
+                "&New library…",
+                w.new_library,
+                "Ctrl+Shift+N",
+                "Create an empty library",
+            ),
+            (
+                "rename_library",
+                "Re&name library…",
+                w.rename_library,
+                "Ctrl+Shift+R",
+                "Rename the open library",
+            ),
+            (
+                "delete_library",
+                "&Delete library…",
+                w.delete_library,
+                "Ctrl+Shift+Del",
+                "Delete the open library's index",
+            ),
+        ],
+        "&View": [
+            ("view_question", "&Question", w.focus_question, "Ctrl+1", "Go to the question field"),
+            (
+                "view_sources",
+                "&Sources",
+                w.ask_panel.sources.setFocus,
+                "Ctrl+2",
+                "Go to the list of sources",
+            ),
+            (
+                "view_document",
+                "&Document",
+                w.viewer.text.setFocus,
+                "Ctrl+3",
+                "Go to the document text",
+            ),
+            (
+                "view_library",
+                "&Library documents",
+                w.library_panel.table.setFocus,
+                "Ctrl+4",
+                "Go to the library's documents",
+            ),
+        ],
+        "&Help": [("about", "&About", w.about, "F1", "What this application is")],
+    }
+
+
+def build_menus(window: MainWindow) -> dict[str, QAction]:
+    """Fill the window's menu bar and return its actions by name (shortcuts work window-wide)."""
+    actions: dict[str, QAction] = {}
+    for title, entries in _table(window).items():
+        menu = window.menuBar().addMenu(title)
+        for entry in entries:
+            if entry is SEPARATOR:
+                menu.addSeparator()
+                continue
+            name, text, slot, shortcut, tip = entry
+            action = QAction(text, window)
+            if shortcut is not None:
+                action.setShortcut(QKeySequence(shortcut))
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+            action.triggered.connect(lambda _checked=False, s=slot: s())
+            menu.addAction(action)
+            window.addAction(action)
+            actions[name] = action
+    for name in DISABLED_AT_START:
+        actions[name].setEnabled(False)
+    return actions

@@ -1,0 +1,217 @@
+"""The document viewer: a document's stored text, scrolled to a citation with its answer highlighted."""
+
+from __future__ import annotations
+
+import bisect
+from pathlib import Path
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QPalette, QTextCharFormat, QTextCursor, QTextFormat
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qa_app.gui import theme
+from qa_app.gui.models import SourceRow
+
+
+def open_external(path: str) -> bool:
+    """Hand ``path`` to the system's default application; return False when that fails."""
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+
+
+class OffsetMap:
+    """Converts Python string offsets to QTextDocument positions and back.
+
+    Qt counts UTF-16 code units, so every character beyond U+FFFF takes two positions there.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._astral = (
+            [i for i, ch in enumerate(text) if ord(ch) > 0xFFFF] if not text.isascii() else []
+        )
+        self._qt = [i + n for n, i in enumerate(self._astral)]  # Qt position of each astral char
+
+    def to_qt(self, offset: int) -> int:
+        """Return the Qt position of Python offset ``offset``."""
+        return offset + bisect.bisect_left(self._astral, offset)
+
+    def from_qt(self, position: int) -> int:
+        """Return the Python offset of Qt position ``position``."""
+        return position - bisect.bisect_left(self._qt, position)
+
+
+def displayable(text: str) -> str:
+    """Return ``text`` as the viewer shows it: same length, "\\r\\n" kept as two positions."""
+    # QTextDocument folds "\r\n" into one paragraph break, which would shift every later offset.
+    return text.replace("\r\n", " \n")
+
+
+class DocumentViewer(QWidget):
+    """Shows one document as text and highlights a cited answer and its sentence."""
+
+    open_failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Document viewer")
+        self.doc_id: int | None = None
+        self.path: str | None = None
+        self._map = OffsetMap("")
+        self._row: SourceRow | None = None
+        self._highlights: dict[str, tuple[int, int]] = {}
+        self._text_ref: str | None = None
+
+        self.title = QLabel("No document open")
+        self.title.setObjectName("viewerTitle")
+        self.title.setAccessibleName("Document title")
+        self.title.setWordWrap(True)
+        self.title.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.location = QLabel("Activate a source to open it here.")
+        self.location.setObjectName("viewerLocation")
+        self.location.setAccessibleName("Location in the document")
+        self.open_button = QPushButton("Open &original")
+        self.open_button.setAccessibleName("Open the original file")
+        self.open_button.setToolTip("Open the file in its usual application (Ctrl+Shift+O)")
+        self.open_button.setEnabled(False)
+        self.open_button.clicked.connect(self.open_original)
+
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setAccessibleName("Document text")
+        self.text.setCenterOnScroll(True)
+        self.text.setPlaceholderText("The cited document appears here.")
+
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(self.open_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(header)
+        layout.addWidget(self.location)
+        layout.addWidget(self.text, 1)
+        self.refresh_colours()
+
+    # -- showing ----------------------------------------------------------------------------
+
+    def show_source(self, row: SourceRow, text: str) -> None:
+        """Show the document of ``row`` (its stored ``text``) scrolled to the cited passage."""
+        if row.doc_id != self.doc_id or text is not self._text_ref:
+            self.doc_id, self.path = row.doc_id, row.path
+            self._text_ref = text
+            self._map = OffsetMap(text)
+            self.text.setPlainText(displayable(text))
+        self._row = row
+        self.title.setText(row.title or Path(row.path).name)
+        self.title.setToolTip(row.path)
+        self.open_button.setEnabled(True)
+        where = [f"page {row.page}"] if row.page else []
+        if row.answer_start is not None:
+            where.append(
+                f"answer “{row.answer_text}” at characters {row.answer_start}–{row.answer_end}"
+            )
+        else:
+            where.append(
+                f"closest passage at characters {row.passage_start}–{row.passage_start + len(row.passage)}"
+            )
+        self.location.setText(" · ".join(where))
+        self._apply_highlights()
+
+    def clear(self) -> None:
+        """Show nothing (the library changed)."""
+        self.doc_id = self.path = self._row = self._text_ref = None
+        self._highlights = {}
+        self.text.clear()
+        self.title.setText("No document open")
+        self.location.setText("Activate a source to open it here.")
+        self.open_button.setEnabled(False)
+
+    def recenter(self) -> None:
+        """Scroll the highlighted answer (or passage) back into the middle of the view."""
+        if self._row is not None:
+            self._apply_highlights()
+
+    def refresh_colours(self) -> None:
+        """Re-apply highlights after the palette changed (light/dark)."""
+        # The selection is the answer span: draw it in the answer colour, not the system's blue.
+        palette = self.text.palette()
+        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+            palette.setColor(group, QPalette.ColorRole.Highlight, theme.answer_colour())
+            palette.setColor(group, QPalette.ColorRole.HighlightedText, theme.answer_text_colour())
+        self.text.setPalette(palette)
+        if self._row is not None:
+            self._apply_highlights(scroll=False)
+
+    def _apply_highlights(self, *, scroll: bool = True) -> None:
+        row = self._row
+        assert row is not None
+        spans: dict[str, tuple[int, int]] = {}
+        if row.sentence_start is not None and row.sentence_end is not None:
+            spans["sentence"] = (row.sentence_start, row.sentence_end)
+        else:
+            spans["passage"] = (row.passage_start, row.passage_start + len(row.passage))
+        if row.answer_start is not None and row.answer_end is not None:
+            spans["answer"] = (row.answer_start, row.answer_end)
+        self._highlights = spans
+        colours = {
+            "sentence": theme.sentence_colour(),
+            "passage": theme.sentence_colour(),
+            "answer": theme.answer_colour(),
+        }
+        selections = []
+        for name in ("passage", "sentence", "answer"):  # answer last: drawn on top
+            if name not in spans:
+                continue
+            selection = QTextEdit.ExtraSelection()
+            selection.cursor = self._cursor(*spans[name])
+            fmt = QTextCharFormat()
+            fmt.setBackground(colours[name])
+            fmt.setProperty(QTextFormat.Property.FullWidthSelection, False)
+            if name == "answer":
+                fmt.setFontWeight(700)
+            selection.format = fmt
+            selections.append(selection)
+        self.text.setExtraSelections(selections)
+        start, end = spans.get("answer") or (spans["passage"][0],) * 2
+        self.text.setTextCursor(self._cursor(start, end))
+        if scroll:
+            self.text.centerCursor()
+
+    def _cursor(self, start: int, end: int) -> QTextCursor:
+        cursor = QTextCursor(self.text.document())
+        last = self.text.document().characterCount() - 1
+        cursor.setPosition(min(self._map.to_qt(start), last))
+        cursor.setPosition(min(self._map.to_qt(end), last), QTextCursor.MoveMode.KeepAnchor)
+        return cursor
+
+    # -- reading back (tests, accessibility) ------------------------------------------------
+
+    def selection(self) -> tuple[int, int]:
+        """Return the selected span as Python offsets into the document text."""
+        cursor = self.text.textCursor()
+        return self._map.from_qt(cursor.selectionStart()), self._map.from_qt(cursor.selectionEnd())
+
+    def highlights(self) -> dict[str, tuple[int, int]]:
+        """Return the highlighted spans by name ("answer", "sentence" or "passage"), Python offsets."""
+        out = {}
+        names = [n for n in ("passage", "sentence", "answer") if n in self._highlights]
+        for name, sel in zip(names, self.text.extraSelections(), strict=True):
+            c = sel.cursor
+            out[name] = (self._map.from_qt(c.selectionStart()), self._map.from_qt(c.selectionEnd()))
+        return out
+
+    def selected_text(self) -> str:
+        """Return the selected text as the viewer shows it."""
+        return self.text.textCursor().selectedText()
+
+    def open_original(self) -> None:
+        """Open the shown document's file in the system's default application."""
+        if self.path and not open_external(self.path):
+            self.open_failed.emit(f"Could not open {self.path}: no application is set up for it")

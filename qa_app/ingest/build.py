@@ -1,0 +1,68 @@
+"""Assemble a Document from blocks of text, keeping every block's offsets into the clean text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa_app.ingest.errors import IngestError
+from qa_app.ingest.normalize import clean, clean_block
+from qa_app.ingest.paragraphs import short_line
+from qa_app.records import Block, Document
+
+SEPARATOR = "\n\n"  # between blocks, so a blank line always means "new paragraph"
+TITLE_CHARS = 200
+TITLE_SEARCH = 3  # a heading further in names a section, not the document
+
+
+class DocumentBuilder:
+    """Collects blocks in reading order; ``build()`` returns the finished Document."""
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        self.path = path
+        self.format = fmt
+        self._parts: list[str] = []
+        self._blocks: list[Block] = []
+        self._length = 0
+
+    def add(self, text: str, kind: str = "paragraph", page: int | None = None) -> None:
+        """Append ``text`` (cleaned; dropped when nothing is left) as one block."""
+        text = clean_block(text)
+        if not text:
+            return
+        if self._parts:
+            self._parts.append(SEPARATOR)
+            self._length += len(SEPARATOR)
+        start = self._length
+        self._parts.append(text)
+        self._length += len(text)
+        self._blocks.append(Block(start, self._length, page, kind))
+
+    def texts(self) -> list[tuple[str, str]]:
+        """Return ``(text, kind)`` of every block so far."""
+        joined = "".join(self._parts)
+        return [(joined[b.start : b.end], b.kind) for b in self._blocks]
+
+    def build(self, title: str | None = None, pages: int | None = None) -> Document:
+        """Return the Document. Without a ``title`` it is a heading among the first blocks, else
+        the first line when short, else the file name. Raises IngestError when no text was added."""
+        if not self._blocks:
+            raise IngestError(self.path, "no extractable text")
+        return Document(
+            path=str(self.path),
+            title=self._title(title),
+            format=self.format,
+            text="".join(self._parts),
+            blocks=tuple(self._blocks),
+            pages=pages,
+        )
+
+    def _title(self, given: str | None) -> str:
+        candidates = [given]
+        texts = self.texts()
+        candidates += [text for text, kind in texts[:TITLE_SEARCH] if kind == "heading"][:1]
+        candidates.append(short_line(texts[0][0]) if texts else None)
+        for candidate in candidates:
+            if candidate and clean(candidate):
+                title = " ".join(clean(candidate).split())
+                return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…"
+        return self.path.stem

@@ -1,0 +1,140 @@
+"""HTML (.html, .htm): main content via trafilatura, a plain-tag fallback, boilerplate removed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from qa_app.ingest import boilerplate
+from qa_app.ingest.build import DocumentBuilder
+from qa_app.ingest.decoding import declared_charset, decode
+from qa_app.ingest.errors import IngestError
+from qa_app.ingest.files import read_bytes
+from qa_app.ingest.normalize import clean
+from qa_app.records import Document
+
+Blocks = list[tuple[str, str]]  # (text, kind) in reading order
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_TITLE_SPLIT = re.compile(r"\s+[|–—·:-]\s+")
+_DROP_TAGS = (
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
+    "iframe", "svg", "button", "select", "figcaption",
+)  # fmt: skip
+_BLOCK_TAGS = {
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "blockquote", "dt", "dd", "td", "th",
+    "div", "section", "article", "main", "tr", "table", "ul", "ol", "dl", "body",
+}  # fmt: skip
+_NESTED_BLOCKS = {"list", "item", "p", "head", "quote", "table", "row", "code"}
+_KINDS = {"h1": "heading", "h2": "heading", "h3": "heading", "h4": "heading", "li": "item"}
+
+
+def _text(element: Any) -> str:
+    """Return an element's text with <lb/> and <br> as newlines."""
+    parts = [element.text or ""]
+    for child in element:
+        if not isinstance(child.tag, str):
+            parts.append(child.tail or "")  # comments and processing instructions
+            continue
+        if child.tag in ("lb", "br"):
+            parts.append("\n")
+        elif child.tag in _NESTED_BLOCKS:
+            parts.append(f"\n{_text(child)}\n")  # a list inside an item, a paragraph in a quote
+        else:
+            parts.append(_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _trafilatura_blocks(markup: str) -> Blocks:
+    import trafilatura
+    from lxml import etree
+
+    xml = trafilatura.extract(
+        markup,
+        output_format="xml",
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
+        with_metadata=False,
+    )
+    if not xml:
+        return []
+    main = etree.fromstring(xml.encode("utf-8")).find("main")
+    return list(_walk(main)) if main is not None else []
+
+
+def _walk(element: Any) -> Iterator[tuple[str, str]]:
+    for child in element:
+        tag = child.tag
+        if tag == "head":
+            yield _text(child), "heading"
+        elif tag == "list":
+            for item in child.findall("item"):  # nested lists stay inside their item
+                yield _text(item), "item"
+        elif tag == "table":
+            rows = (
+                " | ".join(c for c in (" ".join(_text(cell).split()) for cell in row) if c)
+                for row in child.iter("row")
+            )
+            yield "\n".join(r for r in rows if r), "table"
+        elif tag in ("quote", "div") and any(c.tag in ("p", "list", "head") for c in child):
+            yield from _walk(child)
+        elif tag != "graphic":
+            yield _text(child), "paragraph"
+
+
+def _fallback_blocks(root: Any) -> Blocks:
+    """Text of the innermost block elements once navigation, scripts and forms are gone."""
+    for element in list(root.iter(*_DROP_TAGS)):
+        if element.getparent() is not None:
+            element.drop_tree()
+    blocks: Blocks = []
+    for element in root.iter(*_BLOCK_TAGS):
+        if any(isinstance(d.tag, str) and d.tag in _BLOCK_TAGS for d in element.iterdescendants()):
+            continue
+        blocks.append((element.text_content(), _KINDS.get(element.tag, "paragraph")))
+    if not any(clean(text) for text, _ in blocks):
+        blocks = [(line, "paragraph") for line in root.text_content().split("\n")]
+    return blocks
+
+
+def _title(root: Any) -> str | None:
+    """Return the <title>, without a trailing " | Site name" when it has one."""
+    node = root.find(".//title")
+    title = clean(node.text_content()) if node is not None else ""
+    if not title:
+        return None
+    parts = _TITLE_SPLIT.split(title)
+    return max(parts, key=len) if len(parts) > 1 else title
+
+
+def load_html(path: Path) -> Document:
+    """Return the Document for an HTML file; raises IngestError for unusable files."""
+    import lxml.html
+    from lxml import etree
+
+    data = read_bytes(path)
+    markup = decode(data, path, declared_charset(data))
+    if not markup.strip():
+        raise IngestError(path, "contains no text (only blank space)")
+    try:
+        # lxml refuses a str that still carries an XML encoding declaration (XHTML files).
+        root = lxml.html.document_fromstring(_XML_DECLARATION.sub("", markup, count=1))
+    except (etree.ParserError, ValueError) as exc:
+        raise IngestError(path, f"not readable as HTML ({exc})") from None
+    title = _title(root)
+    blocks = _trafilatura_blocks(markup)
+    if not any(clean(text) for text, _ in blocks):
+        blocks = _fallback_blocks(root)
+    blocks = [(clean(text), kind) for text, kind in blocks]
+    blocks = [(text, kind) for text, kind in blocks if text]
+    keep = boilerplate.keep_mask([" ".join(text.split()) for text, _ in blocks])
+    builder = DocumentBuilder(path, "html")
+    for (text, kind), kept in zip(blocks, keep, strict=True):
+        if kept:
+            builder.add(text, kind)
+    return builder.build(title)

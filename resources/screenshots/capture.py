@@ -1,0 +1,107 @@
+"""Captures the README screenshots from the real window (run under Xvfb: see the bottom of this file)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent
+EXAMPLE = "When did Russia receive the first shipment?"
+UNANSWERABLE = "What is the airspeed velocity of an unladen swallow?"
+
+
+def main() -> int:
+    os.environ.setdefault("QA_APP_HOME", tempfile.mkdtemp(prefix="qa_shots_"))
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    from qa_app.gui.app import make_application
+    from qa_app.gui.main_window import MainWindow
+
+    app = make_application(sys.argv[:1])
+    if "--dark" in sys.argv:
+        # Xvfb has no desktop theme to follow, so stand in for a dark system palette.
+        from PySide6.QtGui import QColor, QPalette
+
+        dark = QPalette()
+        for role, colour in {
+            "Window": "#2b2b2b",
+            "WindowText": "#e0e0e0",
+            "Base": "#1e1e1e",
+            "AlternateBase": "#262626",
+            "Text": "#e0e0e0",
+            "Button": "#353535",
+            "ButtonText": "#e0e0e0",
+            "Highlight": "#3d6fa5",
+            "HighlightedText": "#ffffff",
+            "PlaceholderText": "#9a9a9a",
+            "Link": "#6fb1ff",
+            "Mid": "#555555",
+            "ToolTipBase": "#353535",
+            "ToolTipText": "#e0e0e0",
+        }.items():
+            dark.setColor(getattr(QPalette.ColorRole, role), QColor(colour))
+        for role in ("WindowText", "Text", "ButtonText"):
+            dark.setColor(
+                QPalette.ColorGroup.Disabled, getattr(QPalette.ColorRole, role), QColor("#777777")
+            )
+        app.setPalette(dark)
+
+    def wait_until(cond, timeout: float = 600.0) -> None:
+        end = time.monotonic() + timeout
+        while not cond():
+            if time.monotonic() > end:
+                raise TimeoutError("the window did not get there in time")
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+    window = MainWindow()
+    window.resize(1400, 860)
+    window.show()
+    wait_until(lambda: window.session.ready and not window.session.indexing())
+    suffix = "-dark" if "--dark" in sys.argv else ""
+
+    def ask(question: str) -> None:
+        window.ask_panel.question.setText(question)
+        window.ask(question)
+        wait_until(lambda: window.ask_panel.answer.state in ("answer", "not-found", "error"))
+
+    ask(EXAMPLE)
+    row = window.ask_panel.model.rows()[0]
+    wait_until(lambda: window.viewer.doc_id == row.doc_id)
+    for _ in range(10):
+        QCoreApplication.processEvents()
+    window.grab().save(str(OUT / f"answer{suffix}.png"))
+
+    ask(UNANSWERABLE)
+    wait_until(lambda: window.viewer.doc_id is not None)
+    for _ in range(10):
+        QCoreApplication.processEvents()
+    window.grab().save(str(OUT / f"not-found{suffix}.png"))
+
+    folder = Path(os.environ["QA_APP_HOME"]) / "field-reports"
+    folder.mkdir(exist_ok=True)
+    for i in range(1200):
+        (folder / f"report{i:04}.txt").write_text(
+            f"Field report {i}.\n\nDepot {i} holds {i * 7} crates; the inspector signed on day "
+            f"{i % 28 + 1}.\n\nThe next delivery to depot {i} is due in week {i % 52 + 1}.\n",
+            encoding="utf-8",
+        )
+    (folder / "damaged-scan.pdf").write_bytes(b"not really a pdf")  # read first: listed as failed
+    window.session.add([str(folder)])
+    # Past the first embedding batch, so the time left includes embedding, and the list has refreshed.
+    wait_until(lambda: window.library_panel.progress.bar.value() >= 600)
+    wait_until(lambda: window.library_panel.model.rowCount() > 500)
+    window.grab().save(str(OUT / f"indexing{suffix}.png"))
+    window.session.cancel_indexing()
+    wait_until(lambda: not window.session.indexing())
+    window.close()
+    wait_until(lambda: not window.session.runner.is_busy() and not window.isVisible())
+    print("saved to", OUT)
+    return 0
+
+
+if __name__ == "__main__":
+    # xvfb-run -a -s "-screen 0 1600x1000x24" python resources/screenshots/capture.py [--dark]
+    sys.exit(main())

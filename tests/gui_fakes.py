@@ -1,0 +1,441 @@
+"""A fast in-memory stand-in for qa_app.engine.Engine that returns real records (GUI tests only)."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa_app import paths
+from qa_app.records import (
+    Answer,
+    Citation,
+    DocumentInfo,
+    FileError,
+    Passage,
+    Progress,
+    Result,
+    SyncReport,
+)
+
+SUFFIXES = {".txt", ".md", ".pdf"}
+STOP = {
+    "what",
+    "when",
+    "who",
+    "whom",
+    "which",
+    "where",
+    "why",
+    "how",
+    "did",
+    "does",
+    "do",
+    "is",
+    "are",
+    "was",
+    "were",
+    "the",
+    "a",
+    "an",
+    "of",
+    "to",
+    "in",
+    "on",
+    "for",
+    "and",
+    "or",
+    "by",
+    "with",
+    "has",
+    "have",
+    "had",
+    "it",
+    "its",
+    "be",
+}
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+
+
+def _stem(word: str) -> str:
+    return word.lower()[:5]
+
+
+def _terms(text: str) -> set[str]:
+    return {_stem(w) for w in _WORD.findall(text) if w.lower() not in STOP}
+
+
+@dataclass
+class FakeDoc:
+    id: int
+    path: str
+    text: str
+    size: int
+    mtime: float
+    chunks: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class FakeLibrary:
+    name: str
+    docs: dict[str, FakeDoc] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    roots: dict[str, str] = field(default_factory=dict)
+    seeded: bool = False
+    next_id: int = 1
+
+
+class FakeBackend:
+    """Libraries in memory. ``file_delay`` slows each file; ``gate`` (if set) holds each file until set."""
+
+    def __init__(self, *, file_delay: float = 0.0) -> None:
+        self.libs: dict[str, FakeLibrary] = {}
+        self.file_delay = file_delay
+        self.gate: threading.Event | None = None
+        self.warm_gate: threading.Event | None = None
+        self.engines: list[FakeEngine] = []
+
+    def open(self, library: str | None) -> FakeEngine:
+        name = paths.check_library_name(library or paths.DEFAULT_LIBRARY)
+        engine = FakeEngine(self, self.libs.setdefault(name, FakeLibrary(name)))
+        self.engines.append(engine)
+        return engine
+
+    def libraries(self) -> list[str]:
+        return sorted(self.libs)
+
+    def rename_library(self, old: str, new: str) -> None:
+        if old not in self.libs:
+            raise KeyError(f"there is no library called '{old}'")
+        if new in self.libs:
+            raise FileExistsError(f"a library called '{new}' already exists")
+        lib = self.libs.pop(old)
+        lib.name = new
+        self.libs[new] = lib
+
+    def delete_library(self, name: str) -> None:
+        if name not in self.libs:
+            raise KeyError(f"there is no library called '{name}'")
+        del self.libs[name]
+
+    def readers(self) -> list[str]:
+        return ["fake", "sentence"]
+
+
+class FakeEngine:
+    """The Engine API over a FakeLibrary: keyword search and a word-overlap "reader"."""
+
+    def __init__(self, backend: FakeBackend, lib: FakeLibrary) -> None:
+        self.backend = backend
+        self.lib = lib
+        self.name = lib.name
+        self.notices: list[str] = []
+        self.closed = False
+        self.threads: set[str] = set()  # names of the threads that called in (never the UI thread)
+
+    def _enter(self) -> None:
+        if self.closed:
+            raise RuntimeError("the engine is closed")
+        self.threads.add(threading.current_thread().name)
+
+    # -- setup
+    def ensure_ready(
+        self, progress: Callable | None = None, cancel: Callable | None = None
+    ) -> SyncReport | None:
+        self._enter()
+        if self.lib.name == paths.DEFAULT_LIBRARY and not self.lib.seeded:
+            report = self.add([paths.seeds_dir()], progress, cancel)
+            self.lib.seeded = not report.cancelled
+            return report
+        return None
+
+    def warm_up(self) -> None:
+        self._enter()
+        if self.backend.warm_gate is not None:
+            self.backend.warm_gate.wait(30)
+
+    # -- documents
+    def _scan(self, roots: dict[str, str], failed: list[FileError]) -> list[str]:
+        found: list[str] = []
+        for root, kind in roots.items():
+            if kind == "file":
+                found.append(root)
+            elif not os.path.isdir(root):
+                failed.append(FileError(root, "folder no longer exists or cannot be opened"))
+            else:
+                for folder, dirs, files in os.walk(root):
+                    dirs.sort()
+                    found += [
+                        os.path.join(folder, f)
+                        for f in sorted(files)
+                        if Path(f).suffix.lower() in SUFFIXES
+                    ]
+        return found
+
+    def _index(self, files: list[str], failed: list[FileError], progress, cancel) -> SyncReport:
+        started = time.monotonic()
+        added, updated, unchanged, cancelled = [], [], 0, False
+        for done, path in enumerate(files):
+            if cancel is not None and cancel():
+                cancelled = True
+                break
+            if progress is not None:
+                progress(Progress(done, len(files), "index", path))
+            if self.backend.gate is not None:
+                while not self.backend.gate.wait(0.005):
+                    if cancel is not None and cancel():
+                        break
+                if cancel is not None and cancel():
+                    cancelled = True
+                    break
+            if self.backend.file_delay:
+                time.sleep(self.backend.file_delay)  # simulated parsing and embedding work
+            st = os.stat(path)
+            have = self.lib.docs.get(path)
+            if have is not None and have.mtime == st.st_mtime and have.size == st.st_size:
+                unchanged += 1
+                continue
+            reason = self._problem(path)
+            if reason:
+                failed.append(FileError(path, reason))
+                self.lib.failed[path] = reason
+                continue
+            text = Path(path).read_text(encoding="utf-8")
+            doc = FakeDoc(
+                have.id if have else self.lib.next_id, path, text, st.st_size, st.st_mtime
+            )
+            self.lib.next_id += have is None
+            pos = 0
+            for line in text.split("\n"):
+                if line.strip():
+                    doc.chunks.append((pos, pos + len(line)))
+                pos += len(line) + 1
+            self.lib.docs[path] = doc
+            self.lib.failed.pop(path, None)
+            (updated if have else added).append(path)
+        if progress is not None and not cancelled:
+            progress(Progress(len(files), len(files), "index", ""))
+        return SyncReport(
+            added=tuple(added),
+            updated=tuple(updated),
+            unchanged=unchanged,
+            failed=tuple(failed),
+            cancelled=cancelled,
+            seconds=time.monotonic() - started,
+        )
+
+    @staticmethod
+    def _problem(path: str) -> str | None:
+        data = Path(path).read_bytes()
+        if path.lower().endswith(".pdf"):
+            return (
+                None
+                if data.startswith(b"%PDF")
+                else "not a valid PDF (the file is damaged or is not a PDF)"
+            )
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return "not UTF-8 text"
+        return None if text.strip() else "contains no text"
+
+    def add(self, items: Sequence[str | Path], progress=None, cancel=None) -> SyncReport:
+        self._enter()
+        roots, failed = {}, []
+        for raw in items:
+            path = os.path.abspath(str(raw))
+            if os.path.isdir(path):
+                roots[path] = "folder"
+            elif os.path.isfile(path):
+                roots[path] = "file"
+            else:
+                failed.append(FileError(path, "no such file or folder"))
+        self.lib.roots.update(roots)
+        return self._index(self._scan(roots, failed), failed, progress, cancel)
+
+    def sync(self, progress=None, cancel=None) -> SyncReport:
+        self._enter()
+        failed: list[FileError] = []
+        files = self._scan(self.lib.roots, failed)
+        gone = [p for p in self.lib.docs if p not in files]
+        for p in gone:
+            del self.lib.docs[p]
+        report = self._index(files, failed, progress, cancel)
+        return SyncReport(
+            added=report.added,
+            updated=report.updated,
+            removed=tuple(gone),
+            unchanged=report.unchanged,
+            failed=report.failed,
+            cancelled=report.cancelled,
+            seconds=report.seconds,
+        )
+
+    def remove(self, items: Sequence[str | Path]) -> list[str]:
+        self._enter()
+        wanted = {os.path.abspath(str(i)) for i in items}
+        for root in [r for r in self.lib.roots if r in wanted]:
+            del self.lib.roots[root]
+        removed = [
+            p
+            for p in [*self.lib.docs, *self.lib.failed]
+            if p in wanted or any(p.startswith(w + os.sep) for w in wanted)
+        ]
+        for p in removed:
+            self.lib.docs.pop(p, None)
+            self.lib.failed.pop(p, None)
+        return sorted(removed)
+
+    def folders(self) -> list[str]:
+        self._enter()
+        return [p for p, kind in self.lib.roots.items() if kind == "folder"]
+
+    def documents(self) -> list[DocumentInfo]:
+        self._enter()
+        out = [
+            DocumentInfo(
+                d.id,
+                d.path,
+                os.path.basename(d.path),
+                Path(d.path).suffix[1:],
+                d.size,
+                d.mtime,
+                "x",
+                None,
+                len(d.chunks),
+            )
+            for d in self.lib.docs.values()
+        ]
+        out += [
+            DocumentInfo(
+                0, p, os.path.basename(p), Path(p).suffix[1:], 0, 0.0, "", None, 0, "failed", reason
+            )
+            for p, reason in self.lib.failed.items()
+        ]
+        return out
+
+    def _doc(self, doc_id: int) -> FakeDoc:
+        for doc in self.lib.docs.values():
+            if doc.id == doc_id:
+                return doc
+        raise KeyError(f"no document with id {doc_id}")
+
+    def document_text(self, doc_id: int) -> str:
+        self._enter()
+        return self._doc(doc_id).text
+
+    # -- questions
+    def search(self, query: str, k: int = 10) -> list[Passage]:
+        self._enter()
+        terms = _terms(query)
+        scored = []
+        for doc in self.lib.docs.values():
+            for i, (a, b) in enumerate(doc.chunks):
+                score = len(terms & _terms(doc.text[a:b])) / max(1, len(terms))
+                if score > 0:
+                    scored.append((score, doc, i, a, b))
+        scored.sort(key=lambda s: (-s[0], s[1].id, s[2]))
+        return [
+            Passage(
+                doc.id * 1000 + i,
+                doc.id,
+                doc.path,
+                os.path.basename(doc.path),
+                None,
+                a,
+                b,
+                doc.text[a:b],
+                score,
+            )
+            for score, doc, i, a, b in scored[:k]
+        ]
+
+    def ask(
+        self,
+        question: str,
+        k: int = 10,
+        *,
+        reader: str | None = None,
+        threshold: float | None = None,
+    ) -> Result:
+        self._enter()
+        threshold = 0.5 if threshold is None else threshold
+        passages = self.search(question, k)
+        terms, asked = _terms(question), {_stem(w) for w in _WORD.findall(question)}
+        found: dict[str, list[tuple[float, Citation]]] = {}
+        for p in passages:
+            for m in _SENTENCE.finditer(p.text):
+                sentence = m.group()
+                score = len(terms & _terms(sentence)) / max(1, len(terms))
+                if score < 0.6:
+                    continue
+                span = self._span(sentence, asked)
+                if span is None:
+                    continue
+                s0 = p.start + m.start()
+                a, b = s0 + span[0], s0 + span[1]
+                text = sentence[span[0] : span[1]]
+                cite = Citation(
+                    p.doc_id,
+                    p.path,
+                    p.title,
+                    p.page,
+                    a,
+                    b,
+                    s0,
+                    s0 + len(sentence),
+                    sentence,
+                    p.start,
+                    p.end,
+                    p.text,
+                    round(score * 0.95, 3),
+                )
+                found.setdefault(text.lower(), []).append((cite.score, cite))
+        answers = sorted(
+            (
+                Answer(
+                    cites[0][1].sentence[
+                        cites[0][1].answer_start - cites[0][1].sentence_start : cites[0][
+                            1
+                        ].answer_end
+                        - cites[0][1].sentence_start
+                    ],
+                    max(s for s, _ in cites),
+                    tuple(c for _, c in cites),
+                )
+                for cites in found.values()
+            ),
+            key=lambda a: -a.score,
+        )
+        best = answers[0] if answers and answers[0].score >= threshold else None
+        return Result(
+            question,
+            best,
+            tuple(answers[1:4]) if best else (),
+            tuple(passages),
+            reader or "fake",
+            threshold,
+            {"total_ms": 1.0},
+        )
+
+    @staticmethod
+    def _span(sentence: str, asked: set[str]) -> tuple[int, int] | None:
+        start = end = None
+        for m in re.finditer(r"\w+|[,;:.!?]", sentence):
+            word = m.group()
+            if not word[0].isalnum() or _stem(word) in asked:
+                if start is not None:
+                    return start, end
+                continue
+            if start is None:
+                start = m.start()
+            end = m.end()
+        return (start, end) if start is not None else None
+
+    def close(self) -> None:
+        self.closed = True

@@ -1,0 +1,97 @@
+"""Small pieces of the window without a window: wording, export, offsets, watch lists."""
+
+from __future__ import annotations
+
+import json
+
+from qa_app.gui.export import answer_with_citation, to_json, to_markdown
+from qa_app.gui.models import SourceRow, confidence, source_rows
+from qa_app.gui.progress import eta_text, report_text
+from qa_app.gui.viewer import OffsetMap, displayable
+from qa_app.gui.watcher import MAX_WATCHED, watch_list
+from qa_app.records import Answer, Citation, FileError, Passage, Result, SyncReport
+
+TEXT = "Intro.\nRussia received the first shipment earlier this month, the Treasury said.\n"
+
+
+def _result(found: bool = True) -> Result:
+    s0 = TEXT.index("Russia")
+    s1 = TEXT.index("said.") + 5
+    a0 = TEXT.index("earlier")
+    cite = Citation(
+        4, "/d/004.txt", "004", 2, a0, a0 + 18, s0, s1, TEXT[s0:s1], s0, s1, TEXT[s0:s1], 0.91
+    )
+    passage = Passage(40, 4, "/d/004.txt", "004", 2, s0, s1, TEXT[s0:s1], 0.7)
+    answer = Answer("earlier this month", 0.91, (cite,))
+    alt = Answer("the Treasury", 0.2, (cite,))
+    return Result(
+        "When?", answer if found else None, (alt,) if found else (), (passage,), "sentence", 0.35
+    )
+
+
+def test_confidence_words():
+    assert confidence(0.91) == "High (0.91)"
+    assert confidence(0.6) == "Medium (0.60)"
+    assert confidence(0.2) == "Low (0.20)"
+
+
+def test_source_rows_and_snippets():
+    rows = source_rows(_result())
+    assert [r.kind for r in rows] == ["answer", "alternative"]
+    before, answer, after = rows[0].snippet()
+    assert answer == "earlier this month" and before.endswith("shipment ") and after.startswith(",")
+    before, answer, after = rows[0].snippet(limit=30)
+    assert answer == "earlier this month" and before.startswith("…") and after.endswith("…")
+    missing = source_rows(_result(found=False))
+    assert [r.kind for r in missing] == ["passage"] and missing[0].answer_start is None
+    assert missing[0].snippet()[1] == ""
+
+
+def test_export_formats():
+    found = _result()
+    text = answer_with_citation(found)
+    assert "A: earlier this month (confidence 0.91)" in text and "004, page 2 (/d/004.txt)" in text
+    md = to_markdown(found)
+    assert "**earlier this month** (confidence 0.91, found in 1 document)" in md
+    assert "shipment **earlier this month**, the" in md and "Other possible answers" in md
+    data = json.loads(to_json(found))
+    assert data["found"] and data["answer"]["citations"][0]["answer_start"] == TEXT.index("earlier")
+    missing = _result(found=False)
+    assert "Not found in your documents" in answer_with_citation(missing)
+    assert "### Closest passages" in to_markdown(missing)
+    assert json.loads(to_json(missing))["answer"] is None
+
+
+def test_offset_map_round_trips_astral_characters():
+    text = "a😀b🚀c" + "d" * 5
+    m = OffsetMap(text)
+    for i in range(len(text) + 1):
+        assert m.from_qt(m.to_qt(i)) == i
+    assert m.to_qt(1) == 1 and m.to_qt(2) == 3 and m.to_qt(4) == 6
+    assert displayable("a\r\nb") == "a \nb"
+
+
+def test_progress_wording():
+    assert eta_text(0.5) == "a moment left"
+    assert eta_text(40) == "about 40 s left"
+    assert eta_text(600) == "about 10 min left"
+    report = SyncReport(added=("a",), failed=(FileError("b", "bad"),), unchanged=2, seconds=1.25)
+    assert report_text(report) == "Done: 1 added, 2 unchanged, 1 could not be read (1.2 s)."
+    assert report_text(SyncReport(cancelled=True)).startswith("Cancelled: no changes")
+    assert report_text(None).startswith("Nothing to do")
+
+
+def test_watch_list_walks_folders_and_caps(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / ".hidden").mkdir()
+    doc = tmp_path / "a" / "x.txt"
+    doc.write_text("x", encoding="utf-8")
+    paths = watch_list([str(tmp_path)], [str(doc), str(tmp_path / "gone.txt")])
+    assert paths == [str(tmp_path), str(tmp_path / "a"), str(tmp_path / "a" / "b"), str(doc)]
+    assert watch_list([str(tmp_path / "missing")]) == []
+    assert MAX_WATCHED >= 1000
+
+
+def test_source_row_is_a_plain_record():
+    row = SourceRow("passage", 1, "/p", "p", None, "text", 0, 0.5)
+    assert row.snippet() == ("text", "", "")

@@ -1,0 +1,194 @@
+"""The reader training loop on a tiny random BERT: trains, checkpoints, resumes, exports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+TRAINING = Path(__file__).resolve().parents[1] / "training"
+sys.path.insert(0, str(TRAINING))
+
+import data as training_data  # noqa: E402
+
+CONTEXTS = [
+    "The river Avon flows through Bath. The city was founded by the Romans in 60 AD.",
+    "Bristol is a port city. Its harbour was busy in the 18th century with ships from Africa.",
+    "The museum opened in 1901 and holds paintings by Turner and Constable.",
+]
+QUESTIONS = [
+    ("Who founded Bath?", "the Romans"),
+    ("What kind of city is Bristol?", "a port city"),
+    ("When was the museum opened?", "1901"),
+]
+
+
+def _squad_file(path: Path) -> Path:
+    articles = []
+    for a in range(4):
+        paragraphs = []
+        for c, (ctx, (q, ans)) in enumerate(zip(CONTEXTS, QUESTIONS, strict=True)):
+            qa = {
+                "id": f"t{a}-{c}",
+                "question": q,
+                "answers": [{"text": ans, "answer_start": ctx.index(ans)}],
+            }
+            paragraphs.append({"context": ctx, "qas": [qa]})
+        articles.append({"title": f"Article {a}", "paragraphs": paragraphs})
+    path.write_text(json.dumps({"version": "1.1", "data": articles}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised 2-layer BERT with the bundled tokenizer, saved to a folder."""
+    from transformers import BertConfig, BertModel
+
+    from qa_app.embedding import model_dir
+
+    folder = tmp_path_factory.mktemp("tiny_bert")
+    for name in ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"):
+        shutil.copy(model_dir() / name, folder / name)
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    BertModel(config).save_pretrained(folder)
+    return folder
+
+
+def _args(train: Path, run: Path, base: Path, *extra: str) -> list[str]:
+    return [
+        "--train", str(train), "--run", str(run), "--base-dir", str(base),
+        "--max-len", "48", "--stride", "16", "--batch-size", "4", "--epochs", "2",
+        "--heldout", "0.0", "--negative-ratio", "0.5", "--threads", "1", "--log-every", "1",
+        "--checkpoint-minutes", "1000", *extra,
+    ]  # fmt: skip
+
+
+def _weights(run: Path) -> dict:
+    import torch
+
+    return torch.load(run / "checkpoint.pt", weights_only=False)["model"]
+
+
+def test_train_checkpoint_and_resume_match_an_uninterrupted_run(tmp_path, tiny_bert):
+    import torch
+    from train_reader import main
+
+    train = _squad_file(tmp_path / "train.json")
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert main(_args(train, whole, tiny_bert)) == 0
+    assert main(_args(train, split, tiny_bert, "--stop-after-steps", "3")) == 0
+    first = torch.load(split / "checkpoint.pt", weights_only=False)
+    assert first["state"]["step"] == 3 and not first["state"].get("finished")
+    assert main(_args(train, split, tiny_bert)) == 0
+    assert "resumed at step 3" in (split / "log.txt").read_text()
+    done = torch.load(split / "checkpoint.pt", weights_only=False)["state"]
+    assert done["finished"] and done["epoch"] == 2
+    a, b = _weights(whole), _weights(split)
+    assert a.keys() == b.keys()
+    assert not any(k.startswith("bert.embeddings.word_embeddings") for k in a)
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=1e-6), key
+
+
+def test_resume_with_other_settings_is_refused(tmp_path, tiny_bert, capsys):
+    from train_reader import main
+
+    train = _squad_file(tmp_path / "train.json")
+    run = tmp_path / "run"
+    assert main(_args(train, run, tiny_bert, "--stop-after-steps", "1")) == 0
+    assert main(_args(train, run, tiny_bert, "--lr", "0.5")) == 2
+    assert "settings.json" in capsys.readouterr().err
+
+
+def test_export_stores_only_the_delta_with_its_hash(tmp_path, tiny_bert):
+    from export_reader import export
+    from safetensors import safe_open
+    from train_reader import main
+
+    from qa_app.embedding import sha256_file
+
+    train = _squad_file(tmp_path / "train.json")
+    run = tmp_path / "run"
+    assert main(_args(train, run, tiny_bert, "--stop-after-steps", "2")) == 0
+    meta = export(run, tmp_path / "out")
+    weights = tmp_path / "out" / "reader.safetensors"
+    assert meta["weights_sha256"] == sha256_file(weights)
+    assert meta["data"]["train_sha256"] == sha256_file(train)
+    with safe_open(str(weights), "pt") as handle:
+        keys = list(handle.keys())
+        assert all(str(handle.get_tensor(k).dtype) == "torch.float16" for k in keys)
+    assert "qa.weight" in keys and not any("word_embeddings" in k for k in keys)
+
+
+def test_export_without_checkpoint_names_the_file(tmp_path):
+    from export_reader import export
+
+    with pytest.raises(FileNotFoundError, match="checkpoint.pt"):
+        export(tmp_path, tmp_path / "out")
+
+
+def test_features_label_the_answer_tokens_or_cls():
+    from transformers import AutoTokenizer
+
+    from qa_app.embedding import model_dir
+
+    tok = AutoTokenizer.from_pretrained(str(model_dir()), local_files_only=True)
+    ctx = CONTEXTS[0]
+    examples = [
+        training_data.Example("a", "Who founded Bath?", ctx, ctx.index("the Romans"), "the Romans"),
+        training_data.Example("b", "Who founded Bath?", CONTEXTS[2], -1, ""),
+    ]
+    feats = training_data.featurize(examples, tok, max_len=24, stride=8)
+    assert len(feats) > 2  # the long passage is cut into overlapping windows
+    spans = [
+        tok.decode(ids[s : e + 1])
+        for ids, s, e in zip(feats.input_ids, feats.starts, feats.ends, strict=True)
+        if s
+    ]
+    assert spans and all(s == "the romans" for s in spans)
+    assert any(s == 0 for s in feats.starts)  # windows without the answer point at CLS
+
+
+def test_batches_cover_every_window_once_and_split_is_stable():
+    lengths = [5, 9, 3, 7, 7, 2, 8, 1, 4, 6]
+    batches = training_data.bucketed_batches(lengths, 3, seed=1, pool=2)
+    assert sorted(i for b in batches for i in b) == list(range(10))
+    assert batches == training_data.bucketed_batches(lengths, 3, seed=1, pool=2)
+    articles = [{"title": f"T{i}", "paragraphs": []} for i in range(200)]
+    train, heldout = training_data.split_articles(articles, 0.1)
+    assert 5 <= len(heldout) <= 40 and len(train) + len(heldout) == 200
+    assert training_data.split_articles(articles, 0.1) == (train, heldout)
+
+
+def test_negatives_never_contain_the_answer():
+    articles = json.loads(json.dumps({"data": []}))["data"]
+    for a in range(3):
+        paragraphs = [
+            {
+                "context": ctx,
+                "qas": [
+                    {
+                        "id": f"{a}{c}",
+                        "question": q,
+                        "answers": [{"text": ans, "answer_start": ctx.index(ans)}],
+                    }
+                ],
+            }
+            for c, (ctx, (q, ans)) in enumerate(zip(CONTEXTS, QUESTIONS, strict=True))
+        ]
+        articles.append({"title": str(a), "paragraphs": paragraphs})
+    examples = training_data.build_examples(articles, negative_ratio=1.0, seed=3)
+    negatives = [e for e in examples if e.answer_start < 0]
+    assert negatives
+    gold = {q: ans for q, ans in QUESTIONS}
+    assert all(gold[e.question].lower() not in e.context.lower() for e in negatives)

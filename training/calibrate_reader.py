@@ -1,0 +1,251 @@
+"""Calibrate the exported reader on held-out TRAINING articles, then measure it.
+
+Usage:
+    python training/calibrate_reader.py --train TRAIN.json [--dir resources/reader]
+        [--dev dev-v1.1.json --dev-sample 1000] [--squad2 squad_v2.0_dev_first5articles.json]
+1. Held-out train articles (listed in reader.json): each question is read over its own paragraph
+   and over two paragraphs of the same article that share its words (what retrieval would bring).
+   A logistic fit of "the window's best span is right (F1 >= 0.5)" on (span logit - null logit)
+   gives the score mapping; the no-answer threshold maximises SQuAD-2-style F1 on an even mix of
+   answerable (gold + negatives) and unanswerable (negatives only) sets.
+2. Measurement only: reader-only EM/F1 on a seeded dev-v1.1 sample, the SQuAD 2.0 subset at the
+   chosen threshold, and per-passage latency. Writes everything into reader.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from data import _hard_negative, iter_eval_questions, load_articles, sha256_file  # noqa: E402
+from squad_metric import exact_match, f1  # noqa: E402
+
+
+def best_per_passage(loaded: Any, question: str, texts: list[str]) -> list[tuple[float, str]]:
+    """Return, per text, (best margin over its windows, answer text); margin -inf if none."""
+    from qa_app.reader.neural import find_candidates
+
+    best: list[tuple[float, str]] = [(-math.inf, "")] * len(texts)
+    for c in find_candidates(loaded, question, texts, per_window=1):
+        if c.margin > best[c.passage_index][0]:
+            best[c.passage_index] = (c.margin, texts[c.passage_index][c.start : c.end])
+    return best
+
+
+def fit_logistic(x: list[float], y: list[int], steps: int = 100) -> tuple[float, float]:
+    """Return (scale, bias) of sigmoid(scale * x + bias): ridge-damped Newton from zero, with
+    step halving so saturated or separable data cannot make it diverge."""
+    import numpy as np
+
+    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    design = np.stack([xs, np.ones_like(xs)], axis=1)
+    ridge = 1e-3 * np.eye(2)
+
+    def loss(w: np.ndarray) -> float:
+        z = design @ w
+        return float(np.sum(np.logaddexp(0, z) - ys * z) + 0.5 * w @ ridge @ w)
+
+    w = np.zeros(2)
+    current = loss(w)
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-np.clip(design @ w, -60, 60)))
+        grad = design.T @ (p - ys) + ridge @ w
+        hess = design.T @ (design * (p * (1 - p))[:, None]) + ridge
+        delta = np.linalg.solve(hess, grad)
+        step = 1.0
+        while step > 1e-6 and loss(w - step * delta) > current:
+            step /= 2
+        w = w - step * delta
+        new = loss(w)
+        if current - new < 1e-9:
+            break
+        current = new
+    return float(w[0]), float(w[1])
+
+
+def heldout_sets(train: Path, titles: list[str], limit: int, seed: int) -> list[dict[str, Any]]:
+    """Return held-out questions, each with its gold paragraph and two same-article negatives."""
+    rng = random.Random(seed)
+    wanted = set(titles)
+    items: list[dict[str, Any]] = []
+    for article in load_articles(train):
+        if article["title"] not in wanted:
+            continue
+        contexts = [p["context"] for p in article["paragraphs"]]
+        for pi, para in enumerate(article["paragraphs"]):
+            for qa in para["qas"]:
+                golds = [a["text"] for a in qa["answers"]]
+                negs: list[str] = []
+                pool = list(range(len(contexts)))
+                for _ in range(2):
+                    j = _hard_negative(
+                        qa["question"], [contexts[i] for i in pool], pool.index(pi), rng
+                    )
+                    if j < 0:
+                        break
+                    text = contexts[pool[j]]
+                    if not any(g.lower() in text.lower() for g in golds):
+                        negs.append(text)
+                    pool.pop(j)
+                items.append(
+                    {"q": qa["question"], "gold": para["context"], "negs": negs, "golds": golds}
+                )
+    rng.shuffle(items)
+    return items[:limit]
+
+
+def calibrate(loaded: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the fitted calibration, threshold and held-out figures."""
+    from qa_app.reader.neural import Calibration
+
+    margins: list[float] = []
+    labels: list[int] = []
+    rows = []
+    for it in items:
+        texts = [it["gold"], *it["negs"]]
+        best = best_per_passage(loaded, it["q"], texts)
+        for k, (m, text) in enumerate(best):
+            if m == -math.inf:
+                continue
+            margins.append(m)
+            labels.append(int(k == 0 and f1(text, it["golds"]) >= 0.5))
+        rows.append((best, it["golds"]))
+    scale, bias = fit_logistic(margins, labels)
+    cal = Calibration(scale, bias)
+    best_t, best_f1 = 0.5, -1.0
+    for t in [i / 100 for i in range(1, 100)]:
+        total = 0.0
+        for best, golds in rows:
+            # Answerable: gold paragraph among the passages; unanswerable: negatives only.
+            m, text = max(best)
+            total += f1(text, golds) if cal(m) >= t else 0.0
+            neg = best[1:]
+            total += 1.0 if not neg or cal(max(neg)[0]) < t else 0.0
+        score = total / (2 * len(rows))
+        if score > best_f1:
+            best_t, best_f1 = t, score
+    return {
+        "calibration": {"scale": scale, "bias": bias, "fitted": True, "windows": len(margins)},
+        "threshold": best_t,
+        "heldout": {"questions": len(rows), "mixed_f1_at_threshold": round(100 * best_f1, 2)},
+    }
+
+
+def measure_dev(loaded: Any, dev: Path, sample: int, seed: int) -> dict[str, Any]:
+    """Return reader-only EM/F1 (gold paragraph, top span) and per-passage latency on a sample."""
+    from qa_app.reader.neural import NeuralReader
+    from qa_app.records import Passage
+
+    reader = NeuralReader()
+    reader._loaded = loaded
+    questions = list(iter_eval_questions(load_articles(dev)))
+    chosen = random.Random(seed).sample(questions, min(sample, len(questions)))
+    ems, f1s, ms = [], [], []
+    for _, q, ctx, golds in chosen:
+        passage = Passage(0, 0, "dev", "dev", None, 0, len(ctx), ctx, 1.0)
+        t0 = time.perf_counter()
+        spans = reader.read(q, [passage])
+        ms.append((time.perf_counter() - t0) * 1000)
+        pred = spans[0].text if spans else ""
+        ems.append(exact_match(pred, golds))
+        f1s.append(f1(pred, golds))
+    ms.sort()
+    return {
+        "file": dev.name,
+        "sha256": sha256_file(dev),
+        "questions": len(chosen),
+        "sample_seed": seed,
+        "em": round(100 * statistics.mean(ems), 2),
+        "f1": round(100 * statistics.mean(f1s), 2),
+        "latency_ms_p50": round(ms[len(ms) // 2], 1),
+        "latency_ms_p90": round(ms[int(len(ms) * 0.9)], 1),
+    }
+
+
+def measure_squad2(loaded: Any, path: Path, cal: Any, threshold: float) -> dict[str, Any]:
+    """Return SQuAD 2.0 EM/F1 (has-answer, no-answer, all) at the threshold, gold paragraph only."""
+    has_f1, has_em, no_acc = [], [], []
+    for article in load_articles(path):
+        for para in article["paragraphs"]:
+            for qa in para["qas"]:
+                m, text = best_per_passage(loaded, qa["question"], [para["context"]])[0]
+                answered = m > -math.inf and cal(m) >= threshold
+                if qa.get("is_impossible"):
+                    no_acc.append(0.0 if answered else 1.0)
+                else:
+                    golds = [a["text"] for a in qa["answers"]]
+                    has_f1.append(f1(text, golds) if answered else 0.0)
+                    has_em.append(exact_match(text, golds) if answered else 0.0)
+    n = len(has_f1) + len(no_acc)
+    return {
+        "file": path.name,
+        "threshold": threshold,
+        "has_answer_f1": round(100 * statistics.mean(has_f1), 2),
+        "has_answer_em": round(100 * statistics.mean(has_em), 2),
+        "no_answer_accuracy": round(100 * statistics.mean(no_acc), 2),
+        "f1": round(100 * (sum(has_f1) + sum(no_acc)) / n, 2),
+        "em": round(100 * (sum(has_em) + sum(no_acc)) / n, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Calibrate and measure; return an exit code."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--train", required=True)
+    p.add_argument("--dir", default=str(Path(__file__).resolve().parents[1] / "resources/reader"))
+    p.add_argument("--heldout-questions", type=int, default=800)
+    p.add_argument("--dev", default=None)
+    p.add_argument("--dev-sample", type=int, default=1000)
+    p.add_argument("--squad2", default=None)
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--threads", type=int, default=2)
+    args = p.parse_args(argv)
+    import torch
+
+    from qa_app.reader.neural import META_FILE, Calibration, load
+
+    torch.set_num_threads(args.threads)
+    directory = Path(args.dir)
+    meta_path = directory / META_FILE
+    meta = json.loads(meta_path.read_text())
+    if sha256_file(args.train) != meta["data"]["train_sha256"]:
+        print(f"{args.train}: not the file the reader was trained on", file=sys.stderr)
+        return 2
+    loaded = load(directory)
+    t0 = time.time()
+    items = heldout_sets(
+        Path(args.train), meta["data"]["heldout_articles"], args.heldout_questions, args.seed
+    )
+    fitted = calibrate(loaded, items)
+    meta.update({"calibration": fitted["calibration"], "threshold": fitted["threshold"]})
+    meta["metrics"] = {"heldout_train": fitted["heldout"]}
+    print(f"calibration {fitted} in {time.time() - t0:.0f}s", flush=True)
+    cal = Calibration(fitted["calibration"]["scale"], fitted["calibration"]["bias"])
+    object.__setattr__(loaded.meta, "calibration", cal)
+    object.__setattr__(loaded.meta, "threshold", fitted["threshold"])
+    if args.dev:
+        meta["metrics"]["squad_v1_dev_sample"] = measure_dev(
+            loaded, Path(args.dev), args.dev_sample, args.seed
+        )
+        print(meta["metrics"]["squad_v1_dev_sample"], flush=True)
+    if args.squad2:
+        meta["metrics"]["squad_v2_subset"] = measure_squad2(
+            loaded, Path(args.squad2), cal, fitted["threshold"]
+        )
+        print(meta["metrics"]["squad_v2_subset"], flush=True)
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
