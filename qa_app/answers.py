@@ -31,13 +31,21 @@ def assemble(
     """Return the Result for ``question``: best Answer (None below ``threshold``) and alternatives.
 
     Spans whose texts normalise alike (SQuAD normalisation) become one Answer citing every
-    document and location that gives it. All passages are kept in the Result. Raises ValueError
-    when a span's offsets do not match its passage text (a reader bug).
+    document and location that gives it. A span that overlaps a better-scored one in the same
+    document (a piece or an extension of it, "this month" beside "earlier this month") is the
+    same finding, not an alternative, and is dropped. All passages are kept in the Result.
+    Raises ValueError when a span's offsets do not match its passage text (a reader bug).
     """
     groups: dict[str, list[Citation]] = {}
     texts: dict[str, tuple[float, str]] = {}
-    for span in spans:
+    taken: dict[int, list[tuple[int, int]]] = {}
+    for span in sorted(spans, key=lambda s: -s.score):
         citation = _citation(passages, span)
+        where = (citation.answer_start, citation.answer_end)
+        ranges = taken.setdefault(citation.doc_id, [])
+        if any(a < where[1] and where[0] < b and (a, b) != where for a, b in ranges):
+            continue
+        ranges.append(where)
         text = citation.passage[
             citation.answer_start - citation.passage_start : citation.answer_end
             - citation.passage_start

@@ -52,14 +52,23 @@ class ProgressBar:
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
         self._bar: Any = None
+        self._stage = ""
+
+    UNITS = {"index": ("file", "indexing"), "embed": ("passage", "embedding")}
 
     def __call__(self, tick: Progress) -> None:
-        if self.quiet or tick.stage != "index":
+        if self.quiet or tick.stage not in self.UNITS:
             return
+        if self._bar is not None and self._stage != tick.stage:
+            self.close()
         if self._bar is None:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=tick.total, unit="file", file=sys.stderr, dynamic_ncols=True)
+            unit, desc = self.UNITS[tick.stage]
+            self._stage = tick.stage
+            self._bar = tqdm(
+                total=tick.total, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True
+            )
         self._bar.total = tick.total
         self._bar.n = tick.done
         if tick.item:

@@ -85,6 +85,13 @@ _model_lock = threading.Lock()
 _model_cache: dict[str, object] = {}
 
 
+def quiet_loading() -> None:
+    """Hide transformers' "Loading weights" bars: loading is the app's business, not the user's."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
 def load_sentence_transformer() -> object:
     """Return the bundled SentenceTransformer on CPU, loaded and hash-checked once per process."""
     with _model_lock:
@@ -97,6 +104,8 @@ def load_sentence_transformer() -> object:
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             directory = verify_model()
             from sentence_transformers import SentenceTransformer
+
+            quiet_loading()
 
             model = SentenceTransformer(str(directory), device="cpu", local_files_only=True)
             _model_cache["st"] = model

@@ -103,7 +103,10 @@ class Engine:
     def warm_up(self) -> None:
         """Load the embedding model and the reader now (slow; call it off the UI thread)."""
         self.embedder.encode(["warm up"])
-        self.reader()
+        chosen = self.reader()
+        load = getattr(chosen, "warm_up", None)
+        if load is not None:
+            load()
 
     # -- documents --------------------------------------------------------------------------
 

@@ -292,7 +292,7 @@ class Library:
             work.append((path, st))
 
         # Finish what an interrupted run left unembedded before starting on new files.
-        self._embed_pending(run, None, cancel, flush=True)
+        self._embed_pending(run, progress, cancel, flush=True)
         total = len(work)
         done = 0
         for path, st in work:
@@ -328,10 +328,10 @@ class Library:
             )
             (run.updated if have is not None else run.added).append(path)
             self._embed_pending(run, None, cancel, flush=False)
-        if not run.cancelled:
-            self._embed_pending(run, None, cancel, flush=True)
         if progress is not None:
             progress(Progress(done, total, "index", ""))
+        if not run.cancelled:
+            self._embed_pending(run, progress, cancel, flush=True)
 
     def _embed_pending(
         self,
@@ -341,6 +341,8 @@ class Library:
         *,
         flush: bool,
     ) -> None:
+        total = self.store.counts()[2] if progress is not None else 0
+        done = 0
         while True:
             batch = self.store.pending_chunks(EMBED_BATCH)
             if not batch or (not flush and len(batch) < EMBED_BATCH):
@@ -352,8 +354,9 @@ class Library:
             vectors = self.embedder.encode([text for _, text in batch])
             self.store.put_embeddings(ids, vectors)
             run.embedded += len(ids)
+            done += len(ids)
             if progress is not None:
-                progress(Progress(run.embedded, run.embedded + len(batch), "embed"))
+                progress(Progress(done, max(total, done), "embed"))
 
     def _fail(
         self, run: _Run, path: str, reason: str, size: int | None, mtime: float | None

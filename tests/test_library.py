@@ -172,6 +172,28 @@ def test_faiss_cache_rebuilt_when_missing_stale_or_damaged(docs: Path) -> None:
         assert any(Path(p.path).name == "delta.txt" for p in eng.search("lighthouse strike", k=3))
 
 
+def test_progress_reports_files_then_passages(docs: Path) -> None:
+    ticks = []
+    with engine() as eng:
+        eng.add([docs], progress=ticks.append)
+        chunks = eng.library.store.counts()[1]
+    index = [t for t in ticks if t.stage == "index"]
+    embed = [t for t in ticks if t.stage == "embed"]
+    assert [(t.done, t.total) for t in index] == [(0, 2), (1, 2), (2, 2)]
+    assert embed and (embed[-1].done, embed[-1].total) == (chunks, chunks)
+    assert ticks.index(embed[0]) > ticks.index(index[-1])  # the last vectors come after the files
+
+
+def test_reembedding_after_a_model_change_reports_progress(docs: Path) -> None:
+    with Engine("m", embedder=FakeEmbedder(64)) as eng:
+        eng.add([docs])
+        chunks = eng.library.store.counts()[1]
+    ticks = []
+    with Engine("m", embedder=FakeEmbedder(32)) as eng:
+        eng.library.embed_pending(progress=ticks.append)
+    assert [(t.stage, t.done, t.total) for t in ticks] == [("embed", chunks, chunks)]
+
+
 def test_model_change_is_detected_and_embeddings_rebuilt(docs: Path) -> None:
     with Engine("m", embedder=FakeEmbedder(64)) as eng:
         eng.add([docs])
@@ -254,7 +276,10 @@ def test_default_library_is_seeded_once(tmp_path: Path) -> None:
         assert report is not None and len(report.added) == 5
         assert eng.ensure_ready() is None
         top = eng.search("first shipment", k=3)
-        assert top and Path(top[0].path).name == "004_71c8a87dcccb59d2.txt"
+        # The fake embedder's dense ranks are noise; the keyword side must still bring the passage.
+        hits = [p for p in top if "first shipment" in p.text]
+        assert hits and Path(hits[0].path).name == "004_71c8a87dcccb59d2.txt"
+        assert hits[0].keyword_rank == 1
 
 
 def test_library_dir_follows_qa_app_home(qa_home: Path) -> None:

@@ -347,8 +347,9 @@ def test_calibration_is_logistic_and_fit_recovers_direction() -> None:
 
 
 def test_registry() -> None:
-    assert DEFAULT_READER == "sentence"
-    assert DEFAULT_READER in READERS
+    # The trained reader is the default; the sentence reader stays as the fast fallback.
+    assert DEFAULT_READER == "neural"
+    assert set(READERS) == {"neural", "sentence"}
     reader = get_reader("sentence", FakeEmbedder())
     assert isinstance(reader, SentenceReader)
     assert isinstance(reader, Reader)

@@ -33,6 +33,7 @@ from data import (  # noqa: E402
 FIXED = (
     "train", "base_dir", "max_len", "stride", "batch_size", "lr", "epochs", "max_steps",
     "negative_ratio", "heldout", "seed", "freeze_layers", "max_examples", "warmup", "bf16",
+    "init_from",
 )  # fmt: skip
 
 
@@ -42,6 +43,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--train", required=True, help="SQuAD-format training JSON")
     p.add_argument("--run", required=True, help="run folder: log, features, checkpoints")
     p.add_argument("--base-dir", default=None, help="base BERT folder (default: bundled MiniLM)")
+    p.add_argument(
+        "--init-from",
+        default=None,
+        help="start from an exported reader folder (reader.safetensors + reader.json) "
+        "instead of the bare base model: continue training a shipped reader",
+    )
     p.add_argument("--max-len", type=int, default=256)
     p.add_argument("--stride", type=int, default=128, help="tokens of overlap between windows")
     p.add_argument("--batch-size", type=int, default=32)
@@ -193,6 +200,17 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     model = build_span_model(args.base_dir)
+    if args.init_from:
+        from safetensors.torch import load_file
+
+        start = load_file(str(Path(args.init_from) / "reader.safetensors"))
+        missing, unexpected = model.load_state_dict(
+            {k: v.float() for k, v in start.items()}, strict=False
+        )
+        if unexpected or any(not k.startswith(FROZEN_PREFIX) for k in missing):
+            print(f"{args.init_from}: weights do not fit the model", file=sys.stderr)
+            return 2
+        log(run, f"initialised from {args.init_from} ({len(start)} tensors)")
     for name, param in model.named_parameters():
         frozen = name.startswith(FROZEN_PREFIX) or any(
             name.startswith(f"bert.encoder.layer.{i}.") for i in range(args.freeze_layers)

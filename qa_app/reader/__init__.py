@@ -13,10 +13,11 @@ if TYPE_CHECKING:
 # name -> "module:factory"; the factory is called with the embedder. Imported only when asked
 # for, so a reader's heavy dependencies load with it. Adding a reader is one line here.
 _FACTORIES: dict[str, str] = {
+    "neural": "qa_app.reader.neural:NeuralReader",
     "sentence": "qa_app.reader.sentence:SentenceReader",
 }
 READERS: tuple[str, ...] = tuple(_FACTORIES)
-DEFAULT_READER = "sentence"
+DEFAULT_READER = "neural"
 
 __all__ = ["DEFAULT_READER", "READERS", "Reader", "get_reader"]
 

@@ -59,6 +59,10 @@ def build_span_model(base_dir: str | Path, *, pretrained: bool = True) -> Any:
     if pretrained:
         from transformers.utils import logging as hf_logging
 
+        from qa_app.embedding import quiet_loading
+
+        quiet_loading()
+
         # The base checkpoint's pooler is unused here; keep its "unexpected keys" report quiet.
         level = hf_logging.get_verbosity()
         hf_logging.set_verbosity_error()
