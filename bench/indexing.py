@@ -89,8 +89,8 @@ def bench_corpus(name: str, items: list[tuple[str, str]], queries: list[str], wo
 def bench_synthetic(count: int, queries: list[str], texts: list[str], work: Path) -> None:
     """A synthetic library of ``count`` chunks: real texts recycled, random unit vectors."""
     import numpy as np
-    from qa_app.chunking import chunk_document
 
+    from qa_app.chunking import chunk_document
     from qa_app.embedding import SentenceTransformerEmbedder
     from qa_app.engine import Engine
     from qa_app.records import Block, Document

@@ -112,7 +112,7 @@ class Store:
 
     def meta(self) -> dict[str, str]:
         """Return every meta key/value."""
-        return dict(self._query("SELECT key, value FROM meta"))  # type: ignore[arg-type]
+        return dict(self._query("SELECT key, value FROM meta"))
 
     def set_meta(self, db: sqlite3.Connection, **values: str) -> None:
         """Set meta keys inside an open transaction."""
@@ -138,7 +138,7 @@ class Store:
 
     def roots(self) -> list[tuple[str, str]]:
         """Return (path, kind) of every added file and folder."""
-        return self._query("SELECT path, kind FROM roots ORDER BY path")  # type: ignore[return-value]
+        return self._query("SELECT path, kind FROM roots ORDER BY path")
 
     def add_root(self, path: str, kind: str) -> None:
         """Remember an added file or folder."""
@@ -345,7 +345,7 @@ class Store:
 
     def pending_chunks(self, limit: int) -> list[tuple[int, str]]:
         """Return up to ``limit`` (chunk id, text) whose embedding is still missing."""
-        return self._query(  # type: ignore[return-value]
+        return self._query(
             "SELECT id, text FROM chunks WHERE embedding IS NULL ORDER BY id LIMIT ?", (limit,)
         )
 

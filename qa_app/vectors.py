@@ -38,6 +38,7 @@ def build_index(ids: np.ndarray, vectors: np.ndarray, dimension: int) -> Any:
     import numpy as np
 
     count = len(ids)
+    index: Any
     if choose_kind(count) == "flat":
         index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
     else:
