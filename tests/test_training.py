@@ -130,6 +130,29 @@ def test_export_stores_only_the_delta_with_its_hash(tmp_path, tiny_bert):
     assert "qa.weight" in keys and not any("word_embeddings" in k for k in keys)
 
 
+def test_continued_training_starts_from_an_exported_reader(tmp_path, tiny_bert):
+    import torch
+    from export_reader import export
+    from safetensors.torch import load_file
+    from train_reader import main
+
+    train = _squad_file(tmp_path / "train.json")
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert main(_args(train, first, tiny_bert, "--stop-after-steps", "2")) == 0
+    export(first, tmp_path / "exported")
+    shipped = load_file(str(tmp_path / "exported" / "reader.safetensors"))
+    # One step at lr 0 leaves the weights where they started: the exported reader, not the base.
+    args = _args(train, second, tiny_bert, "--init-from", str(tmp_path / "exported"))
+    assert main([*args, "--lr", "0", "--stop-after-steps", "1"]) == 0
+    assert "initialised from" in (second / "log.txt").read_text()
+    started = _weights(second)
+    for key, value in shipped.items():
+        assert torch.allclose(started[key].to(torch.float16), value), key
+    meta = export(second, tmp_path / "again")
+    lineage = meta["training"]["initialised_from"]
+    assert lineage["weights_sha256"] == export(first, tmp_path / "exported")["weights_sha256"]
+
+
 def test_export_without_checkpoint_names_the_file(tmp_path):
     from export_reader import export
 

@@ -82,6 +82,19 @@ def export(run: Path, out: Path) -> dict:
         "threshold": 0.5,
         "metrics": {},
     }
+    init = settings.get("init_from")
+    if init:  # continued training: record what the run started from
+        started = json.loads((Path(init) / META_FILE).read_text())
+        meta["training"]["initialised_from"] = {
+            "weights_sha256": started.get("weights_sha256"),
+            "settings": started.get("settings"),
+            "training": started.get("training"),
+            "data": {k: v for k, v in started.get("data", {}).items() if k != "heldout_articles"},
+        }
+        meta["training"]["total_train_minutes"] = round(
+            meta["training"]["train_minutes"] + started.get("training", {}).get("train_minutes", 0),
+            1,
+        )
     if previous.get("weights_sha256") == meta["weights_sha256"]:
         for key in ("calibration", "threshold", "metrics"):
             meta[key] = previous.get(key, meta[key])
