@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -13,7 +12,7 @@ from pathlib import Path
 
 from qa_app import __version__
 from qa_app.chunking import ChunkSettings, chunk_document
-from qa_app.embedding import Embedder
+from qa_app.embedding import Embedder, sha256_file
 from qa_app.locking import WriterLock
 from qa_app.records import FileError, Progress, SyncReport
 from qa_app.store import SCHEMA_VERSION, Store
@@ -54,12 +53,8 @@ class _Run:
 
 
 def content_hash(path: Path) -> str:
-    """Return the SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """Return the SHA-256 of a file's bytes (what tells a changed file from a touched one)."""
+    return sha256_file(path)
 
 
 def _is_hidden(name: str) -> bool:

@@ -195,15 +195,7 @@ class Store:
                 ),
             )
             doc_id = int(cur.lastrowid or 0)
-            for chunk in chunks:
-                cur = db.execute(
-                    'INSERT INTO chunks(doc_id, ordinal, start, "end", page, text) '
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (doc_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, chunk.text),
-                )
-                db.execute(
-                    "INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)", (cur.lastrowid, chunk.text)
-                )
+            self._insert_chunks(db, doc_id, chunks)
             db.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
             self.bump_generation(db)
         return doc_id
@@ -215,6 +207,19 @@ class Store:
                 "UPDATE documents SET size = ?, mtime = ? WHERE path = ?", (size, mtime, path)
             )
             db.execute("DELETE FROM failures WHERE path = ?", (path,))
+
+    @staticmethod
+    def _insert_chunks(db: sqlite3.Connection, doc_id: int, chunks: Sequence[Chunk]) -> None:
+        """Insert a document's chunks and their full-text rows (embeddings come later)."""
+        for chunk in chunks:
+            cur = db.execute(
+                'INSERT INTO chunks(doc_id, ordinal, start, "end", page, text) '
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (doc_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, chunk.text),
+            )
+            db.execute(
+                "INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)", (cur.lastrowid, chunk.text)
+            )
 
     @staticmethod
     def _delete_chunks(db: sqlite3.Connection, doc_id: int) -> None:
@@ -412,14 +417,5 @@ class Store:
         with self.transaction() as db:
             for doc_id, chunks in documents:
                 self._delete_chunks(db, doc_id)
-                for chunk in chunks:
-                    cur = db.execute(
-                        'INSERT INTO chunks(doc_id, ordinal, start, "end", page, text) '
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        (doc_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, chunk.text),
-                    )
-                    db.execute(
-                        "INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)",
-                        (cur.lastrowid, chunk.text),
-                    )
+                self._insert_chunks(db, doc_id, chunks)
             self.bump_generation(db)
