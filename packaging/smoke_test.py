@@ -11,6 +11,8 @@ loopback device) and QA_APP_HOME in a temporary folder. Exit status 0 when every
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
 import shutil
 import subprocess
@@ -30,7 +32,15 @@ QUESTION = "When did Russia receive the first shipment?"
 EXPECTED = "earlier this month"
 SEARCH = "first shipment"
 SEARCH_EXPECTED = "004_71c8a87dcccb59d2.txt"
-CHECKS = ("netns", "cli-version", "cli-search", "cli-ask", "gui", "install")
+CHECKS = (
+    "netns", "size", "cli-version", "cli-search", "cli-ask", "cli-reader", "cli-formats", "gui",
+    "install",
+)  # fmt: skip
+MAX_ARCHIVE_BYTES = 400_000_000  # the Linux .tar.gz must stay under 400 MB (381.5 MiB)
+READER = "neural"  # the trained reader, the app's default
+# One fact per supported format besides .txt; each must be indexed and the HTML one answered.
+FORMATS_QUESTION = "When was the lighthouse at Port Ellery finished?"
+FORMATS_EXPECTED = "1923"
 
 
 @dataclass
@@ -140,6 +150,153 @@ def check_cli(
         out.check(ok, "cli-ask", tail(done))
 
 
+def check_reader(folder: Path, env: dict[str, str], prefix: list[str], out: Outcome) -> None:
+    """The bundled app answers with the trained reader, and refuses damaged reader weights."""
+    cli = str(folder / qa_app.APP_NAME)
+    done, seconds = run([*prefix, cli, "ask", "--json", QUESTION], env, 600, "qa-app ask --json")
+    out.timings["qa-app ask --json"] = seconds
+    try:
+        result = json.loads(done.stdout)
+    except ValueError:
+        result = {}
+    reader, answer = result.get("reader"), (result.get("answer") or {}).get("text", "")
+    print(f"  reader {reader!r}, answer {answer!r}")
+    ok = done.returncode == 0 and reader == READER and EXPECTED in answer
+    out.check(ok, f"cli-reader (answers with the {READER} reader)", tail(done))
+
+    # A copy of the app (hard links) whose reader weights differ in one byte: the SHA-256 check in
+    # reader.json must stop it instead of answering with wrong weights.
+    weights = Path("_internal") / "resources" / "reader" / "reader.safetensors"
+    if not (folder / weights).is_file():
+        out.check(False, "cli-reader (weights hash)", f"{folder / weights} is missing")
+        return
+    with tempfile.TemporaryDirectory(prefix="qa-app-damaged-") as tmp:
+        damaged = Path(tmp) / folder.name
+        shutil.copytree(folder, damaged, symlinks=True, copy_function=_link_or_copy)
+        data = bytearray((folder / weights).read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        (damaged / weights).unlink()  # a hard link to the original: never write through it
+        (damaged / weights).write_bytes(bytes(data))
+        done, _ = run(
+            [*prefix, str(damaged / qa_app.APP_NAME), "ask", QUESTION],
+            env,
+            600,
+            "qa-app ask with damaged reader weights",
+        )
+    text = (done.stdout or "") + (done.stderr or "")
+    ok = done.returncode != 0 and "SHA-256" in text and EXPECTED not in (done.stdout or "")
+    out.check(ok, "cli-reader (damaged weights refused)", tail(done))
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _pdf(lines: list[str]) -> bytes:
+    """Return a one-page PDF (Helvetica, Latin-1) showing the lines."""
+    text = "\n".join(f"({line}) Tj T*" for line in lines)
+    stream = f"BT\n/F1 11 Tf\n14 TL\n72 740 Td\n{text}\nET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        "/Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
+        f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)
+
+
+def write_format_samples(folder: Path) -> list[str]:
+    """Write one small document per format into folder; return the formats written.
+
+    The .docx needs python-docx and the AES-encrypted .pdf pypdf with cryptography (all three are
+    qa-app dependencies, so present wherever it was built); without them those formats are left out.
+    """
+    folder.mkdir(parents=True)
+    (folder / "harbour.html").write_text(
+        "<!DOCTYPE html><html><head><title>Harbour report | Example News</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/about'>About</a></nav><article><h1>Harbour report</h1>"
+        "<p>The new lighthouse at Port Ellery was finished in the spring of 1923 after two years "
+        "of work by the harbour board.</p><p>Its lamp could be seen from twenty-two nautical "
+        "miles away on a clear night, according to the board's annual report.</p></article>"
+        "<footer>Copyright Example News</footer></body></html>",
+        encoding="utf-8",
+    )
+    (folder / "notes.md").write_text(
+        "# Ferry notes\n\nThe *night ferry* to Kellen Island stopped running in **1988**.\n",
+        encoding="utf-8",
+    )
+    made = ["html", "md"]
+    try:
+        import docx  # python-docx
+
+        document = docx.Document()
+        document.add_heading("Mill history", level=1)
+        document.add_paragraph("The Ashby paper mill closed its doors in the winter of 1957.")
+        document.save(str(folder / "mill.docx"))
+        made.append("docx")
+    except ImportError as exc:
+        print(f"  note: no .docx sample ({exc})")
+    try:
+        from pypdf import PdfReader, PdfWriter
+
+        writer = PdfWriter(
+            clone_from=PdfReader(io.BytesIO(_pdf(["The Orme tunnel opened in 1898."])))
+        )
+        writer.encrypt("", "owner", algorithm="AES-256")  # opens without a password, needs AES
+        with open(folder / "tunnel.pdf", "wb") as handle:
+            writer.write(handle)
+        made.append("pdf")
+    except ImportError as exc:
+        (folder / "tunnel.pdf").write_bytes(_pdf(["The Orme tunnel opened in 1898."]))
+        made.append("pdf")
+        print(f"  note: the .pdf sample is not encrypted ({exc})")
+    return made
+
+
+def check_formats(folder: Path, env: dict[str, str], prefix: list[str], out: Outcome) -> None:
+    """Every file format the app reads is read inside the bundle (each has its own libraries)."""
+    cli = str(folder / qa_app.APP_NAME)
+    with tempfile.TemporaryDirectory(prefix="qa-app-formats-") as tmp:
+        docs = Path(tmp) / "docs"
+        made = write_format_samples(docs)
+        done, seconds = run(
+            [*prefix, cli, "add", "-q", "-l", "formats", str(docs)], env, 600, "qa-app add"
+        )
+        out.timings["qa-app add (one file per format)"] = seconds
+        if not out.check(done.returncode == 0, "cli-formats (add)", tail(done)):
+            return
+        done, _ = run([*prefix, cli, "list", "--json", "-l", "formats"], env, 300, "qa-app list")
+        try:
+            listed = json.loads(done.stdout)
+        except ValueError:
+            listed = []
+        indexed = sorted(d["format"] for d in listed if d.get("status") == "indexed")
+        failed = {d.get("path"): d.get("error") for d in listed if d.get("status") != "indexed"}
+        print(f"  indexed formats: {', '.join(indexed)}")
+        ok = done.returncode == 0 and indexed == sorted(made) and not failed
+        out.check(ok, "cli-formats (every format indexed)", f"made {made}, failed {failed}")
+        done, _ = run(
+            [*prefix, cli, "ask", "-l", "formats", FORMATS_QUESTION], env, 600, "qa-app ask (html)"
+        )
+        ok = done.returncode == 0 and FORMATS_EXPECTED in done.stdout
+        out.check(ok, "cli-formats (answer from the HTML file)", tail(done))
+
+
 def check_gui(folder: Path, env: dict[str, str], prefix: list[str], out: Outcome) -> None:
     gui_env = dict(env)
     gui_env.update(
@@ -228,6 +385,14 @@ def main(argv: list[str] | None = None) -> int:
             folder = args.folder.resolve()
         else:
             archive = (args.archive or find_archive()).resolve()
+            if "size" in wanted:
+                size = archive.stat().st_size
+                print(f"  archive {size / 2**20:.1f} MiB ({size / 1e6:.1f} MB)")
+                out.check(
+                    size < MAX_ARCHIVE_BYTES,
+                    "size",
+                    f"{archive.name} is {size / 1e6:.1f} MB, over {MAX_ARCHIVE_BYTES / 1e6:.0f} MB",
+                )
             print(f"unpacking {archive}")
             folder = unpack(archive, Path(tmp) / "unpacked")
         # A clean environment: no venv, no PYTHONPATH, nothing from the build machine's Python.
@@ -239,6 +404,10 @@ def main(argv: list[str] | None = None) -> int:
         }
         Path(env["HOME"]).mkdir()
         check_cli(folder, env, prefix, wanted, out)
+        if "cli-reader" in wanted:
+            check_reader(folder, env, prefix, out)
+        if "cli-formats" in wanted:
+            check_formats(folder, env, prefix, out)
         if "gui" in wanted:
             check_gui(folder, env, prefix, out)
         if "install" in wanted:

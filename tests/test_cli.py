@@ -96,3 +96,27 @@ def test_search_first_shipment_on_seed_library() -> None:
     first = out.stdout.splitlines()[0]
     assert "004_71c8a87dcccb59d2.txt" in first
     assert "first shipment" in out.stdout
+
+
+def test_damaged_reader_weights_are_an_error_message_not_a_crash(
+    tmp_path: Path,
+    fake_engine: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from qa_app.reader import neural
+
+    damaged = tmp_path / "reader"
+    damaged.mkdir()
+    (damaged / neural.META_FILE).write_text(
+        (neural.RESOURCE_DIR / neural.META_FILE).read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (damaged / neural.WEIGHTS_FILE).write_bytes(b"\0" * 1024)
+    monkeypatch.setattr(neural, "RESOURCE_DIR", damaged)
+    folder = folder_with(tmp_path, **{"a.txt": "The harbour opened in 1901."})
+    assert cli.main(["add", str(folder), "--library", "t", "-q"]) == 0
+    capsys.readouterr()
+    code = cli.main(["ask", "When did the harbour open?", "--library", "t", "--reader", "neural"])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_USAGE
+    assert err.startswith("error: ") and "SHA-256" in err and "Traceback" not in err

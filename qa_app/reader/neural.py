@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qa_app.embedding import ModelError
 from qa_app.records import Passage, Span
 
 RESOURCE_DIR = Path(__file__).resolve().parents[2] / "resources" / "reader"
@@ -20,8 +21,11 @@ FROZEN_PREFIX = (
 )
 
 
-class ReaderModelError(RuntimeError):
-    """The shipped reader weights are missing, damaged or do not match the base model."""
+class ReaderModelError(ModelError):
+    """The shipped reader weights are missing, damaged or do not match the base model.
+
+    A ModelError, so every front end that reports a broken embedding model reports this too.
+    """
 
 
 def resource_dir() -> Path:
