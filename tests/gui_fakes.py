@@ -91,16 +91,24 @@ class FakeLibrary:
 
 
 class FakeBackend:
-    """Libraries in memory. ``file_delay`` slows each file; ``gate`` (if set) holds each file until set."""
+    """Libraries in memory. ``file_delay`` slows each file; ``gate`` (if set) holds each file until set.
+
+    ``open_gate``, ``warm_gate`` and ``text_gate`` (if set) hold opening a library, loading the
+    models and fetching a document's text the same way.
+    """
 
     def __init__(self, *, file_delay: float = 0.0) -> None:
         self.libs: dict[str, FakeLibrary] = {}
         self.file_delay = file_delay
         self.gate: threading.Event | None = None
         self.warm_gate: threading.Event | None = None
+        self.open_gate: threading.Event | None = None
+        self.text_gate: threading.Event | None = None
         self.engines: list[FakeEngine] = []
 
     def open(self, library: str | None) -> FakeEngine:
+        if self.open_gate is not None:
+            self.open_gate.wait(30)
         name = paths.check_library_name(library or paths.DEFAULT_LIBRARY)
         engine = FakeEngine(self, self.libs.setdefault(name, FakeLibrary(name)))
         self.engines.append(engine)
@@ -125,6 +133,9 @@ class FakeBackend:
 
     def readers(self) -> list[str]:
         return ["fake", "sentence"]
+
+    def default_reader(self) -> str:
+        return "fake"
 
 
 class FakeEngine:
@@ -327,6 +338,8 @@ class FakeEngine:
 
     def document_text(self, doc_id: int) -> str:
         self._enter()
+        if self.backend.text_gate is not None:
+            self.backend.text_gate.wait(30)
         return self._doc(doc_id).text
 
     # -- questions
@@ -439,3 +452,29 @@ class FakeEngine:
 
     def close(self) -> None:
         self.closed = True
+
+
+class UnstarvedClock:
+    """Seconds on the calling thread's clock, less the time it was ready to run but had no CPU.
+
+    On a loaded machine the OS can keep any thread off the CPU for a while; a gap between event
+    loop ticks measured on this clock counts only the time the UI thread was busy or blocked,
+    which is what the window's code is answerable for. Linux reports the wait in
+    /proc/<pid>/task/<tid>/schedstat; elsewhere this is plain wall time.
+    """
+
+    def __init__(self) -> None:
+        try:
+            self._stat = open(f"/proc/self/task/{threading.get_native_id()}/schedstat")  # noqa: SIM115
+        except OSError:
+            self._stat = None
+
+    def waited(self) -> float:
+        """Return the seconds this thread has so far spent waiting for a CPU (0 when unknown)."""
+        if self._stat is None:
+            return 0.0
+        self._stat.seek(0)
+        return int(self._stat.read().split()[1]) / 1e9
+
+    def __call__(self) -> float:
+        return time.perf_counter() - self.waited()

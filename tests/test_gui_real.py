@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from gui_fakes import UnstarvedClock
 from PySide6.QtCore import Qt, QTimer
 
 from qa_app.gui import dialogs
@@ -44,7 +45,9 @@ def seeded(seeded_home, qa_home):
 
 def open_window(qtbot) -> MainWindow:
     window = MainWindow()
-    qtbot.addWidget(window)
+    # pytest-qt closes and deletes its widgets before fixtures are torn down: close like a user
+    # first, waiting for the workers, so a failed test does not leave them running.
+    qtbot.addWidget(window, before_close_func=lambda w: close(qtbot, w))
     window.show()
     qtbot.waitUntil(
         lambda: window.session.ready and not window.session.indexing(), timeout=READY_MS
@@ -89,7 +92,7 @@ def make_folder(root: Path, n: int, paragraphs: int = 3) -> Path:
 
 def test_first_run_builds_the_seed_library_and_answers_the_example(qtbot):
     window = MainWindow()
-    qtbot.addWidget(window)
+    qtbot.addWidget(window, before_close_func=lambda w: close(qtbot, w))
     started: list[str] = []
     window.session.indexing_started.connect(started.append)
     window.show()
@@ -98,7 +101,18 @@ def test_first_run_builds_the_seed_library_and_answers_the_example(qtbot):
         lambda: window.session.ready and not window.session.indexing(), timeout=READY_MS
     )
     assert started and started[0] == "Preparing the library"
-    assert len(listed(window)) == 5 and set(listed(window).values()) == {"indexed"}
+    # The list refreshes in the background after the run ends.
+    qtbot.waitUntil(
+        lambda: len(listed(window)) == 5 and set(listed(window).values()) == {"indexed"},
+        timeout=30_000,
+    )
+    combo = window.settings_dialog().reader_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "Default (neural)",
+        "neural",
+        "sentence",
+    ]
+    assert combo.currentIndex() == 0 and window.settings.reader is None
 
     ask(qtbot, window, EXAMPLE)
     card = window.ask_panel.answer
@@ -167,10 +181,11 @@ def test_add_a_document_a_bad_file_and_an_unanswerable_question(
 def test_indexing_never_stalls_the_event_loop(qtbot, seeded, monkeypatch, tmp_path):
     window = open_window(qtbot)
     folder = make_folder(tmp_path, 200)
-    ticks: list[float] = []
+    ticks: list[tuple[float, float]] = []  # (wall time, time less waiting for a CPU)
+    clock = UnstarvedClock()
     timer = QTimer()
     timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.timeout.connect(lambda: ticks.append((time.perf_counter(), clock())))
     monkeypatch.setattr(dialogs, "pick_folder", lambda parent: str(folder))
     timer.start()
     answered_during_indexing = []
@@ -187,14 +202,16 @@ def test_indexing_never_stalls_the_event_loop(qtbot, seeded, monkeypatch, tmp_pa
     assert window.ask_panel.answer.answer.text() == "earlier this month"
     report = finished.args[0]
     assert len(report.added) == 200 and report.chunks_embedded >= 200
-    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
-    seconds = ticks[-1] - ticks[0]
+    walls = [b[0] - a[0] for a, b in zip(ticks, ticks[1:], strict=False)]
+    gaps = [b[1] - a[1] for a, b in zip(ticks, ticks[1:], strict=False)]
+    seconds = ticks[-1][0] - ticks[0][0]
     slow = sorted(round(g * 1000) for g in gaps if g > 0.05)
     print(
         f"real indexing: 200 files in {seconds:.1f} s, {len(ticks)} ticks, "
-        f"max gap {max(gaps) * 1000:.0f} ms, gaps over 50 ms: {slow}"
+        f"max gap {max(gaps) * 1000:.0f} ms ({max(walls) * 1000:.0f} ms with the time the "
+        f"machine gave no CPU), gaps over 50 ms: {slow}"
     )
-    assert max(gaps) < 0.2
+    assert max(gaps) < 0.2  # the UI thread was never busy or blocked for longer
     qtbot.waitUntil(lambda: "report199.txt" in listed(window), timeout=30_000)
     ask(qtbot, window, "Whose badge is 1042?")
     assert window.ask_panel.model.rowCount() > 0

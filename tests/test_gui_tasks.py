@@ -8,6 +8,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import threading
 import time
+import weakref
 
 import pytest
 from PySide6.QtCore import QCoreApplication
@@ -114,6 +115,36 @@ def test_shutdown_drops_late_callbacks(qtbot):
     assert got == []
     with pytest.raises(RuntimeError):
         runner.submit(lambda ctx: 1)
+
+
+def test_a_failing_callback_does_not_stall_the_writers(qtbot):
+    runner = TaskRunner()
+    ran = []
+
+    def broken(*_args):
+        raise ValueError("a bug in a callback")
+
+    runner.submit(lambda ctx: 1, writer=True, on_result=broken)
+    runner.submit(lambda ctx: 2, writer=True, on_done=broken)
+    runner.submit(lambda ctx: ran.append("third"), writer=True)
+    with qtbot.captureExceptions() as exceptions, qtbot.waitSignal(runner.idle, timeout=5000):
+        pass
+    assert ran == ["third"]
+    assert [str(e[1]) for e in exceptions] == ["a bug in a callback"] * 2
+
+
+def test_a_runner_let_go_of_waits_for_its_work_then_drops_the_result(qtbot):
+    release = threading.Event()
+    got = []
+    runner = TaskRunner()
+    runner.submit(lambda ctx: release.wait(5) and "late", on_result=got.append)
+    gone = weakref.ref(runner)
+    threading.Timer(0.2, release.set).start()
+    del runner  # neither its tasks nor its workers hold it: it goes now, on this thread
+    assert gone() is None and release.is_set()
+    QCoreApplication.sendPostedEvents()
+    QCoreApplication.processEvents()
+    assert got == []
 
 
 def test_qt_bindings_keep_none_alive(qtbot):

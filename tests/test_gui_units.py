@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from qa_app.gui.export import answer_with_citation, to_json, to_markdown
-from qa_app.gui.models import SourceRow, confidence, source_rows
+from qa_app.gui.models import SourceRow, confidence, distinct_alternatives, source_rows
 from qa_app.gui.progress import eta_text, report_text
 from qa_app.gui.viewer import OffsetMap, displayable
 from qa_app.gui.watcher import MAX_WATCHED, watch_list
@@ -33,6 +34,27 @@ def test_confidence_words():
     assert confidence(0.91) == "High (0.91)"
     assert confidence(0.6) == "Medium (0.60)"
     assert confidence(0.2) == "Low (0.20)"
+
+
+def test_alternatives_that_repeat_a_better_one_are_not_offered():
+    found = _result()
+    cite = found.answer.citations[0]
+    alts = tuple(
+        Answer(text, score, (cite,))
+        for text, score in [
+            ("weeks", 0.36),
+            ("this month", 0.3),  # a piece of the answer
+            ("within weeks", 0.25),  # an extension of a better alternative
+            ("the summer", 0.2),
+            ("...", 0.19),  # no words at all
+            ("The Summer of 2023", 0.1),
+        ]
+    )
+    shown = distinct_alternatives(replace(found, alternatives=alts))
+    assert [a.text for a in shown] == ["weeks", "the summer"]
+    assert distinct_alternatives(replace(found, answer=None, alternatives=alts[:3])) == list(
+        alts[:2]
+    )
 
 
 def test_source_rows_and_snippets():

@@ -139,7 +139,7 @@ def test_continued_training_starts_from_an_exported_reader(tmp_path, tiny_bert):
     train = _squad_file(tmp_path / "train.json")
     first, second = tmp_path / "first", tmp_path / "second"
     assert main(_args(train, first, tiny_bert, "--stop-after-steps", "2")) == 0
-    export(first, tmp_path / "exported")
+    exported = export(first, tmp_path / "exported")
     shipped = load_file(str(tmp_path / "exported" / "reader.safetensors"))
     # One step at lr 0 leaves the weights where they started: the exported reader, not the base.
     args = _args(train, second, tiny_bert, "--init-from", str(tmp_path / "exported"))
@@ -150,7 +150,7 @@ def test_continued_training_starts_from_an_exported_reader(tmp_path, tiny_bert):
         assert torch.allclose(started[key].to(torch.float16), value), key
     meta = export(second, tmp_path / "again")
     lineage = meta["training"]["initialised_from"]
-    assert lineage["weights_sha256"] == export(first, tmp_path / "exported")["weights_sha256"]
+    assert lineage["weights_sha256"] == exported["weights_sha256"]
 
 
 def test_export_without_checkpoint_names_the_file(tmp_path):

@@ -31,6 +31,8 @@ from qa_app.gui.models import (
     SourceRow,
     TitleRole,
     confidence,
+    confidence_word,
+    distinct_alternatives,
     source_rows,
 )
 from qa_app.records import Result
@@ -235,10 +237,12 @@ class AnswerView(QFrame):
                 f"{body}<br><small>— {html.escape(c.title)}{f', page {c.page}' if c.page else ''}</small>"
             )
             self.sentence.setVisible(True)
-        if result.alternatives:
+        alternatives = distinct_alternatives(result)
+        if alternatives:
             links = ", ".join(
-                f'<a href="alt:{html.escape(alt.text)}">{html.escape(alt.text)}</a> ({confidence(alt.score)})'
-                for alt in result.alternatives
+                f'<a href="alt:{html.escape(alt.text)}">{html.escape(alt.text)}</a>'
+                f" ({confidence_word(alt.score).lower()}, {alt.score:.2f})"
+                for alt in alternatives
             )
             self.alternatives.setText(f"Other possible answers: {links}")
             self.alternatives.setVisible(True)

@@ -30,6 +30,10 @@ class Backend(Protocol):
         """Return the names of the available readers."""
         ...
 
+    def default_reader(self) -> str:
+        """Return the name of the reader used when none is chosen."""
+        ...
+
 
 class EngineBackend:
     """The real engine; every method imports qa_app.engine on first use, so call them off the UI thread."""
@@ -65,3 +69,11 @@ class EngineBackend:
         except ImportError:
             return list(FALLBACK_READERS)
         return list(READERS) or list(FALLBACK_READERS)
+
+    def default_reader(self) -> str:
+        """Return qa_app.reader.DEFAULT_READER (the sentence reader when that module is absent)."""
+        try:
+            from qa_app.reader import DEFAULT_READER
+        except ImportError:
+            return FALLBACK_READERS[0]
+        return DEFAULT_READER

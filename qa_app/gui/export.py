@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
+from pathlib import Path
 
 from qa_app.records import Citation, Result
 
@@ -65,3 +67,14 @@ def to_json(result: Result) -> str:
     data = asdict(result)
     data["found"] = result.found
     return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def save(target: str, text: str) -> None:
+    """Write ``text`` to ``target`` whole or not at all (via a ``.part`` file); raises OSError."""
+    partial = Path(f"{target}.part")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

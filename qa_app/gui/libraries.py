@@ -85,6 +85,8 @@ class LibraryOps(_Base):
             writer=True,
             on_result=done,
             on_error=self._open_failed,
+            opened=lambda value: value[0],
+            retire=engine,
         )
 
     def delete_library(self, name: str) -> None:
@@ -121,4 +123,6 @@ class LibraryOps(_Base):
             writer=True,
             on_result=done,
             on_error=self._open_failed if is_open else None,
+            opened=lambda value: value[0],
+            retire=engine,
         )

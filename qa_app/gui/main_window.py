@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -44,7 +43,8 @@ class MainWindow(QMainWindow):
         self.session = Session(backend or EngineBackend(), self.settings, self)
         self.last_error = ""
         self._wanted: SourceRow | None = None
-        self._closing = False
+        self._closing = False  # close() was asked for; waiting for the workers to stop
+        self._closed = False
         self._splitters_restored = False
 
         self.ask_panel = AskPanel()
@@ -253,15 +253,23 @@ class MainWindow(QMainWindow):
             else export.to_markdown(result)
         )
         self.session.runner.submit(
-            lambda _ctx: Path(target).write_text(text, encoding="utf-8"),
+            lambda _ctx: export.save(target, text),
             name="Exporting",
             on_result=lambda _n: self.statusBar().showMessage(f"Saved {target}.", 5000),
             on_error=lambda exc: self.show_error(f"Could not save {target}: {exc}"),
         )
 
+    def settings_dialog(self) -> SettingsDialog:
+        """Return a settings dialog listing the readers the engine has."""
+        return SettingsDialog(
+            self.settings, self.session.readers, self, default_reader=self.session.default_reader
+        )
+
     def show_settings(self) -> None:
         """Edit the settings."""
-        SettingsDialog(self.settings, self.session.readers, self).exec()
+        dialog = self.settings_dialog()
+        dialog.exec()
+        dialog.deleteLater()
 
     def about(self) -> None:
         """Say what this is."""
@@ -329,18 +337,23 @@ class MainWindow(QMainWindow):
     # -- closing ----------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        """Cancel background work; close for real only once the workers have stopped."""
+        """Stop background work; close for real (and close the library) once the workers stopped."""
+        if self._closed:
+            super().closeEvent(event)
+            return
         runner = self.session.runner
         if not self._closing:
             self._closing = True
             self._save_layout()
+            self.session.stop()  # cancels everything; nothing new starts, not even follow-up work
+            if runner.is_busy():
+                self.statusBar().showMessage("Stopping background work…")
+                self.hide()  # the user asked to close; don't make them watch the workers stop
+                runner.idle.connect(self.close, Qt.ConnectionType.SingleShotConnection)
         if runner.is_busy():
             event.ignore()
-            runner.cancel_all()
-            self.statusBar().showMessage("Stopping background work…")
-            self.hide()  # the user asked to close; don't make them watch the workers stop
-            runner.idle.connect(self.close, Qt.ConnectionType.SingleShotConnection)
             return
         self.session.close()
+        self._closed = True
         super().closeEvent(event)
         self.closed.emit()

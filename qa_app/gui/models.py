@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from qa_app.records import DocumentInfo, FileError, Result
+from qa_app.records import Answer, DocumentInfo, FileError, Result
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 SNIPPET_CHARS = 360  # enough for a sentence either side of the answer in a list row
@@ -105,10 +106,42 @@ def source_rows(result: Result) -> list[SourceRow]:
     return rows
 
 
+def confidence_word(score: float) -> str:
+    """Return "High", "Medium" or "Low" for a calibrated score."""
+    return "High" if score >= 0.75 else "Medium" if score >= 0.5 else "Low"
+
+
 def confidence(score: float) -> str:
     """Return a plain-language confidence for a calibrated score, e.g. "High (0.87)"."""
-    word = "High" if score >= 0.75 else "Medium" if score >= 0.5 else "Low"
-    return f"{word} ({score:.2f})"
+    return f"{confidence_word(score)} ({score:.2f})"
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(w.casefold() for w in _WORD.findall(text))
+
+
+def _within(small: tuple[str, ...], big: tuple[str, ...]) -> bool:
+    n = len(small)
+    return any(big[i : i + n] == small for i in range(len(big) - n + 1))
+
+
+def distinct_alternatives(result: Result) -> list[Answer]:
+    """Return the alternatives worth offering beside the answer, best first.
+
+    One that is a piece or an extension of the answer or of a better alternative ("weeks" after
+    "within weeks", found in another document) says the same thing again and is left out.
+    """
+    said = [_words(result.answer.text)] if result.answer else []
+    kept: list[Answer] = []
+    for alt in result.alternatives:
+        words = _words(alt.text)
+        if words and not any(_within(words, s) or _within(s, words) for s in said):
+            said.append(words)
+            kept.append(alt)
+    return kept
 
 
 def _title_line(title: str, page: int | None) -> str:

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import os
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from qa_app import paths
 from qa_app.gui.backend import FALLBACK_READERS, Backend
+from qa_app.gui.indexing import IndexingOps
 from qa_app.gui.libraries import LibraryOps, message
 from qa_app.gui.models import SourceRow
 from qa_app.gui.settings import AppSettings
 from qa_app.gui.tasks import Task, TaskContext, TaskRunner
-from qa_app.gui.watcher import FolderWatcher, watch_list
-from qa_app.records import FileError, Progress, Result, SyncReport
+from qa_app.gui.watcher import FolderWatcher
+from qa_app.records import FileError, Result, SyncReport
+
+log = logging.getLogger(__name__)
 
 TEXT_CACHE = 8  # documents kept for the viewer
-LIVE_REFRESH_S = 2.0  # how often the document list refreshes while indexing
 
 
-class Session(LibraryOps, QObject):
+class Session(LibraryOps, IndexingOps, QObject):
     """Opens libraries, answers questions, indexes; every slow step runs off the UI thread."""
 
     status = Signal(str)
@@ -49,6 +51,7 @@ class Session(LibraryOps, QObject):
         self.engine: Any = None
         self.name = ""
         self.readers: list[str] = list(FALLBACK_READERS)
+        self.default_reader: str | None = None  # known once the readers are listed
         self.last_result: Result | None = None
         self._epoch = 0  # bumped when the library changes; older callbacks are dropped
         self._warm = False
@@ -63,6 +66,8 @@ class Session(LibraryOps, QObject):
         self._resync_wanted = False
         self._last_refresh = 0.0
         self._texts: dict[int, str] = {}
+        self._stopping = False
+        self._orphans: list[Any] = []  # engines opened too late to be used; closed by close()
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -85,32 +90,88 @@ class Session(LibraryOps, QObject):
         on_error: Callable[[BaseException], None] | None = None,
         on_progress: Callable[[Any], None] | None = None,
         on_done: Callable[[], None] | None = None,
-    ) -> Task:
+        opened: Callable[[Any], Any] | None = None,
+        retire: Any = None,
+    ) -> Task | None:
+        """Run ``fn`` through the runner; return its Task, or None once the session is stopping.
+
+        Callbacks of work submitted before the library changed (or before stop()) are dropped.
+        ``opened(value)`` returns the engine a result carries, so a dropped one is still closed.
+        ``retire`` is an engine ``fn`` closes first; it is closed anyway if ``fn`` never runs.
+        """
+        if self._stopping:
+            log.debug("not starting %r: the window is closing", name)
+            if retire is not None:
+                self._discard(retire)
+            return None
         epoch = self._epoch
+        started: list[bool] = []
+
+        def run(ctx: TaskContext) -> Any:
+            started.append(True)
+            return fn(ctx)
+
+        def done() -> None:
+            if retire is not None and not started:  # cancelled before it began
+                self._discard(retire)
+            if on_done is not None:
+                on_done()
 
         def current(callback: Callable[..., None] | None) -> Callable[..., None] | None:
             if callback is None:
                 return None
             return lambda *args: callback(*args) if epoch == self._epoch else None
 
+        def result(value: Any) -> None:
+            if epoch == self._epoch:
+                if on_result is not None:
+                    on_result(value)
+            elif opened is not None:
+                self._discard(opened(value))
+
         def report(exc: BaseException) -> None:
             self.error.emit(f"{name} failed: {message(exc)}")
 
         return self.runner.submit(
-            fn,
+            run,
             name=name,
             writer=writer,
-            on_result=current(on_result),
+            on_result=result,
             on_error=current(on_error or report),
             on_progress=current(on_progress),
-            on_done=on_done,
+            on_done=done,
         )
+
+    def _discard(self, engine: Any) -> None:
+        """Close an engine that was opened for a library no longer wanted."""
+        if engine is None:
+            return
+        if self._stopping:
+            self._orphans.append(engine)
+        else:
+            self._submit(
+                lambda _ctx: engine.close(), name="Closing a library", writer=True, retire=engine
+            )
 
     # -- libraries --------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the library used last (or the default one) in the background."""
+        """List the readers and open the library used last (or the default one) in the background."""
+        if self._stopping:
+            return
         self.open_library(self.settings.library)
+        self._submit(  # after open_library(), whose new epoch would drop the result
+            lambda _ctx: self._list_readers(),
+            name="Listing readers",
+            on_result=self._listed_readers,
+        )
+
+    def _list_readers(self) -> tuple[list[str], str]:
+        """Return the reader names and the default one (imports the reader registry: a worker)."""
+        return self.backend.readers(), self.backend.default_reader()
+
+    def _listed_readers(self, value: tuple[list[str], str]) -> None:
+        self.readers, self.default_reader = list(value[0]), value[1]
 
     def _reset(self, label: str) -> Any:
         self._epoch += 1
@@ -118,6 +179,8 @@ class Session(LibraryOps, QObject):
         self._warm = self._prepared = False
         self._broken = None
         self._texts.clear()
+        self.documents_changed.emit([])  # the old library's list must not show under the new name
+        self.watcher.set_paths([])
         if self._index_tasks:
             self.cancel_indexing()
             self._index_tasks = []  # their callbacks belong to the old library and are dropped
@@ -141,6 +204,8 @@ class Session(LibraryOps, QObject):
             writer=True,
             on_result=self._opened,
             on_error=self._open_failed,
+            opened=lambda engine: engine,
+            retire=old,
         )
 
     def _open_failed(self, exc: BaseException) -> None:
@@ -158,7 +223,7 @@ class Session(LibraryOps, QObject):
         self.refresh_libraries()
         self.refresh_documents()
         self._submit(
-            lambda _ctx: (engine.warm_up(), self.backend.readers())[1],
+            lambda _ctx: (engine.warm_up(), self._list_readers())[1],
             name="Loading the models",
             on_result=self._warmed,
             on_error=self._warm_failed,
@@ -169,8 +234,8 @@ class Session(LibraryOps, QObject):
             then=self._prepared_now,
         )
 
-    def _warmed(self, readers: list[str]) -> None:
-        self.readers = readers
+    def _warmed(self, readers: tuple[list[str], str]) -> None:
+        self._listed_readers(readers)  # known for certain once ready, even if listing them lagged
         self._warm = True
         self._maybe_ready()
 
@@ -257,147 +322,31 @@ class Session(LibraryOps, QObject):
             on_result=got,
         )
 
-    # -- documents --------------------------------------------------------------------------
-
-    def refresh_documents(self) -> None:
-        """Re-list the library's documents and re-aim the folder watcher."""
-        engine = self.engine
-        if engine is None:
-            return
-        self._last_refresh = time.monotonic()
-
-        def work(_ctx: TaskContext) -> tuple[list[Any], list[str]]:
-            docs = engine.documents()
-            folders = engine.folders()
-            inside = [
-                d.path
-                for d in docs
-                if any(d.path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
-            ]
-            return docs, watch_list(folders, inside)
-
-        def got(value: tuple[list[Any], list[str]]) -> None:
-            docs, watched = value
-            self.documents_changed.emit(docs)
-            self.watcher.set_paths(watched)
-
-        self._submit(work, name="Listing documents", on_result=got)
-
-    def add(self, items: Sequence[str]) -> None:
-        """Add files and folders to the open library, indexing them in the background."""
-        engine, items = self.engine, [str(i) for i in items]
-        if not items:
-            return
-        if engine is None:
-            self.error.emit("The library is still opening; add the documents again in a moment.")
-            return
-        label = f"Adding {os.path.basename(items[0].rstrip(os.sep))}" + (
-            f" and {len(items) - 1} more" if len(items) > 1 else ""
-        )
-        self._index(label, lambda ctx: engine.add(items, ctx.progress, ctx.cancelled))
-
-    def sync(self) -> None:
-        """Re-read the library's files and folders in the background."""
-        if self.engine is None:
-            return
-        engine = self.engine
-        self._index("Re-syncing the library", lambda ctx: engine.sync(ctx.progress, ctx.cancelled))
-
-    def remove(self, items: Sequence[str]) -> None:
-        """Remove documents (or folders) from the library; the files themselves stay."""
-        engine, items = self.engine, list(items)
-        if engine is None or not items:
-            return
-
-        def done(removed: list[str]) -> None:
-            self.status.emit(
-                f"Removed {len(removed)} document{'' if len(removed) == 1 else 's'} from the library."
-            )
-            self._texts.clear()
-            self.refresh_documents()
-
-        self._submit(
-            lambda _ctx: engine.remove(items),
-            name="Removing documents",
-            writer=True,
-            on_result=done,
-        )
-
-    def cancel_indexing(self) -> None:
-        """Stop the running and queued indexing runs (what is indexed so far is kept)."""
-        for task in list(self._index_tasks):
-            task.cancel()
-
-    def _folders_changed(self) -> None:
-        if self.indexing():
-            self._resync_wanted = True
-        else:
-            self.status.emit("Files changed in a watched folder; re-syncing…")
-            self.sync()
-
-    def _index(
-        self, what: str, fn: Callable[[TaskContext], Any], *, then: Callable[[], None] | None = None
-    ) -> None:
-        if not self._index_tasks:
-            self._run_failed, self._run_report, self._run_error = [], None, None
-            self.indexing_started.emit(what)
-        task: Task | None = None
-
-        def got(report: SyncReport | None) -> None:
-            self._run_report = report
-            if report is not None:
-                self._run_failed.extend(report.failed)
-
-        def failed(exc: BaseException) -> None:
-            self._run_error = f"{what} failed: {message(exc)}"
-            self.error.emit(self._run_error)
-
-        def progressed(progress: Progress) -> None:
-            self.indexing_progress.emit(progress)
-            if time.monotonic() - self._last_refresh > LIVE_REFRESH_S:
-                self.refresh_documents()
-
-        epoch = self._epoch
-
-        def done() -> None:
-            if task in self._index_tasks:
-                self._index_tasks.remove(task)
-            if epoch != self._epoch:
-                return
-            if then is not None:
-                then()
-            self.refresh_documents()
-            if not self._index_tasks:
-                self._finish_run()
-
-        task = self._submit(
-            fn,
-            name=what,
-            writer=True,
-            on_result=got,
-            on_error=failed,
-            on_progress=progressed,
-            on_done=done,
-        )
-        if task.state != "done":
-            self._index_tasks.append(task)
-
-    def _finish_run(self) -> None:
-        report = self._run_report
-        if report is not None and list(report.failed) != self._run_failed:
-            from dataclasses import replace
-
-            report = replace(report, failed=tuple(self._run_failed))
-        self.indexing_finished.emit(report, self._run_error)
-        if self._resync_wanted:
-            self._resync_wanted = False
-            self.sync()
-
     # -- closing ----------------------------------------------------------------------------
 
+    def stop(self) -> None:
+        """Cancel all work and start no more: the window is closing.
+
+        Work already running finishes (indexing stops at its next file and keeps what it did);
+        its results are dropped, except that engines it opened are kept for close().
+        """
+        self._stopping = True
+        self._epoch += 1
+        self._pending = None
+        self._resync_wanted = False
+        self.watcher.set_paths([])
+        self.runner.cancel_all()
+
     def close(self) -> None:
-        """Close the engine; call only when the runner is idle."""
+        """Close the engine and any orphaned ones; call after stop(), once the runner is idle."""
+        self._stopping = True
         self.runner.shutdown(0)
-        if self.engine is not None:
-            self.engine.close()
-            self.engine = None
+        engines, self._orphans = [self.engine, *self._orphans], []
+        self.engine = None
+        for engine in engines:
+            if engine is None:
+                continue
+            try:
+                engine.close()
+            except Exception:  # noqa: BLE001 - the others must still be closed
+                log.exception("closing library %r failed", getattr(engine, "name", "?"))

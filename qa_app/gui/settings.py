@@ -101,7 +101,14 @@ class AppSettings:
 class SettingsDialog(QDialog):
     """Edits retrieval depth, answer threshold and reader; shows where libraries live."""
 
-    def __init__(self, settings: AppSettings, readers: list[str], parent: QWidget | None = None):
+    def __init__(
+        self,
+        settings: AppSettings,
+        readers: list[str],
+        parent: QWidget | None = None,
+        *,
+        default_reader: str | None = None,
+    ):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
@@ -133,11 +140,15 @@ class SettingsDialog(QDialog):
 
         self.reader_combo = QComboBox()
         self.reader_combo.setAccessibleName("Reader")
-        self.reader_combo.addItem("Default", "")
-        for name in readers:
+        self.reader_combo.addItem(
+            f"Default ({default_reader})" if default_reader else "Default", ""
+        )
+        # A saved choice stays listed even before the readers are known, so OK does not drop it.
+        names = [*readers, *([settings.reader] if settings.reader not in (None, *readers) else [])]
+        for name in names:
             self.reader_combo.addItem(name, name)
-        index = self.reader_combo.findData(settings.reader or "")
-        self.reader_combo.setCurrentIndex(max(index, 0))
+        self.reader_combo.setCurrentIndex(max(self.reader_combo.findData(settings.reader or ""), 0))
+        self.reader_combo.setToolTip("Which reader picks the answer out of the passages")
         form.addRow("&Reader:", self.reader_combo)
 
         location = QLabel(str(paths.libraries_dir()))

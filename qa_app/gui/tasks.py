@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -40,34 +43,63 @@ class TaskContext:
         return self._stop.is_set()
 
 
-class _Signals(QObject):
-    progress = Signal(object)
-    result = Signal(object)
-    error = Signal(object)
+class _Mailbox(QObject):
+    """Carries workers' messages to the UI thread. One per application, owned by it.
+
+    Workers hold no QObject of their own: a per-task QObject could be deleted on a worker thread
+    (by Python's garbage collector, which runs wherever it happens to be triggered) while the UI
+    thread still delivers to it, and it could outlive the window it reports to.
+    """
+
+    posted = Signal(object)
+
+    def __init__(self, parent: QObject | None) -> None:
+        super().__init__(parent)
+        self.posted.connect(self._open, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(object)
+    def _open(self, message: Callable[[], None]) -> None:
+        message()
+
+
+_mailbox: _Mailbox | None = None
+
+
+def _the_mailbox() -> _Mailbox:
+    """Return the application's mailbox, creating it (call on the UI thread)."""
+    global _mailbox
+    if _mailbox is None or not shiboken6.isValid(_mailbox):
+        _mailbox = _Mailbox(QCoreApplication.instance())
+    return _mailbox
 
 
 class _Runnable(QRunnable):
-    def __init__(self, fn: Callable[[TaskContext], Any], signals: _Signals, stop: threading.Event):
+    """Runs one task's callable on a pool thread and posts what came of it."""
+
+    def __init__(
+        self,
+        fn: Callable[[TaskContext], Any],
+        post: Callable[[str, object], None],
+        stop: threading.Event,
+    ) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self._fn = fn
-        self._signals = signals
+        self._post = post
         self._stop = stop
 
     def run(self) -> None:
-        context = TaskContext(self._signals.progress.emit, self._stop)
+        context = TaskContext(lambda value: self._post("progress", value), self._stop)
         try:
             value = self._fn(context)
         except BaseException as exc:  # noqa: BLE001 - every failure must reach the UI thread
-            self._signals.error.emit(exc)
+            self._post("error", exc)
         else:
-            self._signals.result.emit(value)
+            self._post("result", value)
 
 
-class Task(QObject):
+class Task:
     """A handle on one piece of background work; its callbacks run on the UI thread."""
-
-    finished = Signal()
 
     def __init__(
         self,
@@ -81,67 +113,47 @@ class Task(QObject):
         on_progress: Callable[[Any], None] | None,
         on_done: Callable[[], None] | None,
     ) -> None:
-        super().__init__()  # owned by Python, not by the runner: it lives as long as someone holds it
         self.name = name
         self.writer = writer
         self.state = "queued"  # "queued" | "running" | "done"
-        self._runner = runner
+        self._runner = weakref.ref(runner)  # the worker must never be the one to free the runner
         self._fn = fn
         self._stop = threading.Event()
         self._on_result, self._on_error = on_result, on_error
         self._on_progress, self._on_done = on_progress, on_done
-        self._signals = _Signals()
-        queued = Qt.ConnectionType.QueuedConnection
-        self._signals.progress.connect(self._deliver_progress, queued)
-        self._signals.result.connect(self._deliver_result, queued)
-        self._signals.error.connect(self._deliver_error, queued)
 
     def cancel(self) -> None:
         """Ask the work to stop; it stops at its next cancel check. Queued work never starts."""
         self._stop.set()
-        if self.state == "queued":
-            self._runner._forget(self)
+        runner = self._runner()
+        if self.state == "queued" and runner is not None:
+            runner._forget(self)
 
     def is_cancelled(self) -> bool:
         """Return True once cancel() was called."""
         return self._stop.is_set()
 
-    def _start(self, pool: QThreadPool) -> None:
+    def _start(self, pool: QThreadPool, mailbox: _Mailbox) -> None:
         self.state = "running"
-        pool.start(_Runnable(self._fn, self._signals, self._stop))
+        # The worker keeps only weak references to the task and its runner, so whatever they
+        # own is always freed on the UI thread, never on the worker's.
+        runner, task = self._runner, weakref.ref(self)
 
-    @Slot(object)
-    def _deliver_progress(self, value: object) -> None:
-        if self.state == "running" and self._on_progress and not self._runner.closed:
-            self._on_progress(value)
+        def post(kind: str, value: object) -> None:  # on the worker thread
+            with contextlib.suppress(RuntimeError):  # the application is gone: no one to tell
+                mailbox.posted.emit(lambda: _deliver(runner, task, kind, value))
 
-    @Slot(object)
-    def _deliver_result(self, value: object) -> None:
-        try:
-            if self._on_result and not self._runner.closed:
-                self._on_result(value)
-        finally:
-            self._runner._finish(self)
+        fn, self._fn = self._fn, None
+        pool.start(_Runnable(fn, post, self._stop))
 
-    @Slot(object)
-    def _deliver_error(self, exc: BaseException) -> None:
-        try:
-            if self._runner.closed:
-                return
-            if self._on_error:
-                self._on_error(exc)
-            else:
-                log.error("background task %r failed", self.name, exc_info=exc)
-        finally:
-            self._runner._finish(self)
 
-    def _complete(self) -> None:
-        self.state = "done"
-        try:
-            if self._on_done and not self._runner.closed:
-                self._on_done()
-        finally:
-            self.finished.emit()
+def _deliver(
+    runner_ref: weakref.ref[TaskRunner], task_ref: weakref.ref[Task], kind: str, value: Any
+) -> None:
+    """Hand a worker's message to its runner, unless the runner (and its owner) is gone."""
+    runner, task = runner_ref(), task_ref()
+    if runner is not None and task is not None and shiboken6.isValid(runner):
+        runner._deliver(task, kind, value)
 
 
 class TaskRunner(QObject):
@@ -153,8 +165,11 @@ class TaskRunner(QObject):
     def __init__(self, parent: QObject | None = None, *, max_threads: int = 3) -> None:
         super().__init__(parent)
         self.closed = False
+        # A child of the runner: if the runner is destroyed with work running, the pool's
+        # destructor waits for that work instead of leaving it running with no one to report to.
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
+        self._mailbox = _the_mailbox()
         self._running: list[Task] = []
         self._writers: deque[Task] = deque()
 
@@ -172,7 +187,8 @@ class TaskRunner(QObject):
         """Run ``fn(context)`` in the background and return its Task.
 
         ``on_result(value)`` or ``on_error(exception)`` runs on the UI thread when it ends, then
-        ``on_done()``. Writer tasks run one at a time, in submission order. Raises RuntimeError
+        ``on_done()``. Writer tasks run one at a time, in submission order. ``fn`` is released on
+        the worker thread, so it must not be the last owner of a QObject. Raises RuntimeError
         after shutdown().
         """
         if self.closed:
@@ -193,7 +209,7 @@ class TaskRunner(QObject):
             self._start_next_writer()
         else:
             self._running.append(task)
-            task._start(self._pool)
+            task._start(self._pool, self._mailbox)
         if not was_busy:
             self.busy_changed.emit(True)
         return task
@@ -228,31 +244,58 @@ class TaskRunner(QObject):
 
     # -- bookkeeping (UI thread only) -------------------------------------------------------
 
+    def _deliver(self, task: Task, kind: str, value: Any) -> None:
+        if kind == "progress":
+            if task.state == "running" and task._on_progress and not self.closed:
+                task._on_progress(value)
+            return
+        try:
+            if self.closed:
+                return
+            if kind == "result":
+                if task._on_result:
+                    task._on_result(value)
+            elif task._on_error:
+                task._on_error(value)
+            else:
+                log.error("background task %r failed", task.name, exc_info=value)
+        finally:
+            self._finish(task)  # even when a callback raised: the next writer must still start
+
     def _start_next_writer(self) -> None:
         if self.writer_running() is not None or self.closed:
             return
         while self._writers:
             task = self._writers.popleft()
             if task.is_cancelled():
-                task._complete()
+                self._complete(task)
                 continue
             self._running.append(task)
-            task._start(self._pool)
+            task._start(self._pool, self._mailbox)
             return
 
     def _forget(self, task: Task) -> None:
         if task in self._writers:
             self._writers.remove(task)
-            task._complete()
-            self._check_idle()
+            try:
+                self._complete(task)
+            finally:
+                self._check_idle()
 
     def _finish(self, task: Task) -> None:
         if task in self._running:
             self._running.remove(task)
-        task._complete()
-        if task.writer:
-            self._start_next_writer()
-        self._check_idle()
+        try:
+            self._complete(task)
+        finally:
+            if task.writer:
+                self._start_next_writer()
+            self._check_idle()
+
+    def _complete(self, task: Task) -> None:
+        task.state = "done"
+        if task._on_done and not self.closed:
+            task._on_done()
 
     def _check_idle(self) -> None:
         if not self.is_busy():

@@ -109,10 +109,12 @@ class DocumentViewer(QWidget):
             self._map = OffsetMap(text)
             self.text.setPlainText(displayable(text))
         self._row = row
-        self.title.setText(row.title or Path(row.path).name)
+        name = Path(row.path).name
+        self.title.setText(row.title or name)
         self.title.setToolTip(row.path)
         self.open_button.setEnabled(True)
-        where = [f"page {row.page}"] if row.page else []
+        where = [name] if row.title and row.title != name else []  # which file, when not said
+        where += [f"page {row.page}"] if row.page else []
         if row.answer_start is not None:
             where.append(
                 f"answer “{row.answer_text}” at characters {row.answer_start}–{row.answer_end}"

@@ -1,0 +1,162 @@
+"""Documents of the open library: listing, adding, re-syncing, removing; the part of the session that indexes."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from qa_app.gui.libraries import message
+from qa_app.gui.tasks import Task, TaskContext
+from qa_app.gui.watcher import watch_list
+from qa_app.records import Progress, SyncReport
+
+if TYPE_CHECKING:
+    from qa_app.gui.session import Session
+
+    _Base = Session
+else:
+    _Base = object
+
+LIVE_REFRESH_S = 2.0  # how often the document list refreshes while indexing
+
+
+class IndexingOps(_Base):
+    """Document work for Session; indexing runs are writers, one at a time, and can be cancelled."""
+
+    def refresh_documents(self) -> None:
+        """Re-list the library's documents and re-aim the folder watcher."""
+        engine = self.engine
+        if engine is None:
+            return
+        self._last_refresh = time.monotonic()
+
+        def work(_ctx: TaskContext) -> tuple[list[Any], list[str]]:
+            docs = engine.documents()
+            folders = engine.folders()
+            inside = [
+                d.path
+                for d in docs
+                if any(d.path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
+            ]
+            return docs, watch_list(folders, inside)
+
+        def got(value: tuple[list[Any], list[str]]) -> None:
+            docs, watched = value
+            self.documents_changed.emit(docs)
+            self.watcher.set_paths(watched)
+
+        self._submit(work, name="Listing documents", on_result=got)
+
+    def add(self, items: Sequence[str]) -> None:
+        """Add files and folders to the open library, indexing them in the background."""
+        engine, items = self.engine, [str(i) for i in items]
+        if not items:
+            return
+        if engine is None:
+            self.error.emit("The library is still opening; add the documents again in a moment.")
+            return
+        label = f"Adding {os.path.basename(items[0].rstrip(os.sep))}" + (
+            f" and {len(items) - 1} more" if len(items) > 1 else ""
+        )
+        self._index(label, lambda ctx: engine.add(items, ctx.progress, ctx.cancelled))
+
+    def sync(self) -> None:
+        """Re-read the library's files and folders in the background."""
+        if self.engine is None:
+            return
+        engine = self.engine
+        self._index("Re-syncing the library", lambda ctx: engine.sync(ctx.progress, ctx.cancelled))
+
+    def remove(self, items: Sequence[str]) -> None:
+        """Remove documents (or folders) from the library; the files themselves stay."""
+        engine, items = self.engine, list(items)
+        if engine is None or not items:
+            return
+
+        def done(removed: list[str]) -> None:
+            self.status.emit(
+                f"Removed {len(removed)} document{'' if len(removed) == 1 else 's'} from the library."
+            )
+            self._texts.clear()
+            self.refresh_documents()
+
+        self._submit(
+            lambda _ctx: engine.remove(items),
+            name="Removing documents",
+            writer=True,
+            on_result=done,
+        )
+
+    def cancel_indexing(self) -> None:
+        """Stop the running and queued indexing runs (what is indexed so far is kept)."""
+        for task in list(self._index_tasks):
+            task.cancel()
+
+    def _folders_changed(self) -> None:
+        if self._stopping:
+            return
+        if self.indexing():
+            self._resync_wanted = True
+        else:
+            self.status.emit("Files changed in a watched folder; re-syncing…")
+            self.sync()
+
+    def _index(
+        self, what: str, fn: Callable[[TaskContext], Any], *, then: Callable[[], None] | None = None
+    ) -> None:
+        if not self._index_tasks:
+            self._run_failed, self._run_report, self._run_error = [], None, None
+            self.indexing_started.emit(what)
+        task: Task | None = None
+
+        def got(report: SyncReport | None) -> None:
+            self._run_report = report
+            if report is not None:
+                self._run_failed.extend(report.failed)
+
+        def failed(exc: BaseException) -> None:
+            self._run_error = f"{what} failed: {message(exc)}"
+            self.error.emit(self._run_error)
+
+        def progressed(progress: Progress) -> None:
+            self.indexing_progress.emit(progress)
+            if time.monotonic() - self._last_refresh > LIVE_REFRESH_S:
+                self.refresh_documents()
+
+        epoch = self._epoch
+
+        def done() -> None:
+            if task in self._index_tasks:
+                self._index_tasks.remove(task)
+            if epoch != self._epoch:
+                return
+            if then is not None:
+                then()
+            self.refresh_documents()
+            if not self._index_tasks:
+                self._finish_run()
+
+        task = self._submit(
+            fn,
+            name=what,
+            writer=True,
+            on_result=got,
+            on_error=failed,
+            on_progress=progressed,
+            on_done=done,
+        )
+        if task is not None and task.state != "done":
+            self._index_tasks.append(task)
+
+    def _finish_run(self) -> None:
+        report = self._run_report
+        if report is not None and list(report.failed) != self._run_failed:
+            from dataclasses import replace
+
+            report = replace(report, failed=tuple(self._run_failed))
+        self.indexing_finished.emit(report, self._run_error)
+        if self._resync_wanted:
+            self._resync_wanted = False
+            self.sync()
