@@ -19,6 +19,8 @@ GATE_ALIASES = {
     "sentence_acc": "sentence",
     "supporting_sentence": "sentence",
     "recall@k": "recall",
+    "recall@5": "recall_at_5",
+    "recall5": "recall_at_5",
     "ndcg@10": "ndcg",
 }
 
@@ -106,6 +108,7 @@ def format_table(summary: dict[str, Any], settings: dict[str, Any]) -> str:
         "hasans_f1": summary["answerable"],
         "noans": summary["unanswerable"],
         "sentence": summary["answerable"],
+        "recall_at_5": summary["retrieval_judged"],
         "recall": summary["retrieval_judged"],
         "mrr": summary["retrieval_judged"],
         "ndcg": summary["retrieval_judged"],
@@ -114,6 +117,8 @@ def format_table(summary: dict[str, Any], settings: dict[str, Any]) -> str:
     for name, (label, _) in METRICS.items():
         if summary.get(name) is None:
             continue
+        if name == "recall_at_5" and k is not None and k <= 5:
+            continue  # the same figure as recall@k
         if name == "recall" and k:
             label = f"recall@{k}"
         table.append((label, name, _fmt(summary[name]), f"{over[name]} questions"))

@@ -202,6 +202,17 @@ def test_ranks_recall_mrr_ndcg_hand_computed() -> None:
     assert ndcg(graded, []) == 0.0
 
 
+def test_recall_at_5_counts_only_the_first_five_passages() -> None:
+    passages = [_passage(f"{i}.txt", "filler", i) for i in range(6)]
+    passages.append(_passage("x.txt", "Scheele", 6))  # the relevant passage is 7th
+    item = EvalItem("1", "q?", ("Scheele",))
+    far = score_item(item, passages, 1.0, k=10)
+    near = score_item(item, passages[4:], 1.0, k=10)  # now 3rd
+    assert (far.rank, far.recall, near.rank) == (7, True, 3)
+    summary = summarize([far, near])
+    assert summary["recall"] == 1.0 and summary["recall_at_5"] == pytest.approx(0.5)
+
+
 def test_percentile_interpolates() -> None:
     assert percentile([], 50) is None
     assert percentile([5.0], 95) == 5.0
@@ -252,6 +263,7 @@ def test_score_item_and_summary() -> None:
     assert summary["noans"] == 1.0
     assert summary["sentence"] == pytest.approx(2 / 3)
     assert summary["recall"] == pytest.approx(2 / 3) and summary["mrr"] == pytest.approx(2 / 3)
+    assert summary["recall_at_5"] == pytest.approx(2 / 3)  # both relevant ranks are 1
     assert summary["latency_p50_ms"] == pytest.approx(25)
     retrieval_only = score_item(items[0], passages, 5.0, k=10)
     assert retrieval_only.em is None and retrieval_only.rank == 1
