@@ -30,7 +30,7 @@ _EPILOG = (
     "  .csv                    'question,answer' header; '|' separates answers; empty = unanswerable\n"
     "  BEIR folder             corpus.jsonl, queries.jsonl, qrels/test.tsv: retrieval metrics only\n"
     "\nmetrics (names for --fail-under; values are fractions 0-1):\n"
-    + "\n".join(f"  {name:10} {text}" for name, (_, text) in METRICS.items())
+    + "\n".join(f"  {name:11} {text}" for name, (_, text) in METRICS.items())
     + "\n  latency    p50 / p95 milliseconds per question (reported, not gated)\n"
     "\na relevant passage (recall, MRR, nDCG): for BEIR, a judged document; with 'docs' (JSONL) or\n"
     "a gold paragraph (SQuAD), a passage of that document holding a gold answer; otherwise any\n"
@@ -67,7 +67,7 @@ def add_parser(
         parents=list(parents),
         help="score a question set (SQuAD, JSONL, CSV, BEIR) and print metrics",
         description="Ask every question of a question set and report exact match, F1, "
-        "no-answer accuracy, supporting-sentence accuracy, retrieval recall@k, MRR, nDCG@10 "
+        "no-answer accuracy, supporting-sentence accuracy, retrieval recall@5 and @k, MRR, nDCG@10 "
         "and latency.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
