@@ -31,7 +31,7 @@ _EPILOG = (
     "  BEIR folder             corpus.jsonl, queries.jsonl, qrels/test.tsv: retrieval metrics only\n"
     "\nmetrics (names for --fail-under; values are fractions 0-1):\n"
     + "\n".join(f"  {name:11} {text}" for name, (_, text) in METRICS.items())
-    + "\n  latency    p50 / p95 milliseconds per question (reported, not gated)\n"
+    + "\n  latency     p50 / p95 milliseconds per question (reported, not gated)\n"
     "\na relevant passage (recall, MRR, nDCG): for BEIR, a judged document; with 'docs' (JSONL) or\n"
     "a gold paragraph (SQuAD), a passage of that document holding a gold answer; otherwise any\n"
     "passage holding a gold answer\n"
