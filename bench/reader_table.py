@@ -11,8 +11,11 @@ reused, so an interrupted table resumes where it stopped; delete a report to run
 SQuAD libraries are built once in QA_APP_HOME (default: OUT/home) and reused by later runs.
 
 Sets: pooled ones put every paragraph of the file in one library, so retrieval is part of the test;
-"-ro" sets give each question its gold paragraph (reader only); "dev-top" is reader-only with
---threshold 0, the reader's top span with no "not found", the usual way SQuAD v1.1 readers are scored.
+"-ro" sets give each question its gold paragraph (reader only). "-t0" sets run with --threshold 0:
+the reader's top answer, never "not found", the usual way SQuAD v1.1 readers are scored. A -t0
+report also gives the figures at the reader's own threshold ("@T" rows) without a second run: the
+best answer does not depend on the threshold, only whether it is shown (qa_app.answers.assemble),
+so refusing every answer scored below T is exactly what `qa-app eval` with that threshold does.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ SETS: dict[str, tuple[str, list[str]]] = {
     "xquad-ro": ("squad/xquad_en_subset.json", ["--reader-only"]),
     "dev": ("squad/dev-v1.1.json", []),
     "dev-ro": ("squad/dev-v1.1.json", ["--reader-only"]),
-    "dev-top": ("squad/dev-v1.1.json", ["--reader-only", "--threshold", "0"]),
+    "dev-t0": ("squad/dev-v1.1.json", ["--threshold", "0"]),
+    "dev-ro-t0": ("squad/dev-v1.1.json", ["--reader-only", "--threshold", "0"]),
     "squad2-ro": ("squad/squad_v2.0_dev_first5articles.json", ["--reader-only"]),
     "covid-ro": ("ood/covid_qa_200423.paragraphs.json", ["--reader-only"]),
     "reddit-ro": ("ood/reddit_v1.0.json", ["--reader-only"]),
@@ -42,9 +46,8 @@ DEFAULT_SETS = [
     "seeds",
     "xquad",
     "xquad-ro",
-    "dev",
-    "dev-ro",
-    "dev-top",
+    "dev-t0",
+    "dev-ro-t0",
     "squad2-ro",
     "covid-ro",
     "reddit-ro",
@@ -78,7 +81,7 @@ def command(name: str, reader: str, args: argparse.Namespace, report: Path) -> l
 
 
 def run(name: str, reader: str, args: argparse.Namespace) -> dict | None:
-    """Run one evaluation (or reuse its report); return its summary, None when it failed."""
+    """Run one evaluation (or reuse its report); return the report, None when it failed."""
     report = args.out / f"{name}.{reader}.json"
     if not report.exists():
         cmd = command(name, reader, args, report)
@@ -88,10 +91,49 @@ def run(name: str, reader: str, args: argparse.Namespace) -> dict | None:
         print(f"  exit {done.returncode} after {time.perf_counter() - started:.0f} s", flush=True)
         if done.returncode not in (0, 1) or not report.exists():
             return None
-    data = json.loads(report.read_text(encoding="utf-8"))
-    summary = dict(data["summary"])
-    summary["n"] = len(data.get("questions", []))
-    return summary
+    return json.loads(report.read_text(encoding="utf-8"))
+
+
+def summary_of(data: dict) -> dict:
+    """Return the report's summary with the question count as ``n``."""
+    return {**data["summary"], "n": len(data["questions"])}
+
+
+def at_threshold(data: dict, threshold: float) -> dict:
+    """Return the answer metrics of a --threshold 0 report as if run with ``threshold``."""
+    em, f1, has_em, has_f1, noans, sentence = [], [], [], [], [], []
+    for q in data["questions"]:
+        shown = q["predicted"] is not None and (q["score"] or 0.0) >= threshold
+        if q["gold"]:
+            e, f = (q["em"], q["f1"]) if shown else (0.0, 0.0)
+            has_em.append(e)
+            has_f1.append(f)
+            sentence.append(float(shown and bool(q["sentence_ok"])))
+        else:
+            e = f = float(not shown)
+            noans.append(e)
+        em.append(e)
+        f1.append(f)
+
+    def mean(xs: list[float]) -> float | None:
+        return sum(xs) / len(xs) if xs else None
+
+    return {
+        **summary_of(data),
+        "em": mean(em),
+        "f1": mean(f1),
+        "hasans_em": mean(has_em),
+        "hasans_f1": mean(has_f1),
+        "noans": mean(noans),
+        "sentence": mean(sentence),
+    }
+
+
+def reader_threshold(reader: str) -> float:
+    """Return the reader's own no-answer threshold (from its metadata; no weights loaded)."""
+    from qa_app.reader import get_reader
+
+    return float(get_reader(reader, None).threshold)
 
 
 def pct(summary: dict, key: str) -> str:
@@ -139,10 +181,14 @@ def main() -> int:
     rows = []
     for name in args.sets:
         for reader in args.readers:
-            summary = run(name, reader, args)
-            rows.append(
-                row(name, reader, summary) if summary else f"| {name} | {reader} | failed |"
-            )
+            data = run(name, reader, args)
+            if data is None:
+                rows.append(f"| {name} | {reader} | failed |")
+                continue
+            rows.append(row(name, reader, summary_of(data)))
+            if name.endswith("-t0"):
+                t = reader_threshold(reader)
+                rows.append(row(f"{name} @{t:g}", reader, at_threshold(data, t)))
     print()
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
