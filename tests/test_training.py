@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import sys
 from pathlib import Path
@@ -215,3 +216,57 @@ def test_negatives_never_contain_the_answer():
     assert negatives
     gold = {q: ans for q, ans in QUESTIONS}
     assert all(gold[e.question].lower() not in e.context.lower() for e in negatives)
+
+
+def test_swapped_question_names_something_the_passage_never_mentions():
+    context = "Russia received the first shipment in 2024, the Treasury said."
+    rng = random.Random(0)
+    donors = ["Norway", "Chile", "Russia", "1999", "Treasury"]
+    for _ in range(20):
+        swapped = training_data.swapped_question(
+            "When did Russia receive the first shipment?", context, donors, rng
+        )
+        assert swapped in (
+            "When did Norway receive the first shipment?",
+            "When did Chile receive the first shipment?",
+        )
+    # a number is swapped for a number, never for a name
+    swapped = training_data.swapped_question("Who paid in 2024?", context, donors, rng)
+    assert swapped == "Who paid in 1999?"
+    # nothing of the question's names in the passage, or no donors: no swap
+    assert training_data.swapped_question("Who is Ada?", context, donors, rng) is None
+    assert training_data.swapped_question("When did Russia act?", context, [], rng) is None
+
+
+def test_swap_ratio_adds_unanswerable_copies_and_zero_changes_nothing():
+    ctx = "Paris is the capital of France, and Lyon is its third city."
+    articles = [
+        {
+            "title": str(a),
+            "paragraphs": [
+                {
+                    "context": ctx,
+                    "qas": [
+                        {
+                            "id": f"{a}-{i}",
+                            "question": "What is the capital of France?",
+                            "answers": [{"text": "Paris", "answer_start": 0}],
+                        }
+                        for i in range(5)
+                    ],
+                }
+            ],
+        }
+        for a in range(2)
+    ]
+    articles[1]["paragraphs"][0]["qas"][0]["question"] = "Which city of Spain and Chile?"
+    plain = training_data.build_examples(articles, negative_ratio=0.5, seed=4)
+    assert training_data.build_examples(articles, negative_ratio=0.5, seed=4, swap_ratio=0) == plain
+    mixed = training_data.build_examples(articles, negative_ratio=0.5, seed=4, swap_ratio=1.0)
+    swaps = [e for e in mixed if e.qid.endswith("-swap")]
+    assert [e for e in mixed if not e.qid.endswith("-swap")] == plain
+    # every question but the one naming only Spain and Chile, which the passage never mentions
+    assert len(swaps) == 9
+    for e in swaps:
+        assert e.answer_start == -1 and e.context == ctx
+        assert e.question in ("What is the capital of Spain?", "What is the capital of Chile?")

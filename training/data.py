@@ -114,20 +114,68 @@ def _hard_negative(question: str, paragraphs: Sequence[str], own: int, rng: rand
     return best
 
 
+_NAME_RE = re.compile(r"\b(?:[A-Z][\w'’-]+|\d[\d,.]*)\b")
+
+
+def _shape(word: str) -> str:
+    return "number" if word[0].isdigit() else "name"
+
+
+def swapped_question(
+    question: str, context: str, donors: Sequence[str], rng: random.Random
+) -> str | None:
+    """Return ``question`` with one of its names or numbers that the passage mentions replaced by
+    a donor of the same shape that the passage never mentions, or None when none can be swapped.
+
+    "When did Russia receive the first shipment?" over a passage about Russia becomes "When did
+    Norway receive the first shipment?": the passage still looks relevant, but no longer answers
+    it. This is how SQuAD 2.0 builds many of its unanswerable questions (entity swap).
+    """
+    lowered = context.lower()
+    words = [m for m in _NAME_RE.finditer(question) if m.start() > 0]
+    targets = [m for m in words if re.search(rf"\b{re.escape(m.group().lower())}\b", lowered)]
+    if not targets or not donors:
+        return None
+    target = rng.choice(targets)
+    for _ in range(20):
+        donor = rng.choice(donors)
+        if _shape(donor) != _shape(target.group()) or donor.lower() in lowered:
+            continue
+        return question[: target.start()] + donor + question[target.end() :]
+    return None
+
+
 def build_examples(
     articles: Sequence[dict[str, Any]],
     *,
     negative_ratio: float,
     seed: int,
     hard_fraction: float = 0.7,
+    swap_ratio: float = 0.0,
 ) -> list[Example]:
     """Return one positive example per question plus, for ``negative_ratio`` of questions, one
     negative: a similar paragraph of the same article (``hard_fraction``) or of a random article.
+    For ``swap_ratio`` of questions, also the question with a name or number swapped
+    (:func:`swapped_question`) over its own paragraph, labelled "no answer".
 
     A negative is dropped when the gold answer text appears in it, so 'no answer' is honest.
+    With ``swap_ratio`` 0 the examples are exactly those of earlier runs with the same seed.
     """
     rng = random.Random(seed)
+    swap_rng = random.Random(seed + 1)  # its own stream, so swap_ratio 0 changes nothing else
     all_paragraphs = [p["context"] for a in articles for p in a["paragraphs"]]
+    donors: list[str] = []
+    if swap_ratio > 0:
+        donors = sorted(
+            {
+                m.group()
+                for a in articles
+                for p in a["paragraphs"]
+                for qa in p["qas"]
+                for m in _NAME_RE.finditer(qa["question"])
+                if m.start() > 0
+            }
+        )
     out: list[Example] = []
     for article in articles:
         contexts = [p["context"] for p in article["paragraphs"]]
@@ -143,6 +191,10 @@ def build_examples(
                         answer["text"],
                     )
                 )
+                if swap_ratio > 0 and swap_rng.random() < swap_ratio:
+                    swapped = swapped_question(qa["question"], para["context"], donors, swap_rng)
+                    if swapped is not None:
+                        out.append(Example(qa["id"] + "-swap", swapped, para["context"], -1, ""))
                 if rng.random() >= negative_ratio:
                     continue
                 if len(contexts) > 1 and rng.random() < hard_fraction:

@@ -33,8 +33,10 @@ from data import (  # noqa: E402
 FIXED = (
     "train", "base_dir", "max_len", "stride", "batch_size", "lr", "epochs", "max_steps",
     "negative_ratio", "heldout", "seed", "freeze_layers", "max_examples", "warmup", "bf16",
-    "init_from",
+    "init_from", "swap_ratio",
 )  # fmt: skip
+# Settings added after runs were started: a run without them in settings.json used this value.
+ADDED_LATER = {"init_from": None, "swap_ratio": 0.0}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -58,6 +60,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-steps", type=int, default=0, help="cut the schedule here (0: no cut)")
     p.add_argument("--max-examples", type=int, default=0, help="random subset of windows (0: all)")
     p.add_argument("--negative-ratio", type=float, default=0.3)
+    p.add_argument(
+        "--swap-ratio",
+        type=float,
+        default=0.0,
+        help="share of questions that also get an unanswerable copy: a name or number the "
+        "passage mentions swapped for one it does not (SQuAD 2.0-style)",
+    )
     p.add_argument("--heldout", type=float, default=0.02, help="fraction of articles held out")
     p.add_argument("--freeze-layers", type=int, default=0, help="freeze the lowest N layers")
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (fast on AVX512-BF16)")
@@ -88,7 +97,9 @@ def load_features(args: argparse.Namespace, tokenizer: Any, run: Path) -> tuple[
         return Features(**blob["features"]), blob["info"]
     articles = load_articles(args.train)
     train, heldout = split_articles(articles, args.heldout)
-    examples = build_examples(train, negative_ratio=args.negative_ratio, seed=args.seed)
+    examples = build_examples(
+        train, negative_ratio=args.negative_ratio, seed=args.seed, swap_ratio=args.swap_ratio
+    )
     feats = featurize(examples, tokenizer, max_len=args.max_len, stride=args.stride)
     if args.max_examples and args.max_examples < len(feats):
         keep = sorted(random.Random(args.seed).sample(range(len(feats)), args.max_examples))
@@ -106,6 +117,7 @@ def load_features(args: argparse.Namespace, tokenizer: Any, run: Path) -> tuple[
         "heldout_articles": [a["title"] for a in heldout],
         "examples": len(examples),
         "negative_examples": sum(e.answer_start < 0 for e in examples),
+        "swapped_questions": sum(e.qid.endswith("-swap") for e in examples),
         "windows": len(feats),
         "null_windows": sum(s == 0 for s in feats.starts),
     }
@@ -179,7 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     settings_file = run / "settings.json"
     if settings_file.is_file() and not args.measure:
         old = json.loads(settings_file.read_text())
-        changed = {k: (old.get(k), v) for k, v in settings.items() if old.get(k) != v}
+        changed = {
+            k: (old.get(k, ADDED_LATER.get(k)), v)
+            for k, v in settings.items()
+            if old.get(k, ADDED_LATER.get(k)) != v
+        }
         if changed:
             print(
                 f"{settings_file}: run was started with other settings {changed}", file=sys.stderr
