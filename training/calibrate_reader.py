@@ -3,8 +3,10 @@
 Usage:
     python training/calibrate_reader.py --train TRAIN.json [--dir resources/reader]
         [--dev dev-v1.1.json --dev-sample 1000] [--squad2 squad_v2.0_dev_first5articles.json]
-1. Held-out train articles (listed in reader.json): each question is read over its own paragraph
-   and over two paragraphs of the same article that share its words (what retrieval would bring).
+1. Held-out train articles (listed in reader.json): the longest answer allowed (10-30 tokens) is
+   the one with the best top-span F1 on all their questions over the gold paragraph. Then each
+   question is read over its own paragraph and over two paragraphs of the same article that share
+   its words (what retrieval would bring).
    A logistic fit of "the window's best span is right (F1 >= 0.5)" on (span logit - null logit)
    gives the score mapping; the no-answer threshold maximises SQuAD-2-style F1 on an even mix of
    answerable (gold + negatives) and unanswerable (negatives only) sets.
@@ -102,6 +104,25 @@ def heldout_sets(train: Path, titles: list[str], limit: int, seed: int) -> list[
                 )
     rng.shuffle(items)
     return items[:limit]
+
+
+ANSWER_LENGTHS = (10, 15, 20, 25, 30)  # longest answer in tokens: the handful of choices
+
+
+def choose_answer_length(loaded: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the longest-answer cap (tokens) with the best top-span F1 on the held-out questions
+    over their gold paragraph (ties go to the longer cap), with the F1 of every choice."""
+    scores: dict[int, float] = {}
+    for cap in ANSWER_LENGTHS:
+        object.__setattr__(loaded.meta, "max_answer_tokens", cap)
+        total = 0.0
+        for it in items:
+            _, text = best_per_passage(loaded, it["q"], [it["gold"]])[0]
+            total += f1(text, it["golds"])
+        scores[cap] = round(100 * total / len(items), 2)
+    best = max(ANSWER_LENGTHS, key=lambda c: (scores[c], c))
+    object.__setattr__(loaded.meta, "max_answer_tokens", best)
+    return {"max_answer_tokens": best, "questions": len(items), "f1_by_cap": scores}
 
 
 def calibrate(loaded: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -226,9 +247,13 @@ def main(argv: list[str] | None = None) -> int:
     items = heldout_sets(
         Path(args.train), meta["data"]["heldout_articles"], args.heldout_questions, args.seed
     )
+    every = heldout_sets(Path(args.train), meta["data"]["heldout_articles"], 10**9, args.seed)
+    length = choose_answer_length(loaded, every)
+    meta["max_answer_tokens"] = length["max_answer_tokens"]
+    print(f"answer length {length} in {time.time() - t0:.0f}s", flush=True)
     fitted = calibrate(loaded, items)
     meta.update({"calibration": fitted["calibration"], "threshold": fitted["threshold"]})
-    meta["metrics"] = {"heldout_train": fitted["heldout"]}
+    meta["metrics"] = {"heldout_train": {**fitted["heldout"], "answer_length": length}}
     print(f"calibration {fitted} in {time.time() - t0:.0f}s", flush=True)
     cal = Calibration(fitted["calibration"]["scale"], fitted["calibration"]["bias"])
     object.__setattr__(loaded.meta, "calibration", cal)
