@@ -34,6 +34,18 @@ def percentiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
+def search_latency(eng, queries: list[str]) -> tuple[float, float]:
+    """Median and 95th percentile (ms) of a top-10 search over up to 300 queries, after 5 warm-up."""
+    for q in queries[:5]:
+        eng.search(q, 10)
+    lat = []
+    for q in queries[:300]:
+        started = time.perf_counter()
+        eng.search(q, 10)
+        lat.append((time.perf_counter() - started) * 1e3)
+    return percentiles(lat)
+
+
 def bench_corpus(name: str, items: list[tuple[str, str]], queries: list[str], work: Path) -> None:
     from qa_app.embedding import SentenceTransformerEmbedder, load_sentence_transformer
     from qa_app.engine import Engine
@@ -63,14 +75,7 @@ def bench_corpus(name: str, items: list[tuple[str, str]], queries: list[str], wo
             resync.append(time.perf_counter() - started)
             assert again.chunks_embedded == 0 and not again.added and not again.updated
 
-        for q in queries[:5]:
-            eng.search(q, 10)
-        lat = []
-        for q in queries[:300]:
-            started = time.perf_counter()
-            eng.search(q, 10)
-            lat.append((time.perf_counter() - started) * 1e3)
-    p50, p95 = percentiles(lat)
+        p50, p95 = search_latency(eng, queries)
     print(f"\n== {name}: {len(items)} files, {chunks} chunks, failed {len(report.failed)}")
     print(
         f"pipeline (parse+chunk+store+embed+index): {pipeline_s:.1f}s = {chunks / pipeline_s:.1f} chunks/s"
@@ -80,7 +85,9 @@ def bench_corpus(name: str, items: list[tuple[str, str]], queries: list[str], wo
     )
     print(f"throughput ratio pipeline/encode: {encode_s / pipeline_s:.3f}")
     print(f"re-sync unchanged: median {statistics.median(resync):.3f}s over {len(resync)} runs")
-    print(f"search k=10 hybrid warm: p50 {p50:.1f} ms, p95 {p95:.1f} ms over {len(lat)} queries")
+    print(
+        f"search k=10 hybrid warm: p50 {p50:.1f} ms, p95 {p95:.1f} ms over {min(len(queries), 300)} queries"
+    )
     print(
         f"peak RSS: {rss_after:.0f} MB after indexing (was {rss_before:.0f} MB with the model loaded)"
     )
@@ -120,18 +127,13 @@ def bench_synthetic(count: int, queries: list[str], texts: list[str], work: Path
         started = time.perf_counter()
         index = eng.library.vector_index()
         index_s = time.perf_counter() - started
-        for q in queries[:5]:
-            eng.search(q, 10)
-        lat = []
-        for q in queries[:300]:
-            t = time.perf_counter()
-            eng.search(q, 10)
-            lat.append((time.perf_counter() - t) * 1e3)
-    p50, p95 = percentiles(lat)
+        p50, p95 = search_latency(eng, queries)
     print(
         f"\n== synthetic: {made} chunks in {doc_no} docs (store {built:.0f}s, FAISS {type(index).__name__} {index_s:.1f}s)"
     )
-    print(f"search k=10 hybrid warm: p50 {p50:.1f} ms, p95 {p95:.1f} ms over {len(lat)} queries")
+    print(
+        f"search k=10 hybrid warm: p50 {p50:.1f} ms, p95 {p95:.1f} ms over {min(len(queries), 300)} queries"
+    )
 
 
 def main() -> None:
