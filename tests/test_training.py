@@ -270,3 +270,66 @@ def test_swap_ratio_adds_unanswerable_copies_and_zero_changes_nothing():
     for e in swaps:
         assert e.answer_start == -1 and e.context == ctx
         assert e.question in ("What is the capital of Spain?", "What is the capital of Chile?")
+
+
+def test_heldout_sets_add_near_miss_copies_without_changing_the_rest(tmp_path):
+    import calibrate_reader
+
+    train = _squad_file(tmp_path / "train.json")
+    titles = ["Article 0", "Article 1"]
+    items = calibrate_reader.heldout_sets(train, titles, 100, seed=3)
+    assert len(items) == 6
+    swaps = [it for it in items if it["swap"]]
+    assert swaps, "the toy questions name Bath, Bristol: something can be swapped"
+    for it in swaps:
+        assert it["swap"] != it["q"]
+        changed = set(it["swap"].split()) - set(it["q"].split())
+        assert all(word.strip("?").lower() not in it["gold"].lower() for word in changed)
+    again = calibrate_reader.heldout_sets(train, titles, 100, seed=3)
+    assert [(it["q"], it["negs"], it["swap"]) for it in again] == [
+        (it["q"], it["negs"], it["swap"]) for it in items
+    ]
+
+
+def test_near_miss_copies_raise_the_threshold_only_when_asked(monkeypatch):
+    """A reader that answers near-miss questions fairly confidently: the default threshold ignores
+    them (and reports that it answers them); --near-miss chooses a threshold that refuses them."""
+    import calibrate_reader
+
+    rng = random.Random(0)
+    gold_margin = {f"question {i}": rng.uniform(-1.0, 8.0) for i in range(80)}
+    # Whether the gold reading is right grows with the margin, not a clean cut: a real fit.
+    gold_right = {q: m + rng.uniform(-3.0, 3.0) > 2.0 for q, m in gold_margin.items()}
+
+    def fake_best(_loaded, question, texts):
+        out = []
+        for text in texts:
+            if question.startswith("swap"):
+                m = 3.0
+            elif text == "gold paragraph":
+                m = gold_margin[question]
+            else:
+                m = rng.uniform(-8.0, 0.0)
+            right = text == "gold paragraph" and gold_right.get(question, False)
+            out.append((m, "answer" if right else "something else"))
+        return out
+
+    monkeypatch.setattr(calibrate_reader, "best_per_passage", fake_best)
+    items = [
+        {
+            "q": q,
+            "gold": "gold paragraph",
+            "negs": ["other paragraph"],
+            "golds": ["answer"],
+            "swap": "swap " + q,
+        }
+        for q in gold_margin
+    ]
+    plain = calibrate_reader.calibrate(None, items)
+    strict = calibrate_reader.calibrate(None, items, use_swaps=True)
+    assert plain["calibration"]["scale"] > 0
+    assert plain["heldout"]["near_miss_questions"] == 80
+    assert plain["heldout"]["near_miss_in_threshold"] is False
+    assert plain["heldout"]["near_miss_refused_at_threshold"] == 0.0
+    assert strict["heldout"]["near_miss_refused_at_threshold"] == 100.0
+    assert strict["threshold"] > plain["threshold"]

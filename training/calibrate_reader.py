@@ -3,13 +3,17 @@
 Usage:
     python training/calibrate_reader.py --train TRAIN.json [--dir resources/reader]
         [--dev dev-v1.1.json --dev-sample 1000] [--squad2 squad_v2.0_dev_first5articles.json]
+        [--near-miss]
 1. Held-out train articles (listed in reader.json): the longest answer allowed (10-30 tokens) is
    the one with the best top-span F1 on all their questions over the gold paragraph. Then each
    question is read over its own paragraph and over two paragraphs of the same article that share
    its words (what retrieval would bring).
    A logistic fit of "the window's best span is right (F1 >= 0.5)" on (span logit - null logit)
    gives the score mapping; the no-answer threshold maximises SQuAD-2-style F1 on an even mix of
-   answerable (gold + negatives) and unanswerable (negatives only) sets.
+   answerable (gold + negatives) and unanswerable (negatives only) sets. Each question also gets a
+   near-miss copy (a name or number swapped for one its paragraph never mentions, read over the
+   gold paragraph); how many of those are refused is reported, and with --near-miss they count as
+   unanswerable too (half the unanswerable weight) when choosing the threshold.
 2. Measurement only: reader-only EM/F1 on a seeded dev-v1.1 sample, the SQuAD 2.0 subset at the
    chosen threshold, and per-passage latency. Writes everything into reader.json.
 """
@@ -29,7 +33,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from data import _hard_negative, iter_eval_questions, load_articles, sha256_file  # noqa: E402
+from data import (  # noqa: E402
+    _NAME_RE,
+    _hard_negative,
+    iter_eval_questions,
+    load_articles,
+    sha256_file,
+    swapped_question,
+)
 from squad_metric import exact_match, f1  # noqa: E402
 
 
@@ -76,13 +87,25 @@ def fit_logistic(x: list[float], y: list[int], steps: int = 100) -> tuple[float,
 
 
 def heldout_sets(train: Path, titles: list[str], limit: int, seed: int) -> list[dict[str, Any]]:
-    """Return held-out questions, each with its gold paragraph and two same-article negatives."""
+    """Return held-out questions, each with its gold paragraph, two same-article negatives and,
+    where one can be made, a near-miss copy ("swap": a name or number of the question swapped for
+    one the paragraph never mentions, so the gold paragraph no longer answers it)."""
     rng = random.Random(seed)
+    swap_rng = random.Random(seed + 1)  # its own stream: the other choices stay as they were
     wanted = set(titles)
+    articles = [a for a in load_articles(train) if a["title"] in wanted]
+    donors = sorted(
+        {
+            m.group()
+            for a in articles
+            for p in a["paragraphs"]
+            for qa in p["qas"]
+            for m in _NAME_RE.finditer(qa["question"])
+            if m.start() > 0
+        }
+    )
     items: list[dict[str, Any]] = []
-    for article in load_articles(train):
-        if article["title"] not in wanted:
-            continue
+    for article in articles:
         contexts = [p["context"] for p in article["paragraphs"]]
         for pi, para in enumerate(article["paragraphs"]):
             for qa in para["qas"]:
@@ -99,8 +122,15 @@ def heldout_sets(train: Path, titles: list[str], limit: int, seed: int) -> list[
                     if not any(g.lower() in text.lower() for g in golds):
                         negs.append(text)
                     pool.pop(j)
+                swap = swapped_question(qa["question"], para["context"], donors, swap_rng)
                 items.append(
-                    {"q": qa["question"], "gold": para["context"], "negs": negs, "golds": golds}
+                    {
+                        "q": qa["question"],
+                        "gold": para["context"],
+                        "negs": negs,
+                        "golds": golds,
+                        "swap": swap,
+                    }
                 )
     rng.shuffle(items)
     return items[:limit]
@@ -125,8 +155,14 @@ def choose_answer_length(loaded: Any, items: list[dict[str, Any]]) -> dict[str, 
     return {"max_answer_tokens": best, "questions": len(items), "f1_by_cap": scores}
 
 
-def calibrate(loaded: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """Return the fitted calibration, threshold and held-out figures."""
+def calibrate(loaded: Any, items: list[dict[str, Any]], use_swaps: bool = False) -> dict[str, Any]:
+    """Return the fitted calibration, threshold and held-out figures.
+
+    The threshold maximises the mean of answerable F1 and unanswerable accuracy. Unanswerable is
+    the question over its negatives only; with ``use_swaps`` it is also (half the weight) the
+    near-miss copy over the gold paragraph. How often the near-miss copies are refused at the
+    threshold is reported either way.
+    """
     from qa_app.reader.neural import Calibration
 
     margins: list[float] = []
@@ -140,25 +176,42 @@ def calibrate(loaded: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
                 continue
             margins.append(m)
             labels.append(int(k == 0 and f1(text, it["golds"]) >= 0.5))
-        rows.append((best, it["golds"]))
+        swap = best_per_passage(loaded, it["swap"], [it["gold"]])[0][0] if it["swap"] else None
+        rows.append((best, it["golds"], swap))
     scale, bias = fit_logistic(margins, labels)
     cal = Calibration(scale, bias)
+
+    def refused(m: float | None, t: float) -> float:
+        return 1.0 if m is None or m == -math.inf or cal(m) < t else 0.0
+
     best_t, best_f1 = 0.5, -1.0
     for t in [i / 100 for i in range(1, 100)]:
         total = 0.0
-        for best, golds in rows:
-            # Answerable: gold paragraph among the passages; unanswerable: negatives only.
+        for best, golds, swap in rows:
+            # Answerable: gold paragraph among the passages; unanswerable: negatives only
+            # (and, with use_swaps, the near-miss question over the gold paragraph).
             m, text = max(best)
             total += f1(text, golds) if cal(m) >= t else 0.0
-            neg = best[1:]
-            total += 1.0 if not neg or cal(max(neg)[0]) < t else 0.0
+            neg = refused(max(best[1:])[0] if best[1:] else None, t)
+            total += (neg + refused(swap, t)) / 2 if use_swaps and swap is not None else neg
         score = total / (2 * len(rows))
         if score > best_f1:
             best_t, best_f1 = t, score
+    swaps = [swap for _, _, swap in rows if swap is not None]
     return {
         "calibration": {"scale": scale, "bias": bias, "fitted": True, "windows": len(margins)},
         "threshold": best_t,
-        "heldout": {"questions": len(rows), "mixed_f1_at_threshold": round(100 * best_f1, 2)},
+        "heldout": {
+            "questions": len(rows),
+            "mixed_f1_at_threshold": round(100 * best_f1, 2),
+            "near_miss_in_threshold": use_swaps,
+            "near_miss_questions": len(swaps),
+            "near_miss_refused_at_threshold": round(
+                100 * statistics.mean(refused(m, best_t) for m in swaps), 2
+            )
+            if swaps
+            else None,
+        },
     }
 
 
@@ -230,6 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--squad2", default=None)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--near-miss",
+        action="store_true",
+        help="count near-miss copies of the held-out questions as unanswerable when choosing "
+        "the threshold (they are measured either way)",
+    )
     args = p.parse_args(argv)
     import torch
 
@@ -251,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     length = choose_answer_length(loaded, every)
     meta["max_answer_tokens"] = length["max_answer_tokens"]
     print(f"answer length {length} in {time.time() - t0:.0f}s", flush=True)
-    fitted = calibrate(loaded, items)
+    fitted = calibrate(loaded, items, use_swaps=args.near_miss)
     meta.update({"calibration": fitted["calibration"], "threshold": fitted["threshold"]})
     meta["metrics"] = {"heldout_train": {**fitted["heldout"], "answer_length": length}}
     print(f"calibration {fitted} in {time.time() - t0:.0f}s", flush=True)
