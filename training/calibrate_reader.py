@@ -34,11 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from data import (  # noqa: E402
-    _NAME_RE,
     _hard_negative,
     iter_eval_questions,
     load_articles,
     sha256_file,
+    swap_donors,
     swapped_question,
 )
 from squad_metric import exact_match, f1  # noqa: E402
@@ -94,16 +94,7 @@ def heldout_sets(train: Path, titles: list[str], limit: int, seed: int) -> list[
     swap_rng = random.Random(seed + 1)  # its own stream: the other choices stay as they were
     wanted = set(titles)
     articles = [a for a in load_articles(train) if a["title"] in wanted]
-    donors = sorted(
-        {
-            m.group()
-            for a in articles
-            for p in a["paragraphs"]
-            for qa in p["qas"]
-            for m in _NAME_RE.finditer(qa["question"])
-            if m.start() > 0
-        }
-    )
+    donors = swap_donors(articles)
     items: list[dict[str, Any]] = []
     for article in articles:
         contexts = [p["context"] for p in article["paragraphs"]]
@@ -303,10 +294,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     loaded = load(directory)
     t0 = time.time()
-    items = heldout_sets(
-        Path(args.train), meta["data"]["heldout_articles"], args.heldout_questions, args.seed
-    )
+    # Same seed, same shuffle: the first N of all held-out questions are the calibration set.
     every = heldout_sets(Path(args.train), meta["data"]["heldout_articles"], 10**9, args.seed)
+    items = every[: args.heldout_questions]
     length = choose_answer_length(loaded, every)
     meta["max_answer_tokens"] = length["max_answer_tokens"]
     print(f"answer length {length} in {time.time() - t0:.0f}s", flush=True)

@@ -121,6 +121,21 @@ def _shape(word: str) -> str:
     return "number" if word[0].isdigit() else "name"
 
 
+def swap_donors(articles: Sequence[dict[str, Any]]) -> list[str]:
+    """Return the names and numbers (not the first word) of every question, sorted: what
+    :func:`swapped_question` may swap in."""
+    return sorted(
+        {
+            m.group()
+            for a in articles
+            for p in a["paragraphs"]
+            for qa in p["qas"]
+            for m in _NAME_RE.finditer(qa["question"])
+            if m.start() > 0
+        }
+    )
+
+
 def swapped_question(
     question: str, context: str, donors: Sequence[str], rng: random.Random
 ) -> str | None:
@@ -164,18 +179,7 @@ def build_examples(
     rng = random.Random(seed)
     swap_rng = random.Random(seed + 1)  # its own stream, so swap_ratio 0 changes nothing else
     all_paragraphs = [p["context"] for a in articles for p in a["paragraphs"]]
-    donors: list[str] = []
-    if swap_ratio > 0:
-        donors = sorted(
-            {
-                m.group()
-                for a in articles
-                for p in a["paragraphs"]
-                for qa in p["qas"]
-                for m in _NAME_RE.finditer(qa["question"])
-                if m.start() > 0
-            }
-        )
+    donors = swap_donors(articles) if swap_ratio > 0 else []
     out: list[Example] = []
     for article in articles:
         contexts = [p["context"] for p in article["paragraphs"]]
