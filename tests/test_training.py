@@ -272,6 +272,76 @@ def test_swap_ratio_adds_unanswerable_copies_and_zero_changes_nothing():
         assert e.question in ("What is the capital of Spain?", "What is the capital of Chile?")
 
 
+REPORT = (
+    "Iran hosted a top Russian defence official last September. "
+    "The official toured three missile bases near Tehran. "
+    "Russia has sent dozens of military personnel to Iran for training. "
+    "The White House said the talks were advancing."
+)
+
+
+def test_answerless_context_takes_out_the_answer_sentence_and_keeps_the_rest():
+    start = REPORT.index("three")
+    rest = training_data.answerless_context(REPORT, start, "three")
+    assert rest == (
+        "Iran hosted a top Russian defence official last September. "
+        "Russia has sent dozens of military personnel to Iran for training. "
+        "The White House said the talks were advancing."
+    )
+    # an answer said twice is still there without its sentence: no copy
+    assert training_data.answerless_context(REPORT, REPORT.index("Iran"), "Iran") is None
+    # too little left to learn from
+    short = "It cost $5. Nothing else."
+    assert training_data.answerless_context(short, 8, "$5") is None
+    # an answer across two sentences takes both out
+    longer = REPORT + " Sanctions on several Iranian airlines and shipping firms followed."
+    rest = training_data.answerless_context(
+        longer, REPORT.index("September"), "September. The official"
+    )
+    assert rest is not None and rest.startswith("Russia has sent dozens")
+    assert "September" not in rest and rest.endswith("shipping firms followed.")
+
+
+def test_drop_ratio_adds_answerless_copies_and_zero_changes_nothing():
+    articles = [
+        {
+            "title": str(a),
+            "paragraphs": [
+                {
+                    "context": REPORT,
+                    "qas": [
+                        {
+                            "id": f"{a}-{i}",
+                            "question": "How many missile bases did the official tour?",
+                            "answers": [{"text": "three", "answer_start": REPORT.index("three")}],
+                        }
+                        for i in range(5)
+                    ],
+                }
+            ],
+        }
+        for a in range(2)
+    ]
+    plain = training_data.build_examples(articles, negative_ratio=0.5, seed=4, swap_ratio=0.5)
+    assert (
+        training_data.build_examples(
+            articles, negative_ratio=0.5, seed=4, swap_ratio=0.5, drop_ratio=0
+        )
+        == plain
+    )
+    mixed = training_data.build_examples(
+        articles, negative_ratio=0.5, seed=4, swap_ratio=0.5, drop_ratio=1.0
+    )
+    drops = [e for e in mixed if e.qid.endswith("-drop")]
+    # the other examples, swapped copies included, are exactly those without drop_ratio
+    assert [e for e in mixed if not e.qid.endswith("-drop")] == plain
+    assert len(drops) == 10
+    for e in drops:
+        assert e.answer_start == -1 and e.answer_text == ""
+        assert e.question == "How many missile bases did the official tour?"
+        assert "three" not in e.context and "dozens of military personnel" in e.context
+
+
 def test_heldout_sets_add_near_miss_copies_without_changing_the_rest(tmp_path):
     import calibrate_reader
 
@@ -285,6 +355,8 @@ def test_heldout_sets_add_near_miss_copies_without_changing_the_rest(tmp_path):
         assert it["swap"] != it["q"]
         changed = set(it["swap"].split()) - set(it["q"].split())
         assert all(word.strip("?").lower() not in it["gold"].lower() for word in changed)
+    # the toy paragraphs are too short to leave a passage once the answer's sentence is out
+    assert all(it["drop"] is None for it in items)
     again = calibrate_reader.heldout_sets(train, titles, 100, seed=3)
     assert [(it["q"], it["negs"], it["swap"]) for it in again] == [
         (it["q"], it["negs"], it["swap"]) for it in items
@@ -306,6 +378,9 @@ def test_near_miss_copies_raise_the_threshold_only_when_asked(monkeypatch):
         for text in texts:
             if question.startswith("swap"):
                 m = 3.0
+            elif text == "answerless paragraph":
+                # half of them read confidently, half refused by any threshold
+                m = 20.0 if int(question.split()[1]) % 2 else -20.0
             elif text == "gold paragraph":
                 m = gold_margin[question]
             else:
@@ -322,6 +397,7 @@ def test_near_miss_copies_raise_the_threshold_only_when_asked(monkeypatch):
             "negs": ["other paragraph"],
             "golds": ["answer"],
             "swap": "swap " + q,
+            "drop": "answerless paragraph",
         }
         for q in gold_margin
     ]
@@ -333,3 +409,6 @@ def test_near_miss_copies_raise_the_threshold_only_when_asked(monkeypatch):
     assert plain["heldout"]["near_miss_refused_at_threshold"] == 0.0
     assert strict["heldout"]["near_miss_refused_at_threshold"] == 100.0
     assert strict["threshold"] > plain["threshold"]
+    for fitted in (plain, strict):
+        assert fitted["heldout"]["answerless_passages"] == 80
+        assert fitted["heldout"]["answerless_refused_at_threshold"] == 50.0

@@ -13,7 +13,9 @@ Usage:
    answerable (gold + negatives) and unanswerable (negatives only) sets. Each question also gets a
    near-miss copy (a name or number swapped for one its paragraph never mentions, read over the
    gold paragraph); how many of those are refused is reported, and with --near-miss they count as
-   unanswerable too (half the unanswerable weight) when choosing the threshold.
+   unanswerable too (half the unanswerable weight) when choosing the threshold. How many answerless
+   copies (the question over its paragraph with the answer's sentences taken out) are refused is
+   reported too.
 2. Measurement only: reader-only EM/F1 on a seeded dev-v1.1 sample, the SQuAD 2.0 subset at the
    chosen threshold, and per-passage latency. Writes everything into reader.json.
 """
@@ -35,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from data import (  # noqa: E402
     _hard_negative,
+    answerless_context,
     iter_eval_questions,
     load_articles,
     sha256_file,
@@ -89,7 +92,8 @@ def fit_logistic(x: list[float], y: list[int], steps: int = 100) -> tuple[float,
 def heldout_sets(train: Path, titles: list[str], limit: int, seed: int) -> list[dict[str, Any]]:
     """Return held-out questions, each with its gold paragraph, two same-article negatives and,
     where one can be made, a near-miss copy ("swap": a name or number of the question swapped for
-    one the paragraph never mentions, so the gold paragraph no longer answers it)."""
+    one the paragraph never mentions, so the gold paragraph no longer answers it) and an
+    answerless copy of the paragraph ("drop": the answer's sentences taken out)."""
     rng = random.Random(seed)
     swap_rng = random.Random(seed + 1)  # its own stream: the other choices stay as they were
     wanted = set(titles)
@@ -114,6 +118,8 @@ def heldout_sets(train: Path, titles: list[str], limit: int, seed: int) -> list[
                         negs.append(text)
                     pool.pop(j)
                 swap = swapped_question(qa["question"], para["context"], donors, swap_rng)
+                first = qa["answers"][0]
+                drop = answerless_context(para["context"], first["answer_start"], first["text"])
                 items.append(
                     {
                         "q": qa["question"],
@@ -121,6 +127,7 @@ def heldout_sets(train: Path, titles: list[str], limit: int, seed: int) -> list[
                         "negs": negs,
                         "golds": golds,
                         "swap": swap,
+                        "drop": drop,
                     }
                 )
     rng.shuffle(items)
@@ -159,6 +166,7 @@ def calibrate(loaded: Any, items: list[dict[str, Any]], use_swaps: bool = False)
     margins: list[float] = []
     labels: list[int] = []
     rows = []
+    drops: list[float] = []  # the question over its paragraph without the answer: reported only
     for it in items:
         texts = [it["gold"], *it["negs"]]
         best = best_per_passage(loaded, it["q"], texts)
@@ -168,6 +176,8 @@ def calibrate(loaded: Any, items: list[dict[str, Any]], use_swaps: bool = False)
             margins.append(m)
             labels.append(int(k == 0 and f1(text, it["golds"]) >= 0.5))
         swap = best_per_passage(loaded, it["swap"], [it["gold"]])[0][0] if it["swap"] else None
+        if it.get("drop"):
+            drops.append(best_per_passage(loaded, it["q"], [it["drop"]])[0][0])
         rows.append((best, it["golds"], swap))
     scale, bias = fit_logistic(margins, labels)
     cal = Calibration(scale, bias)
@@ -201,6 +211,12 @@ def calibrate(loaded: Any, items: list[dict[str, Any]], use_swaps: bool = False)
                 100 * statistics.mean(refused(m, best_t) for m in swaps), 2
             )
             if swaps
+            else None,
+            "answerless_passages": len(drops),
+            "answerless_refused_at_threshold": round(
+                100 * statistics.mean(refused(m, best_t) for m in drops), 2
+            )
+            if drops
             else None,
         },
     }

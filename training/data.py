@@ -160,6 +160,27 @@ def swapped_question(
     return None
 
 
+MIN_ANSWERLESS_CHARS = 150  # a shorter remainder is too little passage to learn refusing from
+
+
+def answerless_context(context: str, answer_start: int, answer_text: str) -> str | None:
+    """Return ``context`` without the sentences that hold the answer, or None when too little is
+    left or the answer is still there (said twice).
+
+    The rest of the paragraph stays: same topic, same names, other numbers and dates, but the
+    answer is gone. "How many missiles did Iran send?" over a report that discusses the missiles
+    without counting them, and counts something else, is this kind of question.
+    """
+    from qa_app.sentences import sentence_spans
+
+    end = answer_start + len(answer_text)
+    kept = [(a, b) for a, b in sentence_spans(context) if b <= answer_start or a >= end]
+    rest = " ".join(context[a:b] for a, b in kept)
+    if len(rest) < MIN_ANSWERLESS_CHARS or answer_text.strip().lower() in rest.lower():
+        return None
+    return rest
+
+
 def build_examples(
     articles: Sequence[dict[str, Any]],
     *,
@@ -167,17 +188,22 @@ def build_examples(
     seed: int,
     hard_fraction: float = 0.7,
     swap_ratio: float = 0.0,
+    drop_ratio: float = 0.0,
 ) -> list[Example]:
     """Return one positive example per question plus, for ``negative_ratio`` of questions, one
     negative: a similar paragraph of the same article (``hard_fraction``) or of a random article.
     For ``swap_ratio`` of questions, also the question with a name or number swapped
-    (:func:`swapped_question`) over its own paragraph, labelled "no answer".
+    (:func:`swapped_question`) over its own paragraph, labelled "no answer". For ``drop_ratio``
+    of questions, also the question over its own paragraph with the answer's sentence taken out
+    (:func:`answerless_context`), labelled "no answer".
 
     A negative is dropped when the gold answer text appears in it, so 'no answer' is honest.
-    With ``swap_ratio`` 0 the examples are exactly those of earlier runs with the same seed.
+    With ``swap_ratio`` and ``drop_ratio`` 0 the examples are exactly those of earlier runs with
+    the same seed, and each has its own random stream, so one never changes what the other picks.
     """
     rng = random.Random(seed)
     swap_rng = random.Random(seed + 1)  # its own stream, so swap_ratio 0 changes nothing else
+    drop_rng = random.Random(seed + 2)
     all_paragraphs = [p["context"] for a in articles for p in a["paragraphs"]]
     donors = swap_donors(articles) if swap_ratio > 0 else []
     out: list[Example] = []
@@ -199,6 +225,12 @@ def build_examples(
                     swapped = swapped_question(qa["question"], para["context"], donors, swap_rng)
                     if swapped is not None:
                         out.append(Example(qa["id"] + "-swap", swapped, para["context"], -1, ""))
+                if drop_ratio > 0 and drop_rng.random() < drop_ratio:
+                    rest = answerless_context(
+                        para["context"], answer["answer_start"], answer["text"]
+                    )
+                    if rest is not None:
+                        out.append(Example(qa["id"] + "-drop", qa["question"], rest, -1, ""))
                 if rng.random() >= negative_ratio:
                     continue
                 if len(contexts) > 1 and rng.random() < hard_fraction:

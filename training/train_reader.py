@@ -33,10 +33,10 @@ from data import (  # noqa: E402
 FIXED = (
     "train", "base_dir", "max_len", "stride", "batch_size", "lr", "epochs", "max_steps",
     "negative_ratio", "heldout", "seed", "freeze_layers", "max_examples", "warmup", "bf16",
-    "init_from", "swap_ratio",
+    "init_from", "swap_ratio", "drop_ratio",
 )  # fmt: skip
 # Settings added after runs were started: a run without them in settings.json used this value.
-ADDED_LATER = {"init_from": None, "swap_ratio": 0.0}
+ADDED_LATER = {"init_from": None, "swap_ratio": 0.0, "drop_ratio": 0.0}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -66,6 +66,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.0,
         help="share of questions that also get an unanswerable copy: a name or number the "
         "passage mentions swapped for one it does not (SQuAD 2.0-style)",
+    )
+    p.add_argument(
+        "--drop-ratio",
+        type=float,
+        default=0.0,
+        help="share of questions that also get an unanswerable copy: their own passage with "
+        "the answer's sentence taken out",
     )
     p.add_argument("--heldout", type=float, default=0.02, help="fraction of articles held out")
     p.add_argument("--freeze-layers", type=int, default=0, help="freeze the lowest N layers")
@@ -98,7 +105,11 @@ def load_features(args: argparse.Namespace, tokenizer: Any, run: Path) -> tuple[
     articles = load_articles(args.train)
     train, heldout = split_articles(articles, args.heldout)
     examples = build_examples(
-        train, negative_ratio=args.negative_ratio, seed=args.seed, swap_ratio=args.swap_ratio
+        train,
+        negative_ratio=args.negative_ratio,
+        seed=args.seed,
+        swap_ratio=args.swap_ratio,
+        drop_ratio=args.drop_ratio,
     )
     feats = featurize(examples, tokenizer, max_len=args.max_len, stride=args.stride)
     if args.max_examples and args.max_examples < len(feats):
@@ -118,6 +129,7 @@ def load_features(args: argparse.Namespace, tokenizer: Any, run: Path) -> tuple[
         "examples": len(examples),
         "negative_examples": sum(e.answer_start < 0 for e in examples),
         "swapped_questions": sum(e.qid.endswith("-swap") for e in examples),
+        "answerless_passages": sum(e.qid.endswith("-drop") for e in examples),
         "windows": len(feats),
         "null_windows": sum(s == 0 for s in feats.starts),
     }
