@@ -237,7 +237,7 @@ def format_result(result: Any) -> str:
 def cmd_gui(args: argparse.Namespace) -> int:
     from qa_app.gui.app import main as gui_main
 
-    return int(gui_main([]) or 0)
+    return int(gui_main(["qa-app", *getattr(args, "paths", [])]) or 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -289,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     if eval_cli is not None:
         eval_cli.add_parser(sub, parents=[common])
     p = sub.add_parser("gui", help="open the window")
+    p.add_argument("paths", nargs="*", help="files or folders to add to the library it opens")
     p.set_defaults(func=cmd_gui)
     return parser
 

@@ -120,3 +120,13 @@ def test_damaged_reader_weights_are_an_error_message_not_a_crash(
     err = capsys.readouterr().err
     assert code == cli.EXIT_USAGE
     assert err.startswith("error: ") and "SHA-256" in err and "Traceback" not in err
+
+
+def test_gui_command_passes_the_files_to_add_to_the_window(monkeypatch):
+    import qa_app.gui.app
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(qa_app.gui.app, "main", lambda argv: seen.append(list(argv)) or 0)
+    assert cli.main(["gui", "report.pdf", "notes"]) == 0
+    assert cli.main([]) == 0  # no command opens the window too, with nothing to add
+    assert seen == [["qa-app", "report.pdf", "notes"], ["qa-app"]]

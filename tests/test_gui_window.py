@@ -448,6 +448,28 @@ def test_drop_files_onto_the_window_adds_them(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: "dropped.md" in listed(window), timeout=5000)
 
 
+def test_files_named_at_start_are_added_once_the_library_is_open(qtbot, backend, tmp_path):
+    """`qa-app-gui FILE...` (a file manager's "Open with"): the files are added to the library
+    the window opens, even though they arrive before it is open; a missing one is named."""
+    doc = tmp_path / "opened.md"
+    doc.write_text("# Opened\nThe opened file mentions a narwhal.\n", encoding="utf-8")
+    window = open_window(qtbot, backend, wait=False)
+    assert window.session.engine is None  # the library opens after the window is on screen
+    with qtbot.waitSignal(window.session.indexing_finished, timeout=10000):
+        window.add_paths([str(doc), str(tmp_path / "gone.pdf")])
+    assert "gone.pdf" in window.last_error and "no such file" in window.last_error
+    qtbot.waitUntil(lambda: "opened.md" in listed(window), timeout=5000)
+
+
+def test_files_named_when_the_library_is_open_are_added_at_once(qtbot, window, tmp_path):
+    doc = tmp_path / "later.md"
+    doc.write_text("# Later\nThe later file mentions an okapi.\n", encoding="utf-8")
+    with qtbot.waitSignal(window.session.indexing_finished, timeout=5000):
+        window.add_paths([str(doc)])
+    qtbot.waitUntil(lambda: "later.md" in listed(window), timeout=5000)
+    assert not window.last_error
+
+
 def test_watched_folder_is_resynced_when_files_change(qtbot, window, monkeypatch, tmp_path):
     folder = make_folder(tmp_path, 2)
     window.session.watcher._timer.setInterval(50)

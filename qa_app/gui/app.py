@@ -28,13 +28,20 @@ def make_application(argv: Sequence[str] | None = None):  # noqa: ANN201 - QAppl
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Open the window and run until it is closed; return the exit status."""
+    """Open the window and run until it is closed; return the exit status.
+
+    ``qa-app-gui [FILE_OR_FOLDER ...]`` also adds those to the library it opens (the desktop
+    entry passes the files of "Open with").
+    """
     app = make_application(argv)
     from qa_app.gui.main_window import MainWindow
 
     window = MainWindow()
     window.closed.connect(app.quit)
     window.show()
+    paths = app.arguments()[1:]  # Qt has taken out its own options (-style, -platform, ...)
+    if paths:
+        window.add_paths(paths)
     return app.exec()
 
 

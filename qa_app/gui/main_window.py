@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -46,6 +47,7 @@ class MainWindow(QMainWindow):
         self._closing = False  # close() was asked for; waiting for the workers to stop
         self._closed = False
         self._splitters_restored = False
+        self._add_on_open: list[str] = []  # files given at start, added once the library is open
 
         self.ask_panel = AskPanel()
         self.viewer = DocumentViewer()
@@ -134,6 +136,9 @@ class MainWindow(QMainWindow):
 
     def _library_opened(self, name: str) -> None:
         self.setWindowTitle(f"{name} — {APP_DISPLAY_NAME}")
+        if self._add_on_open:
+            items, self._add_on_open = self._add_on_open, []
+            self.session.add(items)
         self.library_panel.set_libraries(
             [self.library_panel.combo.itemText(i) for i in range(self.library_panel.combo.count())],
             name,
@@ -201,6 +206,20 @@ class MainWindow(QMainWindow):
     def add_files(self) -> None:
         """Ask for documents and add them."""
         self.session.add(dialogs.pick_files(self))
+
+    def add_paths(self, paths: Sequence[str]) -> None:
+        """Add files and folders named on the command line ("Open with" in a file manager) to the
+        library, as soon as it is open. Paths that do not exist are reported by name."""
+        missing = [p for p in paths if not os.path.exists(p)]
+        if missing:
+            self.show_error("Not added, no such file or folder: " + ", ".join(missing))
+        found = [os.path.abspath(p) for p in paths if os.path.exists(p)]
+        if not found:
+            return
+        if self.session.engine is None:
+            self._add_on_open.extend(found)
+        else:
+            self.session.add(found)
 
     def add_folder(self) -> None:
         """Ask for a folder and add it (it is then watched for changes)."""
