@@ -176,7 +176,7 @@ def calibrate(loaded: Any, items: list[dict[str, Any]], use_swaps: bool = False)
             margins.append(m)
             labels.append(int(k == 0 and f1(text, it["golds"]) >= 0.5))
         swap = best_per_passage(loaded, it["swap"], [it["gold"]])[0][0] if it["swap"] else None
-        if it.get("drop"):
+        if it["drop"]:
             drops.append(best_per_passage(loaded, it["q"], [it["drop"]])[0][0])
         rows.append((best, it["golds"], swap))
     scale, bias = fit_logistic(margins, labels)

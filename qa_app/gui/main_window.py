@@ -210,10 +210,13 @@ class MainWindow(QMainWindow):
     def add_paths(self, paths: Sequence[str]) -> None:
         """Add files and folders named on the command line ("Open with" in a file manager) to the
         library, as soon as it is open. Paths that do not exist are reported by name."""
-        missing = [p for p in paths if not os.path.exists(p)]
+        found: list[str] = []
+        missing: list[str] = []
+        for p in paths:
+            (found if os.path.exists(p) else missing).append(p)
         if missing:
             self.show_error("Not added, no such file or folder: " + ", ".join(missing))
-        found = [os.path.abspath(p) for p in paths if os.path.exists(p)]
+        found = [os.path.abspath(p) for p in found]
         if not found:
             return
         if self.session.engine is None:
