@@ -70,6 +70,7 @@ def assemble(
         reader=reader,
         threshold=threshold,
         timings={},
+        top=answers[0] if answers else None,
     )
 
 

@@ -129,6 +129,9 @@ class Result:
     reader: str
     threshold: float
     timings: dict[str, float] = field(default_factory=dict)
+    # The best-scored candidate whatever the threshold (the answer itself when one is found);
+    # None only when the reader gave no span. Selective-answering metrics sort questions by it.
+    top: Answer | None = None
 
     @property
     def found(self) -> bool:
