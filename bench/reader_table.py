@@ -54,7 +54,7 @@ DEFAULT_SETS = [
     "amazon-ro",
 ]
 OOD = {"covid-ro", "reddit-ro", "amazon-ro"}
-SEEDS = Path(__file__).resolve().parents[1] / "seeds" / "questions.jsonl"
+SEEDS = Path(__file__).resolve().parents[1] / "qa_app" / "seeds" / "questions.jsonl"
 
 
 def command(name: str, reader: str, args: argparse.Namespace, report: Path) -> list[str]:

@@ -37,7 +37,7 @@ from qa_app.reader.sentence import (  # noqa: E402
 from qa_app.records import Passage  # noqa: E402
 from qa_app.text_norm import exact_match, f1_score, normalize_answer  # noqa: E402
 
-SEEDS = ROOT / "seeds"
+SEEDS = ROOT / "qa_app" / "seeds"
 QUESTIONS = ROOT.parent / "shared" / "questions" / "seeds_dev.jsonl"
 SQUAD_TRAIN = ROOT.parent / "shared" / "data" / "train" / "train-v1.1-rebuilt.decontam.json"
 

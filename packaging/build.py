@@ -65,9 +65,9 @@ def run_pyinstaller(clean: bool) -> None:
 def desktop_entry() -> tuple[str, str]:
     """Return the menu entry's text and its icon name.
 
-    The entry is the window's resources/qa-app.desktop with Name and Comment from the identity.
+    The entry is the window's qa_app/resources/qa-app.desktop with Name and Comment from the identity.
     """
-    source = ROOT / "resources" / f"{qa_app.APP_NAME}.desktop"
+    source = ROOT / "qa_app" / "resources" / f"{qa_app.APP_NAME}.desktop"
     lines = source.read_text(encoding="utf-8").splitlines()
     fixed = {"Name": qa_app.APP_DISPLAY_NAME, "Comment": qa_app.APP_DESCRIPTION}
     out, icon = [], qa_app.APP_NAME
@@ -87,7 +87,7 @@ def add_linux_files(folder: Path) -> None:
     (folder / f"{qa_app.APP_ID}.desktop").write_text(desktop, encoding="utf-8")
     hicolor = folder / "icons" / "hicolor"
     shutil.rmtree(hicolor, ignore_errors=True)
-    icons = ROOT / "resources" / "icons"
+    icons = ROOT / "qa_app" / "resources" / "icons"
     found = {
         int(size): p
         for p in icons.glob(f"{qa_app.APP_NAME}-*.png")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ICONS = ROOT / "resources" / "icons"
+ICONS = ROOT / "qa_app" / "resources" / "icons"
 BASENAME = "qa-app"
 ICO_SIZES = (16, 32, 48, 64, 128, 256)
 # .icns entry types that hold PNG data (macOS 10.7+), by pixel size.

@@ -166,7 +166,7 @@ def check_reader(folder: Path, env: dict[str, str], prefix: list[str], out: Outc
 
     # A copy of the app (hard links) whose reader weights differ in one byte: the SHA-256 check in
     # reader.json must stop it instead of answering with wrong weights.
-    weights = Path("_internal") / "resources" / "reader" / "reader.safetensors"
+    weights = Path("_internal") / "qa_app" / "resources" / "reader" / "reader.safetensors"
     if not (folder / weights).is_file():
         out.check(False, "cli-reader (weights hash)", f"{folder / weights} is missing")
         return

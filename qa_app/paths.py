@@ -53,21 +53,29 @@ def library_dir(name: str) -> Path:
     return libraries_dir() / check_library_name(name)
 
 
-def project_root() -> Path:
-    """Return the source tree or bundle root that holds seeds/ and resources/."""
+def package_data(*parts: str) -> Path:
+    """Return a file or folder shipped inside the qa_app package (seeds/, resources/).
+
+    Found through importlib.resources, so a wheel, an editable install and the source tree all work;
+    in a PyInstaller bundle the package's data sits under ``sys._MEIPASS/qa_app``.
+    """
     import sys
+    from importlib.resources import files
 
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
-        return Path(frozen_root)
-    return Path(__file__).resolve().parent.parent
+        return Path(frozen_root, "qa_app", *parts)
+    root = files("qa_app")
+    if not isinstance(root, Path):  # a zipped install: the data are not plain files on disk
+        raise RuntimeError(f"qa_app is installed as an archive ({root}); install it unpacked")
+    return root.joinpath(*parts)
 
 
 def seeds_dir() -> Path:
     """Return the bundled demo library folder."""
-    return project_root() / "seeds"
+    return package_data("seeds")
 
 
 def resources_dir() -> Path:
-    """Return the folder of icons, style sheets and trained weights."""
-    return project_root() / "resources"
+    """Return the folder of icons, the style sheet, the desktop entry and trained weights."""
+    return package_data("resources")

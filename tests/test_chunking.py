@@ -14,7 +14,7 @@ from qa_app.ingest import load
 from qa_app.records import Block, Document
 from qa_app.sentences import sentence_spans
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parent.parent / "qa_app" / "seeds"
 
 
 def sentences(text: str) -> list[str]:

@@ -432,7 +432,7 @@ def test_write_corpus_is_idempotent(tmp_path: Path) -> None:
 
 
 def test_seed_questions_are_well_formed() -> None:
-    seeds = REPO / "seeds"
+    seeds = REPO / "qa_app" / "seeds"
     evalset = load_eval_set(seeds / "questions.jsonl")
     texts = {p.name: p.read_text(encoding="utf-8") for p in seeds.glob("*.txt")}
     assert len(evalset.items) >= 55

@@ -24,7 +24,7 @@ from qa_app.ingest.normalize import clean
 from qa_app.records import Document
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ingest"
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parent.parent / "qa_app" / "seeds"
 
 ARTICLE_PAGES = [
     [

@@ -15,7 +15,7 @@ from qa_app.engine import Engine
 from qa_app.library import Library
 from qa_app.locking import LibraryBusy
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parent.parent / "qa_app" / "seeds"
 
 
 def write(folder: Path, name: str, text: str) -> Path:

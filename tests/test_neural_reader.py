@@ -10,7 +10,7 @@ import pytest
 from qa_app.reader import neural
 from qa_app.records import Passage
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+SEEDS = Path(__file__).resolve().parents[1] / "qa_app" / "seeds"
 
 
 def _passages_from_seeds() -> list[Passage]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parent.parent / "qa_app" / "seeds"
 
 GUARD = """
 import socket, sys

@@ -27,7 +27,7 @@ from qa_app.reader.sentence import FEATURES, Calibration, SentenceReader, fit_ca
 from qa_app.records import Passage
 from qa_app.text_norm import terms
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+SEEDS = Path(__file__).resolve().parents[1] / "qa_app" / "seeds"
 
 
 def passage(text: str, index: int = 0, doc_id: int | None = None, start: int = 0) -> Passage:

@@ -1,7 +1,7 @@
 """Calibrate the exported reader on held-out TRAINING articles, then measure it.
 
 Usage:
-    python training/calibrate_reader.py --train TRAIN.json [--dir resources/reader]
+    python training/calibrate_reader.py --train TRAIN.json [--dir qa_app/resources/reader]
         [--dev dev-v1.1.json --dev-sample 1000] [--squad2 squad_v2.0_dev_first5articles.json]
         [--near-miss]
 1. Held-out train articles (listed in reader.json): the longest answer allowed (10-30 tokens) is
@@ -283,7 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     """Calibrate and measure; return an exit code."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--train", required=True)
-    p.add_argument("--dir", default=str(Path(__file__).resolve().parents[1] / "resources/reader"))
+    p.add_argument(
+        "--dir", default=str(Path(__file__).resolve().parents[1] / "qa_app/resources/reader")
+    )
     p.add_argument("--heldout-questions", type=int, default=800)
     p.add_argument("--dev", default=None)
     p.add_argument("--dev-sample", type=int, default=1000)

@@ -1,6 +1,6 @@
 """Export a training checkpoint as the shipped reader: float16 delta weights + reader.json.
 
-Usage: python training/export_reader.py --run training/runs/NAME [--out resources/reader]
+Usage: python training/export_reader.py --run training/runs/NAME [--out qa_app/resources/reader]
 Only what differs from the bundled base model is stored (the word embeddings are shared).
 """
 
@@ -106,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     """Export from the command line; return an exit code."""
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--run", required=True)
-    p.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "resources/reader"))
+    p.add_argument(
+        "--out", default=str(Path(__file__).resolve().parents[1] / "qa_app/resources/reader")
+    )
     args = p.parse_args(argv)
     meta = export(Path(args.run), Path(args.out))
     print(f"exported step {meta['training']['step']}: {meta['weights_bytes']} bytes")

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qa_app import paths
 from qa_app.embedding import ModelError
 from qa_app.records import Passage, Span
 
-RESOURCE_DIR = Path(__file__).resolve().parents[2] / "resources" / "reader"
+RESOURCE_DIR = paths.resources_dir() / "reader"
 WEIGHTS_FILE = "reader.safetensors"
 META_FILE = "reader.json"
 FROZEN_PREFIX = (
@@ -30,11 +31,6 @@ class ReaderModelError(ModelError):
 
 def resource_dir() -> Path:
     """Return the folder holding reader.safetensors and reader.json (also inside a frozen app)."""
-    import sys
-
-    frozen = getattr(sys, "_MEIPASS", None)
-    if frozen and (Path(frozen) / "resources" / "reader").is_dir():
-        return Path(frozen) / "resources" / "reader"
     return RESOURCE_DIR
 
 
