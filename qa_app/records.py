@@ -83,6 +83,9 @@ class Span:
     score: float  # calibrated to [0, 1]; comparable across passages and documents
     sentence_start: int
     sentence_end: int
+    # The reader's evidence for this span (logits, margins, window probability...), named so a
+    # calibrator can turn it into "probability this answer is right"; empty for simple readers.
+    features: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
