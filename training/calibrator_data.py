@@ -114,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--qed-limit", type=int, default=3000)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--no-squad", action="store_true", help="QED only (run beside a SQuAD run)")
     args = p.parse_args(argv)
     import os
 

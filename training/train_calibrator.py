@@ -95,31 +95,32 @@ def answers_of(
     return found
 
 
-def build_rows(path: Path, seed: int) -> list[dict[str, Any]]:
+def build_rows(paths: list[Path], seed: int) -> list[dict[str, Any]]:
     """Return one row per (question, condition, answer) with features, label and weight."""
     from qa_app.reader.calibrator import FEATURES
     from qa_app.text_norm import f1_score
 
     rng = random.Random(seed)
     rows: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            for cond, q, order, spans, answerable in conditions(row, rng):
-                found = answers_of(q, row["texts"], order, spans)
-                for rank, (text, feats, _) in enumerate(found[:TOP_GROUPS]):
-                    right = answerable and f1_score(text, row["golds"]) >= 0.5
-                    rows.append(
-                        {
-                            "question": row["n"],
-                            "source": row["source"],
-                            "condition": cond,
-                            "rank": rank,
-                            "x": [feats[name] for name in FEATURES],
-                            "y": int(right),
-                            "w": CONDITION_WEIGHT[cond],
-                        }
-                    )
+    lines = [line for path in paths for line in path.open(encoding="utf-8")]
+    for line in lines:
+        row = json.loads(line)
+        row["n"] = f"{row['source']}:{row['n']}"
+        for cond, q, order, spans, answerable in conditions(row, rng):
+            found = answers_of(q, row["texts"], order, spans)
+            for rank, (text, feats, _) in enumerate(found[:TOP_GROUPS]):
+                right = answerable and f1_score(text, row["golds"]) >= 0.5
+                rows.append(
+                    {
+                        "question": row["n"],
+                        "source": row["source"],
+                        "condition": cond,
+                        "rank": rank,
+                        "x": [feats[name] for name in FEATURES],
+                        "y": int(right),
+                        "w": CONDITION_WEIGHT[cond],
+                    }
+                )
     return rows
 
 
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa_app.reader.neural import META_FILE, resource_dir
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--spans", required=True)
+    ap.add_argument("--spans", nargs="+", required=True)
     ap.add_argument("--dir", default=None, help="reader folder (default: the shipped one)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--target", type=float, default=0.9)
@@ -165,12 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
     args = ap.parse_args(argv)
 
-    spans = Path(args.spans)
+    spans = [Path(p) for p in args.spans]
     rows = build_rows(spans, args.seed)
     x = np.asarray([r["x"] for r in rows], dtype=float)
     y = np.asarray([r["y"] for r in rows])
     w = np.asarray([r["w"] for r in rows])
-    groups = np.asarray([r["question"] for r in rows])
+    groups = np.unique([r["question"] for r in rows], return_inverse=True)[1]
     mean, scale = x.mean(0), x.std(0)
     scale[scale == 0] = 1.0
     z = (x - mean) / scale
@@ -257,8 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         "threshold_rule": f"least probability at which cross-validated answers are right >= {args.target} "
         "on every source and on the mixture",
         "training": {
-            "spans_file": spans.name,
-            "spans_sha256": hashlib.sha256(spans.read_bytes()).hexdigest(),
+            "spans_files": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in spans},
             "reader_weights_sha256": meta["weights_sha256"],
             "rows": len(rows),
             "questions": len({r["question"] for r in rows}),
