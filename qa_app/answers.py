@@ -89,7 +89,36 @@ def assemble(
         threshold=threshold,
         timings={},
         top=answers[0] if answers else None,
+        calibrated=scorer is not None,
     )
+
+
+def describe_confidence(score: float) -> str:
+    """Return what a calibrated score means, in words ("right about 9 times in 10 …")."""
+    tenths = round(10 * score)
+    if tenths >= 10:
+        return "answers scored this high were almost always right on held-out questions"
+    if tenths <= 0:
+        return "answers scored this low were almost never right on held-out questions"
+    return f"answers scored like this were right about {tenths} times in 10 on held-out questions"
+
+
+def mark_answer(citation: Citation, before: str = "**", after: str = "**") -> str:
+    """Return the citation's sentence with the answer wrapped in ``before``/``after``.
+
+    The one place the answer is marked inside its sentence (CLI text, exports); callers that
+    render markup escape the three pieces themselves via :func:`split_sentence`.
+    """
+    head, answer, tail = split_sentence(citation)
+    return f"{head}{before}{answer}{after}{tail}"
+
+
+def split_sentence(citation: Citation) -> tuple[str, str, str]:
+    """Return the citation's sentence as (text before the answer, the answer, text after)."""
+    a = citation.answer_start - citation.sentence_start
+    b = citation.answer_end - citation.sentence_start
+    s = citation.sentence
+    return s[:a], s[a:b], s[b:]
 
 
 def _citation(passages: Sequence[Passage], span: Span) -> Citation:
@@ -160,5 +189,12 @@ def result_to_dict(result: Result) -> dict[str, Any]:
         "passages": [asdict(p) for p in result.passages],
         "reader": result.reader,
         "threshold": result.threshold,
+        "calibrated": result.calibrated,
+        "score_meaning": (
+            "probability that the answer is right (F1 >= 0.5), measured on held-out questions"
+            if result.calibrated
+            else "reader score (not a calibrated probability)"
+        ),
+        "closest": answer(result.top) if result.answer is None else None,
         "timings": dict(result.timings),
     }

@@ -205,10 +205,22 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def format_result(result: Any) -> str:
-    """Return a Result as readable text: answer, score, marked sentence, sources."""
+    """Return a Result as readable text: answer, confidence and its meaning, marked sentence,
+    sources; for "not found", the closest candidate with its score and the closest passages."""
+    from qa_app.answers import describe_confidence, mark_answer
+
     lines: list[str] = []
     if result.answer is None:
-        lines.append("Not found in your documents.")
+        lines.append(
+            f"Not found in your documents (no answer reached the {result.threshold:.2f} "
+            "confidence needed)."
+        )
+        top = result.top
+        if top is not None:
+            c = top.citations[0]
+            meaning = f": {describe_confidence(top.score)}" if result.calibrated else ""
+            lines.append(f"Closest candidate: {top.text} ({top.score:.2f}{meaning})")
+            lines.append(f"  in {c.path}: {mark_answer(c)}")
         if result.passages:
             lines.append("Closest passages:")
             for p in result.passages[:3]:
@@ -217,13 +229,12 @@ def format_result(result: Any) -> str:
         return "\n".join(lines)
     answer = result.answer
     lines.append(f"Answer: {answer.text}")
-    lines.append(f"Score:  {answer.score:.2f}   found in {answer.documents} document(s)")
+    sources = f"found in {answer.documents} document{'s' if answer.documents != 1 else ''}"
+    lines.append(f"Score:  {answer.score:.2f}   {sources}")
+    if result.calibrated:
+        lines.append(f"        ({describe_confidence(answer.score)})")
     best = answer.citations[0]
-    rel_a, rel_b = best.answer_start - best.sentence_start, best.answer_end - best.sentence_start
-    marked = (
-        best.sentence[:rel_a] + "**" + best.sentence[rel_a:rel_b] + "**" + best.sentence[rel_b:]
-    )
-    lines.append(f"Sentence: {marked}")
+    lines.append(f"Sentence: {mark_answer(best)}")
     lines.append("Sources:")
     for c in answer.citations:
         page = f", page {c.page}" if c.page else ""

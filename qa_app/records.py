@@ -135,6 +135,8 @@ class Result:
     # The best-scored candidate whatever the threshold (the answer itself when one is found);
     # None only when the reader gave no span. Selective-answering metrics sort questions by it.
     top: Answer | None = None
+    # True when scores are the calibrator's probability that the answer is right.
+    calibrated: bool = False
 
     @property
     def found(self) -> bool:
