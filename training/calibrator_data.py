@@ -115,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-squad", action="store_true", help="QED only (run beside a SQuAD run)")
+    p.add_argument("--reverse", action="store_true", help="QED questions last to first")
     args = p.parse_args(argv)
     import os
 
@@ -125,15 +126,18 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     meta = json.loads((resource_dir() / META_FILE).read_text())
-    items = [
-        {**it, "source": "squad-heldout"}
-        for it in heldout_sets(Path(args.train), meta["data"]["heldout_articles"], 10**9, args.seed)
-    ]
-    if args.qed:
+    items = []
+    if not args.no_squad:
         items += [
-            {**it, "source": "qed"}
-            for it in qed_items([Path(q) for q in args.qed], args.qed_limit, args.seed)
+            {**it, "source": "squad-heldout"}
+            for it in heldout_sets(
+                Path(args.train), meta["data"]["heldout_articles"], 10**9, args.seed
+            )
         ]
+    if args.qed:
+        qed = qed_items([Path(q) for q in args.qed], args.qed_limit, args.seed)
+        # --reverse reads QED from the end, so a second process beside a full run never repeats it.
+        items += [{**it, "source": "qed"} for it in (qed[::-1] if args.reverse else qed)]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     done = 0

@@ -18,8 +18,9 @@ their F1 with a gold answer is at least 0.5 (never, in an unanswerable condition
 regression (scikit-learn, standardised features, L2 strength chosen by grouped cross-validation)
 is fitted on the best three answers of every condition. Cross-validated predictions (folds by
 question) give the held-out figures; the threshold is the least probability at which the answers
-given are right at least ``--target`` of the time on every source and on the pooled mixture, using
-each condition's best answer (what the app shows). Writes calibrator.json beside the reader weights
+given are right at least ``--target`` of the time on every source and on the pooled mixture (the
+conditions weighted to an even answerable/unanswerable mix), using each condition's best answer
+(what the app shows). Writes calibrator.json beside the reader weights
 and records its SHA-256 in reader.json.
 """
 
@@ -37,12 +38,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 TOP_GROUPS = 3  # answers per condition used for fitting: the best by margin
+# An even mix of answerable and unanswerable reads, as in SQuAD 2.0: the two answerable
+# conditions weigh as much as the three unanswerable ones together. Fitting and the threshold use it.
 CONDITION_WEIGHT = {
     "reader-only": 1.0,
     "pooled": 1.0,
-    "negatives": 0.5,
-    "answerless": 0.5,
-    "near-miss": 0.5,
+    "negatives": 2 / 3,
+    "answerless": 2 / 3,
+    "near-miss": 2 / 3,
 }
 
 
@@ -103,8 +106,12 @@ def build_rows(paths: list[Path], seed: int) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     rows: list[dict[str, Any]] = []
     lines = [line for path in paths for line in path.open(encoding="utf-8")]
+    seen: set[tuple[str, str]] = set()
     for line in lines:
         row = json.loads(line)
+        if (row["source"], row["q"]) in seen:
+            continue  # two runs side by side may both have read it
+        seen.add((row["source"], row["q"]))
         row["n"] = f"{row['source']}:{row['n']}"
         for cond, q, order, spans, answerable in conditions(row, rng):
             found = answers_of(q, row["texts"], order, spans)
@@ -148,9 +155,56 @@ def selective(p: list[float], y: list[int], target: float) -> dict[str, float]:
     }
 
 
+def export_model(kind: str, model: Any, mean: Any, scale: Any) -> dict[str, Any]:
+    """Return the JSON form of a fitted model (qa_app.reader.calibrator reads it): a logistic
+    model's weights, or a boosted model's trees with thresholds moved back to raw features."""
+    import numpy as np
+
+    from qa_app.reader.calibrator import FEATURES
+
+    n = len(FEATURES)
+    if kind == "logistic":
+        return {
+            "kind": "logistic regression on standardised features",
+            "features": list(FEATURES),
+            "mean": [float(v) for v in mean],
+            "scale": [float(v) for v in scale],
+            "weights": [float(v) for v in model.coef_[0]],
+            "bias": float(model.intercept_[0]),
+        }
+    trees = []
+    for (predictor,) in model._predictors:
+        nodes = predictor.nodes
+        feature = [int(f) for f in nodes["feature_idx"]]
+        trees.append(
+            {
+                "feature": feature,
+                # The trees were fitted on standardised features: undo it in the thresholds.
+                "threshold": [
+                    float(t) * float(scale[f]) + float(mean[f])
+                    for t, f in zip(nodes["num_threshold"], feature, strict=True)
+                ],
+                "left": [int(v) for v in nodes["left"]],
+                "right": [int(v) for v in nodes["right"]],
+                "leaf": [bool(v) for v in nodes["is_leaf"]],
+                "value": [float(v) for v in nodes["value"]],
+            }
+        )
+    return {
+        "kind": "gradient-boosted trees (scikit-learn HistGradientBoosting), raw features",
+        "features": list(FEATURES),
+        "mean": [0.0] * n,
+        "scale": [1.0] * n,
+        "weights": [0.0] * n,
+        "bias": float(np.ravel(model._baseline_prediction)[0]),
+        "trees": trees,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Fit, cross-validate, choose the threshold and write calibrator.json; return an exit code."""
     import numpy as np
+    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
@@ -163,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--target", type=float, default=0.9)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--model", choices=["auto", "logistic", "boosted"], default="auto")
     ap.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
     args = ap.parse_args(argv)
 
@@ -176,24 +231,67 @@ def main(argv: list[str] | None = None) -> int:
     scale[scale == 0] = 1.0
     z = (x - mean) / scale
 
-    def fitted(c: float, train: np.ndarray) -> Any:
-        model = LogisticRegression(C=c, max_iter=2000)
-        model.fit(z[train], y[train], sample_weight=w[train])
+    eps = 1e-6
+
+    def logloss(pred: np.ndarray, idx: np.ndarray) -> float:
+        yy, pp = y[idx], pred[idx]
+        return float(
+            -np.average(yy * np.log(pp + eps) + (1 - yy) * np.log(1 - pp + eps), weights=w[idx])
+        )
+
+    def fitted(kind: str, param: float, train: np.ndarray) -> Any:
+        if kind == "logistic":
+            model = LogisticRegression(C=param, max_iter=2000)
+            model.fit(z[train], y[train], sample_weight=w[train])
+        else:
+            model = HistGradientBoostingClassifier(
+                max_iter=int(param),
+                learning_rate=0.05,
+                max_leaf_nodes=15,
+                min_samples_leaf=40,
+                l2_regularization=1.0,
+                random_state=args.seed,
+            )
+            model.fit(z[train], y[train], sample_weight=w[train])
         return model
 
+    candidates = [("logistic", c) for c in (0.01, 0.1, 1.0)] + [("boosted", n) for n in (100, 200)]
+    if args.model != "auto":
+        candidates = [c for c in candidates if c[0] == args.model]
     folds = list(GroupKFold(n_splits=args.folds).split(z, y, groups))
-    best_c, best_loss, cv = 1.0, float("inf"), np.zeros(len(y))
-    for c in (0.01, 0.1, 1.0, 10.0):
+    sources = sorted({r["source"] for r in rows})
+    source_of = np.asarray([r["source"] for r in rows])
+    everything = np.arange(len(y))
+    best, best_loss, cv = candidates[0], float("inf"), np.zeros(len(y))
+    comparison = {}
+    for kind, param in candidates:
         pred = np.zeros(len(y))
         for train, test in folds:
-            pred[test] = fitted(c, train).predict_proba(z[test])[:, 1]
-        eps = 1e-6
-        loss = -np.average(y * np.log(pred + eps) + (1 - y) * np.log(1 - pred + eps), weights=w)
-        print(f"C={c}: weighted log-loss {loss:.4f}", flush=True)
-        if loss < best_loss:
-            best_c, best_loss, cv = c, loss, pred
-    model = fitted(best_c, np.arange(len(y)))
-
+            pred[test] = fitted(kind, param, train).predict_proba(z[test])[:, 1]
+        # Leave one source out: fitted on the other kind of text only (how well it transfers).
+        shifted = {}
+        for src in sources:
+            test = np.flatnonzero(source_of == src)
+            train = np.flatnonzero(source_of != src)
+            if len(train) and len(test):
+                p = fitted(kind, param, train).predict_proba(z[test])[:, 1]
+                full = np.zeros(len(y))
+                full[test] = p
+                shifted[src] = round(logloss(full, test), 4)
+        loss = logloss(pred, everything)
+        # The choice weighs how it transfers as much as how it fits: mean of both.
+        score = (loss + (np.mean(list(shifted.values())) if shifted else loss)) / 2
+        comparison[f"{kind}:{param}"] = {
+            "cv_logloss": round(loss, 4),
+            "other_source_logloss": shifted,
+        }
+        print(
+            f"{kind} {param}: cv log-loss {loss:.4f}, fitted on the other source {shifted}",
+            flush=True,
+        )
+        if score < best_loss:
+            best, best_loss, cv = (kind, param), score, pred
+    model = fitted(*best, everything)
     # Figures and the threshold use each condition's best answer by calibrated probability (what
     # the app shows), with cross-validated probabilities.
     shown: dict[tuple[int, str], int] = {}
@@ -213,8 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     checked = [name for name in slices if name == "all" or name.startswith("source=")]
 
     def precision(idx: list[int], t: float) -> float:
-        given = [int(y[i]) for i in idx if cv[i] >= t]
-        return sum(given) / len(given) if given else 1.0
+        given = [i for i in idx if cv[i] >= t]
+        weight = sum(w[i] for i in given)
+        return float(sum(w[i] * y[i] for i in given) / weight) if weight else 1.0
 
     threshold = next(
         (
@@ -234,9 +333,10 @@ def main(argv: list[str] | None = None) -> int:
             )
     for name, f in figures.items():
         print(name, {k: round(v, 4) if isinstance(v, float) else v for k, v in f.items()})
-    print(f"threshold {threshold} (C={best_c})")
-    coefs = dict(zip(FEATURES, (round(float(c), 4) for c in model.coef_[0]), strict=True))
-    print("weights (per standard deviation):", coefs)
+    print(f"threshold {threshold} ({best[0]} {best[1]})")
+    if best[0] == "logistic":
+        coefs = dict(zip(FEATURES, (round(float(c), 4) for c in model.coef_[0]), strict=True))
+        print("weights (per standard deviation):", coefs)
     if args.dry_run:
         return 0
 
@@ -246,14 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     doc = {
         "format": CALIBRATOR_FORMAT,
         "what": "probability that the neural reader's answer is right (F1 >= 0.5 with a gold answer)",
-        "model": {
-            "kind": "logistic regression on standardised features",
-            "features": list(FEATURES),
-            "mean": [float(v) for v in mean],
-            "scale": [float(v) for v in scale],
-            "weights": [float(v) for v in model.coef_[0]],
-            "bias": float(model.intercept_[0]),
-        },
+        "model": export_model(best[0], model, mean, scale),
         "threshold": threshold,
         "threshold_rule": f"least probability at which cross-validated answers are right >= {args.target} "
         "on every source and on the mixture",
@@ -264,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
             "questions": len({r["question"] for r in rows}),
             "answers_per_condition": TOP_GROUPS,
             "condition_weights": CONDITION_WEIGHT,
-            "l2_c": best_c,
+            "model": f"{best[0]} {best[1]}",
+            "candidates": comparison,
             "folds": args.folds,
             "seed": args.seed,
         },

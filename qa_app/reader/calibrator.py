@@ -163,8 +163,31 @@ class CalibratorError(ValueError):
 
 
 @dataclass(frozen=True)
+class Tree:
+    """One regression tree of a boosted model, as parallel node arrays (leaves hold ``value``)."""
+
+    feature: tuple[int, ...]
+    threshold: tuple[float, ...]
+    left: tuple[int, ...]
+    right: tuple[int, ...]
+    leaf: tuple[bool, ...]
+    value: tuple[float, ...]
+
+    def __call__(self, x: Sequence[float]) -> float:
+        node = 0
+        while not self.leaf[node]:
+            node = (
+                self.left[node]
+                if x[self.feature[node]] <= self.threshold[node]
+                else self.right[node]
+            )
+        return self.value[node]
+
+
+@dataclass(frozen=True)
 class Calibrator:
-    """A logistic model: p = sigmoid(bias + Σ weight_i · (x_i − mean_i) / scale_i)."""
+    """A logistic model, p = sigmoid(bias + Σ weight_i · (x_i − mean_i) / scale_i), to which a
+    boosted model may add the sum of its trees' outputs (on the raw features) to the log-odds."""
 
     features: tuple[str, ...]
     mean: tuple[float, ...]
@@ -173,18 +196,25 @@ class Calibrator:
     bias: float
     threshold: float
     raw: Mapping[str, Any]
+    trees: tuple[Tree, ...] = ()
+
+    def log_odds(self, features: Mapping[str, float]) -> float:
+        """Return the model's log-odds that the answer with these features is right."""
+        x = [float(features.get(name, 0.0)) for name in self.features]
+        z = self.bias
+        for v, m, s, w in zip(x, self.mean, self.scale, self.weights, strict=True):
+            z += w * (v - m) / s
+        return z + sum(tree(x) for tree in self.trees)
 
     def probability(self, features: Mapping[str, float]) -> float:
         """Return the probability that the answer with these features is right."""
-        z = self.bias
-        for name, m, s, w in zip(self.features, self.mean, self.scale, self.weights, strict=True):
-            z += w * (float(features.get(name, 0.0)) - m) / s
+        z = self.log_odds(features)
         if z < -60:
             return 0.0
         return 1.0 / (1.0 + math.exp(-z))
 
     def explain(self, features: Mapping[str, float]) -> list[tuple[str, float]]:
-        """Return each feature's contribution to the log-odds, largest first (for inspection)."""
+        """Return each feature's linear contribution to the log-odds, largest first."""
         parts = [
             (name, w * (float(features.get(name, 0.0)) - m) / s)
             for name, m, s, w in zip(
@@ -192,6 +222,28 @@ class Calibrator:
             )
         ]
         return sorted(parts, key=lambda kv: -abs(kv[1]))
+
+
+def _tree(raw: Mapping[str, Any], n_features: int) -> Tree:
+    tree = Tree(
+        feature=tuple(int(v) for v in raw["feature"]),
+        threshold=tuple(float(v) for v in raw["threshold"]),
+        left=tuple(int(v) for v in raw["left"]),
+        right=tuple(int(v) for v in raw["right"]),
+        leaf=tuple(bool(v) for v in raw["leaf"]),
+        value=tuple(float(v) for v in raw["value"]),
+    )
+    n = len(tree.leaf)
+    if not n or any(
+        len(a) != n for a in (tree.feature, tree.threshold, tree.left, tree.right, tree.value)
+    ):
+        raise CalibratorError("a tree's node arrays differ in length")
+    for i in range(n):
+        if not tree.leaf[i] and not (
+            0 <= tree.feature[i] < n_features and i < tree.left[i] < n and i < tree.right[i] < n
+        ):
+            raise CalibratorError(f"a tree's node {i} points outside the tree")
+    return tree
 
 
 def calibrator_from_dict(raw: Mapping[str, Any]) -> Calibrator:
@@ -211,6 +263,7 @@ def calibrator_from_dict(raw: Mapping[str, Any]) -> Calibrator:
             bias=float(model["bias"]),
             threshold=float(raw["threshold"]),
             raw=raw,
+            trees=tuple(_tree(t, len(names)) for t in model.get("trees", ())),
         )
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, CalibratorError):
