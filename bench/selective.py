@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                 found,
                 threshold=calibrated_threshold,
                 reader="neural",
-                scorer=reader.score_answer,
+                scorer=reader.scorer(),
             )
             per["margin"].append(outcome(old, golds))
             per["calibrated"].append(outcome(new, golds))

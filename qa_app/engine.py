@@ -187,7 +187,8 @@ class Engine:
         spans = chosen.read(question, passages)
         read = time.perf_counter()
         limit = threshold if threshold is not None else float(getattr(chosen, "threshold", 0.5))
-        scorer = getattr(chosen, "score_answer", None)
+        make_scorer = getattr(chosen, "scorer", None)
+        scorer = make_scorer() if make_scorer is not None else None
         result = assemble(
             question, passages, spans, threshold=limit, reader=chosen.name, scorer=scorer
         )

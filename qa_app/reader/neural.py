@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -423,19 +423,19 @@ class NeuralReader:
             return self._loaded.meta.threshold
         return read_meta((self._directory or resource_dir()).resolve()).threshold
 
-    def score_answer(
-        self,
-        question: str,
-        group: Group,
-        others: Sequence[Group],
-        passages: Sequence[Passage],
-    ) -> float:
-        """Return the probability that ``group`` answers ``question`` rightly (the calibrator's),
-        or its best span's margin score when no calibrator is shipped."""
+    def scorer(self) -> Callable[[str, Group, Sequence[Group], Sequence[Passage]], float] | None:
+        """Return the function that scores an answer (qa_app.answers.assemble's ``scorer``): the
+        calibrator's probability that it is right; None when no calibrator is shipped."""
         calibrator = self.calibrator()
         if calibrator is None:
-            return max(s.score for s in group.spans)
-        return calibrator.probability(answer_features(question, group, others, passages))
+            return None
+
+        def score(
+            question: str, group: Group, others: Sequence[Group], passages: Sequence[Passage]
+        ) -> float:
+            return calibrator.probability(answer_features(question, group, others, passages))
+
+        return score
 
     def read(self, question: str, passages: Sequence[Passage], *, top_n: int = 10) -> list[Span]:
         """Return up to ``top_n`` spans, best first, with calibrated scores in [0, 1].
