@@ -1,0 +1,179 @@
+"""Pictures of an evaluation (--plot): the risk–coverage curve and the reliability diagram, as PNG."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path, PurePath
+from typing import Any
+
+from qa_app.evaluation import Evaluation, selective
+
+FileRun = tuple[dict[str, Any], Evaluation]
+TARGETS = (0.8, 0.9)
+
+
+def plot_paths(report: str | Path) -> tuple[Path, Path]:
+    """Return the two PNG paths drawn beside ``report``: R.json -> R.risk_coverage.png, R.reliability.png."""
+    report = Path(report)
+    stem = report.name[: -len(report.suffix)] if report.suffix else report.name
+    return (
+        report.with_name(f"{stem}.risk_coverage.png"),
+        report.with_name(f"{stem}.reliability.png"),
+    )
+
+
+def _pyplot() -> Any:
+    # Lazy and headless: only --plot pays for matplotlib, and no display is ever needed.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _title(settings: dict[str, Any]) -> str:
+    files = settings.get("files") or [settings.get("file")]
+    names = ", ".join(PurePath(str(f)).name for f in files)
+    reader = f", reader {settings['reader']}" if settings.get("reader") else ""
+    return f"{names}{reader}"
+
+
+def write_plots(
+    report: str | Path,
+    evaluation: Evaluation,
+    settings: dict[str, Any],
+    files: Sequence[FileRun] = (),
+) -> tuple[Path, Path]:
+    """Draw the risk–coverage curve and the reliability diagram of ``evaluation`` beside ``report``.
+
+    With several ``files`` the curve also shows each file's (thin lines). Returns the two paths
+    written; raises OSError when they cannot be written, ImportError without matplotlib.
+    """
+    plt = _pyplot()
+    curve_path, reliability_path = plot_paths(report)
+    figures = selective(evaluation.rows)
+    summary = evaluation.summary
+    threshold = settings.get("threshold")
+
+    fig, ax = plt.subplots(figsize=(8, 6), dpi=110)
+    for (file_settings, part), color in zip(files, _palette(len(files)), strict=False):
+        curve = selective(part.rows)["f1"]["curve"]
+        if curve:
+            ax.plot(
+                [p["coverage"] for p in curve],
+                [p["accuracy"] for p in curve],
+                color=color,
+                linewidth=1,
+                alpha=0.8,
+                label=f"{PurePath(file_settings['file']).name} (AURC {part.summary['aurc']:.3f})",
+            )
+    for criterion, style, label in (("f1", "-", "right = F1 ≥ 0.5"), ("em", "--", "right = EM")):
+        curve = figures[criterion]["curve"]
+        if not curve:
+            continue
+        ax.plot(
+            [p["coverage"] for p in curve],
+            [p["accuracy"] for p in curve],
+            style,
+            color="black",
+            linewidth=2 if criterion == "f1" else 1.3,
+            label=f"{'all files, ' if files else ''}{label} "
+            f"(AURC {figures[criterion]['aurc']:.3f})",
+        )
+    for target, color in zip(TARGETS, ("tab:orange", "tab:green"), strict=True):
+        coverage = figures["f1"][f"coverage_at_{round(target * 100)}"]
+        ax.axhline(target, color=color, linestyle=":", linewidth=1.2)
+        text = f"{target:.0%} right: coverage {coverage:.1%}" if coverage else f"{target:.0%} right"
+        ax.annotate(text, (0.01, target), xytext=(0, 3), textcoords="offset points", color=color)
+        if coverage:
+            ax.plot([coverage, coverage], [0, target], color=color, linestyle=":", linewidth=1.2)
+    if summary.get("coverage") is not None and summary.get("precision") is not None:
+        x, y = summary["coverage"], summary["precision"]
+        at = f"threshold {threshold:.2f}" if threshold is not None else "the run's threshold"
+        ax.plot([x], [y], "o", color="tab:red", markersize=8, zorder=5)
+        ax.annotate(
+            f"{at}: answers {x:.1%}, {y:.1%} right\n"
+            f"(answerable refused {summary['refused'] or 0:.1%})",
+            (x, y),
+            xytext=(-10, -34),
+            textcoords="offset points",
+            ha="right" if x > 0.5 else "left",
+            color="tab:red",
+        )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(max(0.0, min(0.5, _lowest(figures) - 0.05)), 1.01)
+    ax.set_xlabel("coverage: share of questions answered (best-scored first)")
+    ax.set_ylabel("accuracy of the answers given (1 − risk)")
+    ax.set_title(
+        f"Risk–coverage: {_title(settings)}\n{summary['questions']} questions", fontsize=10
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(curve_path)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(8, 6), dpi=110)
+    bins_f1, bins_em = figures["f1"]["reliability"], figures["em"]["reliability"]
+    centres = [(b["low"] + b["high"]) / 2 for b in bins_f1]
+    width = bins_f1[0]["high"] - bins_f1[0]["low"] if bins_f1 else 0.1
+    ax.bar(
+        centres,
+        [b["accuracy"] or 0.0 for b in bins_f1],
+        width=width * 0.9,
+        color="tab:blue",
+        alpha=0.75,
+        edgecolor="black",
+        label="share right (F1 ≥ 0.5)",
+    )
+    filled = [(c, b, e) for c, b, e in zip(centres, bins_f1, bins_em, strict=True) if b["count"]]
+    ax.plot(
+        [c for c, _, _ in filled],
+        [e["accuracy"] for _, _, e in filled],
+        "s",
+        color="tab:purple",
+        label="share right (exact match)",
+    )
+    ax.plot(
+        [b["mean_score"] for _, b, _ in filled],
+        [b["accuracy"] for _, b, _ in filled],
+        "x",
+        color="black",
+        label="mean score of the bin (x) against share right",
+    )
+    ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
+    for centre, b, _ in filled:
+        ax.annotate(
+            f"n={b['count']}",
+            (centre, b["accuracy"]),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+        )
+    if threshold is not None:
+        ax.axvline(threshold, color="tab:red", linestyle=":", label=f"threshold {threshold:.2f}")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.08)
+    ax.set_xlabel("score of the top candidate (10 equal-width bins)")
+    ax.set_ylabel("share of top candidates that are right")
+    ece, ece_em = figures["f1"]["ece"], figures["em"]["ece"]
+    calibration = f"ECE {ece:.3f} (EM: {ece_em:.3f})" if ece is not None else "no scored answers"
+    ax.set_title(f"Reliability: {_title(settings)}\n{calibration}", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(reliability_path)
+    plt.close(fig)
+    return curve_path, reliability_path
+
+
+def _lowest(figures: dict[str, dict[str, Any]]) -> float:
+    accuracies = [p["accuracy"] for c in figures.values() for p in c["curve"]]
+    return min(accuracies, default=0.0)
+
+
+def _palette(n: int) -> list[str]:
+    colours = ["tab:blue", "tab:purple", "tab:brown", "tab:cyan", "tab:olive", "tab:pink"]
+    return [colours[i % len(colours)] for i in range(n)]
