@@ -56,7 +56,7 @@ def write_plots(
     summary = evaluation.summary
     threshold = settings.get("threshold")
 
-    fig, ax = plt.subplots(figsize=(8, 6), dpi=110)
+    fig, ax = plt.subplots(figsize=(10, 6), dpi=110)
     for (file_settings, part), color in zip(files, _palette(len(files)), strict=False):
         curve = selective(part.rows)["f1"]["curve"]
         if curve:
@@ -85,7 +85,14 @@ def write_plots(
         coverage = figures["f1"][f"coverage_at_{round(target * 100)}"]
         ax.axhline(target, color=color, linestyle=":", linewidth=1.2)
         text = f"{target:.0%} right: coverage {coverage:.1%}" if coverage else f"{target:.0%} right"
-        ax.annotate(text, (0.01, target), xytext=(0, 3), textcoords="offset points", color=color)
+        ax.annotate(
+            text,
+            (0.01, target),
+            xytext=(0, 3),
+            textcoords="offset points",
+            color=color,
+            bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"},
+        )
         if coverage:
             ax.plot([coverage, coverage], [0, target], color=color, linestyle=":", linewidth=1.2)
     if summary.get("coverage") is not None and summary.get("precision") is not None:
@@ -93,13 +100,15 @@ def write_plots(
         at = f"threshold {threshold:.2f}" if threshold is not None else "the run's threshold"
         ax.plot([x], [y], "o", color="tab:red", markersize=8, zorder=5)
         ax.annotate(
-            f"{at}: answers {x:.1%}, {y:.1%} right\n"
-            f"(answerable refused {summary['refused'] or 0:.1%})",
+            f"{at}: answers {x:.1%} of the questions, {y:.1%} of them right;\n"
+            f"answerable questions refused: {summary['refused'] or 0:.1%}",
             (x, y),
-            xytext=(-10, -34),
-            textcoords="offset points",
-            ha="right" if x > 0.5 else "left",
+            xytext=(0.03, 0.05),
+            textcoords="axes fraction",
             color="tab:red",
+            bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "tab:red"},
+            arrowprops={"arrowstyle": "->", "color": "tab:red"},
+            zorder=6,
         )
     ax.set_xlim(0, 1)
     ax.set_ylim(max(0.0, min(0.5, _lowest(figures) - 0.05)), 1.01)
@@ -109,19 +118,21 @@ def write_plots(
         f"Risk–coverage: {_title(settings)}\n{summary['questions']} questions", fontsize=10
     )
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     fig.tight_layout()
     fig.savefig(curve_path)
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(8, 6), dpi=110)
+    fig, (ax, counts) = plt.subplots(
+        2, 1, figsize=(10, 7.5), dpi=110, sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
     bins_f1, bins_em = figures["f1"]["reliability"], figures["em"]["reliability"]
     centres = [(b["low"] + b["high"]) / 2 for b in bins_f1]
-    width = bins_f1[0]["high"] - bins_f1[0]["low"] if bins_f1 else 0.1
+    width = (bins_f1[0]["high"] - bins_f1[0]["low"]) * 0.9
     ax.bar(
         centres,
         [b["accuracy"] or 0.0 for b in bins_f1],
-        width=width * 0.9,
+        width=width,
         color="tab:blue",
         alpha=0.75,
         edgecolor="black",
@@ -140,29 +151,35 @@ def write_plots(
         [b["accuracy"] for _, b, _ in filled],
         "x",
         color="black",
-        label="mean score of the bin (x) against share right",
+        markersize=8,
+        label="the bin's mean score (x)\nagainst its share right",
     )
     ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
-    for centre, b, _ in filled:
-        ax.annotate(
-            f"n={b['count']}",
-            (centre, b["accuracy"]),
-            xytext=(0, 4),
+    counts.bar(centres, [b["count"] for b in bins_f1], width=width, color="grey")
+    for centre, b in zip(centres, bins_f1, strict=True):
+        counts.annotate(
+            str(b["count"]),
+            (centre, b["count"]),
+            xytext=(0, 2),
             textcoords="offset points",
             ha="center",
             fontsize=8,
         )
     if threshold is not None:
-        ax.axvline(threshold, color="tab:red", linestyle=":", label=f"threshold {threshold:.2f}")
+        for axis in (ax, counts):
+            axis.axvline(threshold, color="tab:red", linestyle=":")
+        ax.plot([], [], ":", color="tab:red", label=f"threshold {threshold:.2f}")
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.08)
-    ax.set_xlabel("score of the top candidate (10 equal-width bins)")
+    ax.set_ylim(0, 1.02)
+    counts.set_ylim(0, max([b["count"] for b in bins_f1], default=0) * 1.25 + 1)
+    counts.set_xlabel("score of the top candidate (10 equal-width bins)")
+    counts.set_ylabel("questions")
     ax.set_ylabel("share of top candidates that are right")
     ece, ece_em = figures["f1"]["ece"], figures["em"]["ece"]
     calibration = f"ECE {ece:.3f} (EM: {ece_em:.3f})" if ece is not None else "no scored answers"
     ax.set_title(f"Reliability: {_title(settings)}\n{calibration}", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     fig.tight_layout()
     fig.savefig(reliability_path)
     plt.close(fig)
