@@ -175,7 +175,7 @@ def run(
     library_name, args)`` and ``open_reader(args)`` replace the real engine and reader (tests
     pass fakes).
     """
-    from qa_app.cli import Interrupt
+    from qa_app.console import Interrupt
 
     args.quiet = bool(getattr(args, "quiet", False))
     if args.plot and not args.report:

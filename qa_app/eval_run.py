@@ -57,7 +57,7 @@ def _prepare_library(
     engine: Any, evalset: EvalSet, args: argparse.Namespace, stop: Callable[[], bool]
 ) -> bool:
     """Make ``engine``'s library ready (for pooled sets: hold the whole corpus); False if stopped."""
-    from qa_app.cli import ProgressBar
+    from qa_app.console import ProgressBar
 
     bar = ProgressBar(args.quiet)
     try:

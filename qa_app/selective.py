@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 ECE_BINS = 10
 TARGETS = (0.8, 0.9)  # accuracies whose coverage is reported (coverage_at_80, coverage_at_90)
@@ -36,6 +37,8 @@ class Bin:
 
 
 def _sorted(scores: Sequence[float], right: Sequence[bool]) -> tuple[np.ndarray, np.ndarray]:
+    import numpy as np  # lazy: `qa-app --help` need not load it
+
     s = np.asarray(scores, dtype=float)
     r = np.asarray(right, dtype=bool)
     if s.shape != r.shape or s.ndim != 1:
@@ -54,6 +57,8 @@ def risk_coverage(
     share of (default: ``len(scores)``); it also counts questions that have no scored candidate
     and so are never answered. Raises ValueError when the lengths differ or ``total`` is too small.
     """
+    import numpy as np
+
     s, r = _sorted(scores, right)
     total = s.size if total is None else total
     if total < s.size:
@@ -88,6 +93,8 @@ def aurc(scores: Sequence[float], right: Sequence[bool]) -> float | None:
     the risk (1 - accuracy) of answering the first 1, 2, ..., n questions. A prefix that ends
     inside a group of equal scores takes the risk of the whole group (one step). None when empty.
     """
+    import numpy as np
+
     s, r = _sorted(scores, right)
     if s.size == 0:
         return None
@@ -100,6 +107,8 @@ def aurc(scores: Sequence[float], right: Sequence[bool]) -> float | None:
 
 def reliability(scores: Sequence[float], right: Sequence[bool], bins: int = ECE_BINS) -> list[Bin]:
     """Return ``bins`` equal-width score buckets over [0, 1] (scores outside are clipped into it)."""
+    import numpy as np
+
     s, r = _sorted(scores, right)
     index = np.minimum((np.clip(s, 0.0, 1.0) * bins).astype(int), bins - 1)
     table = []

@@ -264,3 +264,15 @@ def test_plot_writes_two_pictures(fake_engines, tmp_path: Path, capsys) -> None:
         data = picture.read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000, picture
     assert f"plots written to {curve} and {reliability}" in capsys.readouterr().err
+
+
+def test_eval_modules_do_not_import_the_cli() -> None:
+    import ast
+
+    import qa_app
+
+    root = Path(qa_app.__file__).parent
+    for name in ("eval_cli", "eval_run", "eval_report", "evaluation", "selective", "eval_plots"):
+        tree = ast.parse((root / f"{name}.py").read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert "qa_app.cli" not in imported, name  # cli imports eval_cli: no circle back
