@@ -76,9 +76,9 @@ def _prepare_library(
             return True
         folder = write_corpus(evalset.corpus, eval_corpus_dir(evalset))
         if not args.quiet:
+            kept = "kept: later runs reuse it" if args.keep_library else "deleted after the run"
             print(
-                f"building library '{engine.name}' from {len(evalset.corpus)} documents "
-                f"(once; later runs reuse it)",
+                f"building library '{engine.name}' from {len(evalset.corpus)} documents ({kept})",
                 file=sys.stderr,
             )
         report = engine.add([folder], bar, stop)
