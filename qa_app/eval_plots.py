@@ -57,8 +57,15 @@ def write_plots(
     threshold = settings.get("threshold")
 
     fig, ax = plt.subplots(figsize=(10, 6), dpi=110)
+    drawn: list[list[dict[str, Any]]] = [figures["f1"]["curve"], figures["em"]["curve"]]
     for (file_settings, part), color in zip(files, _palette(len(files)), strict=False):
         curve = selective(part.rows)["f1"]["curve"]
+        drawn.append(curve)
+        shown = part.summary
+        if shown.get("coverage") is not None and shown.get("precision") is not None:
+            ax.plot(
+                [shown["coverage"]], [shown["precision"]], "o", color=color, markersize=5, zorder=5
+            )
         if curve:
             ax.plot(
                 [p["coverage"] for p in curve],
@@ -68,6 +75,8 @@ def write_plots(
                 alpha=0.8,
                 label=f"{PurePath(file_settings['file']).name} (AURC {part.summary['aurc']:.3f})",
             )
+    if files:
+        ax.plot([], [], "o", color="grey", markersize=5, label="each file at the threshold")
     for criterion, style, label in (("f1", "-", "right = F1 ≥ 0.5"), ("em", "--", "right = EM")):
         curve = figures[criterion]["curve"]
         if not curve:
@@ -98,7 +107,7 @@ def write_plots(
     if summary.get("coverage") is not None and summary.get("precision") is not None:
         x, y = summary["coverage"], summary["precision"]
         at = f"threshold {threshold:.2f}" if threshold is not None else "the run's threshold"
-        ax.plot([x], [y], "o", color="tab:red", markersize=8, zorder=5)
+        ax.plot([x], [y], "o", color="tab:red", markersize=8, zorder=6)
         ax.annotate(
             f"{at}: answers {x:.1%} of the questions, {y:.1%} of them right;\n"
             f"answerable questions refused: {summary['refused'] or 0:.1%}",
@@ -111,7 +120,7 @@ def write_plots(
             zorder=6,
         )
     ax.set_xlim(0, 1)
-    ax.set_ylim(max(0.0, min(0.5, _lowest(figures) - 0.05)), 1.01)
+    ax.set_ylim(max(0.0, min(0.5, _lowest(drawn) - 0.05)), 1.01)
     ax.set_xlabel("coverage: share of questions answered (best-scored first)")
     ax.set_ylabel("accuracy of the answers given (1 − risk)")
     ax.set_title(
@@ -186,8 +195,9 @@ def write_plots(
     return curve_path, reliability_path
 
 
-def _lowest(figures: dict[str, dict[str, Any]]) -> float:
-    accuracies = [p["accuracy"] for c in figures.values() for p in c["curve"]]
+def _lowest(curves: Sequence[Sequence[dict[str, Any]]]) -> float:
+    """Return the lowest accuracy drawn past the first 5% of coverage (the start is noise)."""
+    accuracies = [p["accuracy"] for curve in curves for p in curve if p["coverage"] >= 0.05]
     return min(accuracies, default=0.0)
 
 
