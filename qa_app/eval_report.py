@@ -163,6 +163,8 @@ def _header(summary: dict[str, Any], settings: dict[str, Any]) -> list[str]:
         parts.append(f"k {settings['k']}")
     if settings.get("threshold") is not None:
         parts.append(f"threshold {settings['threshold']:.2f}")
+    if settings.get("calibrated") is not None:
+        parts.append("scores: calibrated" if settings["calibrated"] else "scores: reader margin")
     lines.append("  ".join(parts))
     if settings.get("cancelled"):
         lines.append("stopped early: these figures cover the questions asked before the stop")

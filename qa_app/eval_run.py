@@ -98,16 +98,26 @@ def _reader_only(args: argparse.Namespace) -> Callable[[EvalItem], Prediction]:
     from qa_app.reader import DEFAULT_READER, get_reader
 
     reader = get_reader(args.reader or DEFAULT_READER, SentenceTransformerEmbedder())
+    # The same threshold and answer scorer as Engine.ask, so reader-only figures are the app's.
     threshold = (
         args.threshold if args.threshold is not None else float(getattr(reader, "threshold", 0.5))
     )
+    make_scorer = getattr(reader, "scorer", None)
+    scorer = make_scorer() if make_scorer is not None else None
 
     def predict(item: EvalItem) -> Prediction:
         context = item.context or ""
         name = item.docs[0] if item.docs else item.id
         passage = Passage(0, 0, name, name, None, 0, len(context), context, 1.0)
         spans = reader.read(item.question, [passage])
-        return assemble(item.question, [passage], spans, threshold=threshold, reader=reader.name)
+        return assemble(
+            item.question,
+            [passage],
+            spans,
+            threshold=threshold,
+            reader=reader.name,
+            scorer=scorer,
+        )
 
     # Load the models now, so loading is not counted as the first question's latency.
     predict(EvalItem("warm-up", "What is this?", context="This is a warm-up passage."))
@@ -225,6 +235,7 @@ def pooled(runs: Sequence[FileRun]) -> FileRun:
         "questions": len(rows),
         "library": same("library"),
         "reader": same("reader"),
+        "calibrated": same("calibrated"),
         "k": first["k"],
         "threshold": same("threshold"),
         "reader_only": first["reader_only"],
@@ -251,12 +262,13 @@ def _engine_predictor(
 
 
 def _settings_from(settings: dict[str, Any]) -> Callable[[Prediction], None]:
-    """Return a callback that records the reader and threshold actually used (from a Result)."""
+    """Return a callback that records the reader, threshold and kind of score used (from a Result)."""
 
     def note(outcome: Prediction) -> None:
         reader = getattr(outcome, "reader", None)
         if reader is not None:
             settings["reader"] = reader
             settings["threshold"] = getattr(outcome, "threshold", settings["threshold"])
+            settings["calibrated"] = getattr(outcome, "calibrated", None)
 
     return note

@@ -206,6 +206,7 @@ def test_reader_only_goes_through_assemble(monkeypatch, tmp_path: Path, capsys) 
     assert eval_cli.run(args) == 0
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["settings"]["threshold"] == 0.5 and data["settings"]["reader"] == "fake"
+    assert data["settings"]["calibrated"] is False  # no scorer: the reader's own scores
     rows = {row["id"]: row for row in data["questions"]}
     assert (rows["n1"]["predicted"], rows["n1"]["top"], rows["n1"]["top_score"]) == (
         "France",
@@ -221,6 +222,34 @@ def test_reader_only_goes_through_assemble(monkeypatch, tmp_path: Path, capsys) 
     assert eval_cli.run(args) == 0
     summary = json.loads(capsys.readouterr().out)["summary"]
     assert summary["noans"] == 0.0 and summary["coverage"] == 1.0  # the engine's threshold rule
+
+
+def test_reader_only_scores_answers_like_the_engine(monkeypatch, tmp_path: Path) -> None:
+    """A reader with a scorer (the calibrator) scores reader-only answers with it, as Engine.ask."""
+    reader = _FakeReader(
+        {
+            "In what country is Normandy located?": ("France", 0.9),
+            "Who gave their name to Normandy in the 1000's and 1100's": ("Normans", 0.9),
+            "What is this?": ("warm-up", 0.9),
+        }
+    )
+    seen: list[str] = []
+
+    def scorer(question, group, others, passages):
+        seen.append(group.text)
+        return 0.7 if group.text == "France" else 0.2
+
+    reader.scorer = lambda: scorer  # type: ignore[attr-defined]
+    monkeypatch.setattr("qa_app.reader.get_reader", lambda name, embedder: reader)
+    monkeypatch.setattr("qa_app.embedding.SentenceTransformerEmbedder", lambda: None)
+    report = tmp_path / "r.json"
+    assert eval_cli.run(_args(SQUAD2, "--reader-only", "--report", str(report))) == 0
+    data = json.loads(report.read_text())
+    assert data["settings"]["calibrated"] is True
+    rows = {row["id"]: row for row in data["questions"]}
+    assert (rows["n1"]["predicted"], rows["n1"]["top_score"]) == ("France", 0.7)
+    assert (rows["n2"]["predicted"], rows["n2"]["top_score"]) == (None, 0.2)  # below 0.5
+    assert seen[-2:] == ["France", "Normans"]
 
 
 # -- pictures -------------------------------------------------------------------------------------
