@@ -93,7 +93,11 @@ def write_plots(
     for target, color in zip(TARGETS, ("tab:orange", "tab:green"), strict=True):
         coverage = figures["f1"][f"coverage_at_{round(target * 100)}"]
         ax.axhline(target, color=color, linestyle=":", linewidth=1.2)
-        text = f"{target:.0%} right: coverage {coverage:.1%}" if coverage else f"{target:.0%} right"
+        text = (
+            f"{target:.0%} right: coverage {coverage:.1%}"
+            if coverage
+            else f"{target:.0%} right: never reached"
+        )
         ax.annotate(
             text,
             (0.01, target),
