@@ -12,6 +12,7 @@ from qa_app.ingest import boilerplate
 from qa_app.ingest.build import DocumentBuilder
 from qa_app.ingest.errors import IngestError
 from qa_app.ingest.files import read_bytes
+from qa_app.ingest.limits import check_pages, check_text
 from qa_app.ingest.normalize import clean
 from qa_app.ingest.paragraphs import is_item, looks_like_heading, paragraphs, wrap_width
 from qa_app.records import Document
@@ -44,11 +45,12 @@ def _open(data: bytes, path: Path) -> Any:
                 raise IngestError(
                     path, "encrypted PDF: it needs a password to open; save a copy without one"
                 )
-        len(reader.pages)  # walks the page tree: a damaged file fails here, not later
+        count = len(reader.pages)  # walks the page tree: a damaged file fails here, not later
     except IngestError:
         raise
     except Exception as exc:  # pypdf raises many kinds on damaged files
         raise IngestError(path, f"corrupt or damaged PDF ({_brief(exc)})") from None
+    check_pages(count, path)
     return reader
 
 
@@ -69,6 +71,7 @@ def _metadata_title(reader: Any) -> str | None:
 def _page_lines(reader: Any, path: Path) -> list[list[str]]:
     pages: list[list[str]] = []
     failures = 0
+    length = 0
     for number, page in enumerate(reader.pages, 1):
         try:
             text = page.extract_text() or ""
@@ -76,6 +79,8 @@ def _page_lines(reader: Any, path: Path) -> list[list[str]]:
             log.warning("%s: page %d could not be read (%s)", path, number, _brief(exc))
             failures += 1
             text = ""
+        length += len(text)
+        check_text(length, path)
         pages.append(clean(text).split("\n"))
     if failures and failures == len(pages):
         raise IngestError(path, "corrupt or damaged PDF (no page could be read)")
