@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -96,10 +97,15 @@ def _open(args: argparse.Namespace, *, ready: bool = True) -> Engine:
             bar.close()
         if report is not None and report.added and not args.quiet:
             print(
-                f"built library '{engine.name}' from {len(report.added)} bundled documents",
+                f"built library '{engine.name}' from {plural(len(report.added), 'bundled document')}",
                 file=sys.stderr,
             )
     return engine
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """Return "1 document", "2 documents" (``many`` for irregular plurals)."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
 
 
 def _print_report(report: SyncReport, quiet: bool) -> int:
@@ -107,7 +113,7 @@ def _print_report(report: SyncReport, quiet: bool) -> int:
         print(
             f"added {len(report.added)}, updated {len(report.updated)}, removed "
             f"{len(report.removed)}, unchanged {report.unchanged}, failed {len(report.failed)} "
-            f"({report.chunks_embedded} passages embedded in {report.seconds:.1f}s)"
+            f"({plural(report.chunks_embedded, 'passage')} embedded in {report.seconds:.1f}s)"
         )
     for failure in report.failed:
         print(f"error: {failure.path}: {failure.reason}", file=sys.stderr)
@@ -156,17 +162,20 @@ def cmd_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     for doc in docs:
         pages = f"{doc.pages}p" if doc.pages else "-"
-        line = f"{doc.status:8} {doc.format:5} {pages:>5} {doc.chunks:5} passages  {doc.path}"
+        passages = "passage " if doc.chunks == 1 else "passages"
+        line = f"{doc.status:8} {doc.format:5} {pages:>5} {doc.chunks:5} {passages}  {doc.path}"
         print(line + (f"\n         error: {doc.error}" if doc.error else ""))
-    print(
-        f"{sum(d.status != 'failed' for d in docs)} documents in library '{args.library or 'seeds'}'"
-    )
+    indexed = sum(d.status != "failed" for d in docs)
+    print(f"{plural(indexed, 'document')} in library '{args.library or 'seeds'}'")
     return EXIT_OK
 
 
 def cmd_libraries(args: argparse.Namespace) -> int:
     from qa_app import paths
     from qa_app.engine import Engine
+
+    if args.library is not None:
+        raise UsageError("'libraries' lists every library: it takes no --library")
 
     names = Engine.libraries()
     for name in names:
@@ -177,6 +186,8 @@ def cmd_libraries(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        raise UsageError("the search query is empty")
     with _open(args) as engine:
         passages = engine.search(args.query, args.k)
     if args.json:
@@ -229,8 +240,7 @@ def format_result(result: Any) -> str:
         return "\n".join(lines)
     answer = result.answer
     lines.append(f"Answer: {answer.text}")
-    sources = f"found in {answer.documents} document{'s' if answer.documents != 1 else ''}"
-    lines.append(f"Score:  {answer.score:.2f}   {sources}")
+    lines.append(f"Score:  {answer.score:.2f}   found in {plural(answer.documents, 'document')}")
     if result.calibrated:
         lines.append(f"        ({describe_confidence(answer.score)})")
     best = answer.citations[0]
@@ -245,10 +255,78 @@ def format_result(result: Any) -> str:
     return "\n".join(lines)
 
 
+def no_display() -> str | None:
+    """Return why no window can open here (Linux without a display server), else None."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+        "use the commands instead (qa-app --help), or set QT_QPA_PLATFORM=offscreen"
+    )
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
+    reason = no_display()
+    if reason:
+        raise UsageError(reason)
+    if args.library is not None:
+        from qa_app.paths import check_library_name
+
+        name = check_library_name(args.library)
+        from qa_app.gui.settings import AppSettings
+
+        # The window opens the library it opened last; this makes it NAME (as choosing it in
+        # the window would).
+        AppSettings().library = name
     from qa_app.gui.app import main as gui_main
 
     return int(gui_main(["qa-app", *getattr(args, "paths", [])]) or 0)
+
+
+class UsageError(Exception):
+    """A command line that cannot be run as given (exit status 2)."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _unit_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    # The same options before the command (defaults set there) and after it (SUPPRESS: a
+    # sub-command only overrides what was given, so "-l x list" and "list -l x" both work).
+    default: Any = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--library",
+        "-l",
+        metavar="NAME",
+        default=default,
+        help="library to use (default: the bundled 'seeds')",
+    )
+    parser.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="no progress bar or summary",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -259,11 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, opens the window.",
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    _global_options(parser, suppress=False)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--library", "-l", metavar="NAME", help="library to use (default: the bundled 'seeds')"
-    )
-    common.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    _global_options(common, suppress=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser(
@@ -279,18 +355,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", parents=[common], help="list the library's documents")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
-    p = sub.add_parser("libraries", parents=[common], help="list libraries")
+    p = sub.add_parser("libraries", help="list libraries")
     p.set_defaults(func=cmd_libraries)
     p = sub.add_parser("search", parents=[common], help="show the passages that match a query")
     p.add_argument("query")
-    p.add_argument("-k", type=int, default=10, help="passages to show (default 10)")
+    p.add_argument("-k", type=_positive_int, default=10, help="passages to show (default 10)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)
     p = sub.add_parser("ask", parents=[common], help="answer a question from the library")
     p.add_argument("question")
-    p.add_argument("-k", type=int, default=10, help="passages to read (default 10)")
+    p.add_argument("-k", type=_positive_int, default=10, help="passages to read (default 10)")
     p.add_argument("--reader", help="reader to use (default: the best installed)")
-    p.add_argument("--threshold", type=float, help="answer score below which to say 'not found'")
+    p.add_argument(
+        "--threshold",
+        type=_unit_float,
+        metavar="X",
+        help="answer score (0 to 1) below which to say 'not found'",
+    )
     p.add_argument("--json", action="store_true", help="print the whole result as JSON")
     p.set_defaults(func=cmd_ask)
     try:
@@ -299,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
         eval_cli = None  # type: ignore[assignment]
     if eval_cli is not None:
         eval_cli.add_parser(sub, parents=[common])
-    p = sub.add_parser("gui", help="open the window")
+    p = sub.add_parser("gui", parents=[common], help="open the window")
     p.add_argument("paths", nargs="*", help="files or folders to add to the library it opens")
     p.set_defaults(func=cmd_gui)
     return parser
@@ -309,18 +390,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        return cmd_gui(args)
+    func = getattr(args, "func", None) or cmd_gui
     from qa_app.embedding import ModelError
     from qa_app.locking import LibraryBusy
     from qa_app.store import StoreError
 
     try:
-        return int(args.func(args))
+        return int(func(args))
     except LibraryBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BUSY
-    except (ModelError, StoreError, ValueError, KeyError, FileExistsError) as exc:
+    except (UsageError, ModelError, StoreError, ValueError, KeyError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
