@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
@@ -386,10 +387,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Stderr(logging.Handler):
+    """Prints the app's warnings as "warning: …" lines on the current stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        label = "warning" if record.levelno < logging.ERROR else "error"
+        print(f"{label}: {record.getMessage()}", file=sys.stderr)
+
+
+def _show_warnings(quiet: bool) -> None:
+    # Per-file notes (a page that could not be read, a PDF library's complaints summed up)
+    # go to stderr once each; -q keeps only errors.
+    logger = logging.getLogger("qa_app")
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        logger.addHandler(_Stderr())
+    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _show_warnings(bool(getattr(args, "quiet", False)))
     func = getattr(args, "func", None) or cmd_gui
     from qa_app.embedding import ModelError
     from qa_app.locking import LibraryBusy

@@ -28,7 +28,7 @@ _NAMES = {"txt": "text", "md": "Markdown", "html": "HTML", "pdf": "PDF", "docx":
 
 
 def _loader(fmt: str) -> Callable[[Path], Document]:
-    # Imported on demand: pypdf, python-docx and trafilatura are only paid for when needed.
+    # Imported on demand: pypdfium2, python-docx and trafilatura are only paid for when needed.
     if fmt == "txt":
         from qa_app.ingest.plaintext import load_text
 

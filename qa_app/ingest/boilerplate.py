@@ -219,7 +219,9 @@ def strip_running(pages: Sequence[Sequence[str]]) -> list[list[str]]:
     """Return each page's lines without page numbers and running headers/footers.
 
     A header or footer is a line (numbers ignored) at a page's top or bottom edge on at least
-    half the pages, when there are three or more pages; a sentence is never one.
+    half the pages, when there are three or more pages; a sentence is never one. A page whose
+    only text is such lines keeps them: they are its content (the same word on every slide),
+    not a header above other text.
     """
     edges = [_edges(page) for page in pages]
     counts: Counter[str] = Counter()
@@ -227,11 +229,12 @@ def strip_running(pages: Sequence[Sequence[str]]) -> list[list[str]]:
         counts.update({_edge_key(page[i]) for i in edge})
     need = max(3, _RUNNING_SHARE * len(pages))
     running = {key for key, n in counts.items() if n >= need and not is_prose(key)}
-    return [
-        [
-            line
-            for i, line in enumerate(page)
-            if not (i in edge and (_PAGE_NUMBER.match(line.strip()) or _edge_key(line) in running))
-        ]
-        for page, edge in zip(pages, edges, strict=True)
-    ]
+    out = []
+    for page, edge in zip(pages, edges, strict=True):
+        numbers = {i for i in edge if _PAGE_NUMBER.match(page[i].strip())}
+        repeated = {i for i in edge if _edge_key(page[i]) in running}
+        kept = [line for i, line in enumerate(page) if i not in numbers | repeated]
+        if not any(line.strip() for line in kept):
+            kept = [line for i, line in enumerate(page) if i not in numbers]
+        out.append(kept)
+    return out
