@@ -171,6 +171,38 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _find(docs: Sequence[Any], wanted: str) -> Any:
+    """Return the document whose id or path is ``wanted``; raise UsageError naming it if none."""
+    if wanted.isdigit():
+        for doc in docs:
+            if doc.id == int(wanted):
+                return doc
+    candidates = {wanted, os.path.abspath(os.path.expanduser(wanted))}
+    candidates.add(os.path.realpath(os.path.expanduser(wanted)))
+    for doc in docs:
+        if doc.path in candidates:
+            return doc
+    raise UsageError(f"no document {wanted!r} in this library (see 'qa-app list' for ids and paths)")
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with _open(args) as engine:
+        doc = _find(engine.documents(), args.document)
+        text = engine.document_text(doc.id) if doc.status != "failed" else ""
+    if args.json:
+        print(json.dumps({**asdict(doc), "text": text}, indent=2, ensure_ascii=False))
+    elif args.text:
+        sys.stdout.write(text)
+    else:
+        pages = f", {plural(doc.pages, 'page')}" if doc.pages else ""
+        print(f"{doc.title}\n{doc.path}")
+        print(f"id {doc.id}, {doc.format}{pages}, {plural(doc.chunks, 'passage')}, {doc.status}")
+        if doc.error:
+            print(f"error: {doc.error}")
+        print(f"\n{text}")
+    return EXIT_FAILED_FILES if doc.status == "failed" else EXIT_OK
+
+
 def cmd_libraries(args: argparse.Namespace) -> int:
     from qa_app import paths
     from qa_app.engine import Engine
@@ -356,6 +388,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", parents=[common], help="list the library's documents")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
+    p = sub.add_parser(
+        "show",
+        parents=[common],
+        help="print a document's stored text (what citation offsets point into) and metadata",
+    )
+    p.add_argument("document", metavar="DOC", help="document id (from 'list --json') or path")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--json", action="store_true", help="metadata and text as one JSON object")
+    how.add_argument("--text", action="store_true", help="the text only, exactly as stored")
+    p.set_defaults(func=cmd_show)
     p = sub.add_parser("libraries", help="list libraries")
     p.set_defaults(func=cmd_libraries)
     p = sub.add_parser("search", parents=[common], help="show the passages that match a query")

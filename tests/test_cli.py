@@ -266,3 +266,25 @@ def test_no_display_check_in_a_real_process(tmp_path: Path) -> None:
         pytest.skip("the display check is for Linux")
     assert out.returncode == cli.EXIT_USAGE
     assert out.stderr.startswith("error: no display") and out.stderr.count("\n") == 1
+
+
+def test_show_prints_the_text_that_offsets_point_into(
+    tmp_path: Path, fake_engine: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = "Harbour news\n\nThe harbour of Valdoria opened in 1901, the port authority said."
+    folder = folder_with(tmp_path, **{"a.txt": text})
+    assert cli.main(["add", str(folder), "-l", "s", "-q"]) == 0
+    capsys.readouterr()
+    assert cli.main(["search", "Valdoria", "-l", "s", "--json"]) == 0
+    passage = json.loads(capsys.readouterr().out)[0]
+    assert cli.main(["show", str(passage["doc_id"]), "-l", "s", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["path"] == str(folder / "a.txt") and shown["id"] == passage["doc_id"]
+    assert shown["text"][passage["start"] : passage["end"]] == passage["text"]
+    assert cli.main(["show", str(folder / "a.txt"), "-l", "s", "--text"]) == 0
+    assert capsys.readouterr().out == shown["text"]
+    assert cli.main(["show", str(folder / "a.txt"), "-l", "s"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Harbour news\n") and "1 passage" in out and out.endswith(shown["text"] + "\n")
+    assert cli.main(["show", "nothing.txt", "-l", "s"]) == cli.EXIT_USAGE
+    assert "no document 'nothing.txt'" in capsys.readouterr().err
