@@ -182,7 +182,9 @@ def _find(docs: Sequence[Any], wanted: str) -> Any:
     for doc in docs:
         if doc.path in candidates:
             return doc
-    raise UsageError(f"no document {wanted!r} in this library (see 'qa-app list' for ids and paths)")
+    raise UsageError(
+        f"no document {wanted!r} in this library (see 'qa-app list' for ids and paths)"
+    )
 
 
 def cmd_show(args: argparse.Namespace) -> int:

@@ -285,6 +285,10 @@ def test_show_prints_the_text_that_offsets_point_into(
     assert capsys.readouterr().out == shown["text"]
     assert cli.main(["show", str(folder / "a.txt"), "-l", "s"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Harbour news\n") and "1 passage" in out and out.endswith(shown["text"] + "\n")
+    assert (
+        out.startswith("Harbour news\n")
+        and "1 passage" in out
+        and out.endswith(shown["text"] + "\n")
+    )
     assert cli.main(["show", "nothing.txt", "-l", "s"]) == cli.EXIT_USAGE
     assert "no document 'nothing.txt'" in capsys.readouterr().err

@@ -146,3 +146,21 @@ def test_cli_prints_the_summary_once_and_nothing_under_quiet(
     (folder / "b.pdf").write_bytes(pdf_bytes([["The ferry docked at noon."]]))
     assert cli.main(["sync", "-l", "loud", "-q"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_page_number_beside_the_chapter_name_is_a_running_header(tmp_path: Path) -> None:
+    body = [
+        "The harbour of Valdoria reopened on Monday after a week of repairs.",
+        "The ferry docked at noon and the crowd cheered the crew on the pier.",
+        "Officials said the cost was about 2.5 million euros in all that year.",
+    ]
+    pages = [
+        ["1 Introduction", *body],
+        ["2 1.1. REPAIRS", *body[::-1]],
+        ["3 1.1. REPAIRS", *body[1:]],
+        ["4 1.2. COSTS", *body[:2]],
+        ["5 1.2. COSTS", body[2]],
+    ]
+    doc = load(write(tmp_path, pages))
+    assert "REPAIRS" not in doc.text and "COSTS" not in doc.text
+    assert doc.text.startswith("1 Introduction")  # once only: a heading, not a header
