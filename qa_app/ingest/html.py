@@ -69,7 +69,8 @@ def _trafilatura_blocks(markup: str) -> tuple[Blocks, str | None]:
         include_tables=True,
         include_images=False,
         include_links=False,
-        with_metadata=True,
+        with_metadata=True,  # for the author; a quick date search keeps it cheap (+2 ms, not +15)
+        date_extraction_params={"extensive_search": False, "original_date": False},
     )
     if not xml:
         return [], None
