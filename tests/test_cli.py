@@ -292,3 +292,32 @@ def test_show_prints_the_text_that_offsets_point_into(
     )
     assert cli.main(["show", "nothing.txt", "-l", "s"]) == cli.EXIT_USAGE
     assert "no document 'nothing.txt'" in capsys.readouterr().err
+
+
+@pytest.mark.model
+def test_who_wrote_it_is_answered_from_a_byline_and_front_matter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "article.html").write_text(
+        "<html><head><title>Harbour reopens</title></head><body><article>"
+        "<h1>Harbour reopens after repairs</h1><p class='byline'>By Jane Smith</p>"
+        "<p>The city harbour of Valdoria reopened on Monday after a week of repairs, the port "
+        "authority said. Ships waiting offshore began to enter at dawn.</p></article></body></html>",
+        encoding="utf-8",
+    )
+    (folder / "notes.md").write_text(
+        "---\ntitle: Crane report\nauthor: Omar Haddad\n---\n"
+        "# Crane report\n\nThe damaged crane on the east side was replaced in May.\n",
+        encoding="utf-8",
+    )
+    assert cli.main(["add", str(folder), "-l", "authors", "-q"]) == 0
+    capsys.readouterr()
+    for question, who in [
+        ("Who wrote the article about the harbour reopening?", "Jane Smith"),
+        ("Who is the author of the crane report?", "Omar Haddad"),
+    ]:
+        assert cli.main(["ask", question, "-l", "authors", "--json"]) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert result["answer"]["text"] == who, result["answer"]
