@@ -37,8 +37,9 @@ def test_docx_bomb_is_refused_quickly_in_bounded_memory(tmp_path: Path) -> None:
     assert peak < 30_000_000
 
 
-def test_a_member_past_its_own_limit_is_refused_while_streaming(tmp_path: Path) -> None:
-    # Under the package limit in total, over the member limit: found by counting as it unzips.
+def test_a_member_past_its_own_limit_is_refused_and_reading_stops_at_the_budget(
+    tmp_path: Path,
+) -> None:
     bomb = write_docx_bomb(tmp_path / "bomb.docx", 5_000_000)
     with pytest.raises(IngestError) as caught:
         limits.check_zip(bomb.read_bytes(), bomb, max_member=2_000_000)
@@ -94,3 +95,17 @@ def test_pdf_with_too_many_pages_is_refused(
     path = tmp_path / "many.pdf"
     path.write_bytes(pdf_bytes([[f"Page {i} has a sentence."] for i in range(5)]))
     assert _refusal(path) == "has 5 pages (the limit for one file is 3)"
+
+
+def test_a_member_that_unzips_past_its_declared_size_is_damaged(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"<w:t>spam</w:t>" * 100_000)
+    data = bytearray(buffer.getvalue())
+    # Make both headers claim 1,000 bytes: the rest must not be unzipped.
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        info = archive.infolist()[0]
+    real = info.file_size.to_bytes(4, "little")
+    data = bytearray(bytes(data).replace(real, (1000).to_bytes(4, "little")))
+    with pytest.raises(IngestError, match="corrupt or damaged package"):
+        limits.check_zip(bytes(data), tmp_path / "lying.docx")

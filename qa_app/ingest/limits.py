@@ -1,9 +1,11 @@
 """Limits on what one file may expand to (unzipped bytes, text characters, pages), checked as it is read."""
 
 # A 2 MB file can unzip to gigabytes (a "decompression bomb"). Every zip-based loader calls
-# check_zip() (or read_member() with one ZipBudget) before a parser sees the package: members
-# are decompressed in small pieces and counted, so a bomb is refused after reading just past the
-# limit, in bounded memory, whatever sizes the archive claims for itself.
+# check_zip() (or read_member() with one ZipBudget) before a parser sees the package. The sizes
+# the archive declares are checked first (Python's zipfile never unzips a member past its
+# declared size: a lying header ends in a CRC error, not in more data); then every member is
+# unzipped in 1 MB pieces and counted, so a damaged member is found before a parser meets it,
+# and nothing unzipped is held in memory.
 
 from __future__ import annotations
 
@@ -101,9 +103,11 @@ def check_zip(
                 raise IngestError(
                     path, f"holds more than {max_members:,} packed files (a decompression bomb?)"
                 )
-            claimed = sum(info.file_size for info in infos)
-            if claimed > max_total:  # honest headers: refused without unzipping anything
+            # Honest headers: refused without unzipping anything. Lying ones are caught below.
+            if sum(info.file_size for info in infos) > max_total:
                 raise bomb_error(path, max_total)
+            if any(info.file_size > max_member for info in infos):
+                raise bomb_error(path, max_member)
             for info in infos:
                 if not info.is_dir():
                     read_member(archive, info, budget, keep=False)
