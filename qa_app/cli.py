@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import signal
 import sys
@@ -14,6 +13,14 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from qa_app import APP_NAME, __version__
+from qa_app.cli_support import (
+    UsageError,
+    no_display,
+    plural,
+    positive_int,
+    show_warnings,
+    unit_float,
+)
 
 if TYPE_CHECKING:
     from qa_app.engine import Engine
@@ -102,11 +109,6 @@ def _open(args: argparse.Namespace, *, ready: bool = True) -> Engine:
                 file=sys.stderr,
             )
     return engine
-
-
-def plural(count: int, noun: str, many: str | None = None) -> str:
-    """Return "1 document", "2 documents" (``many`` for irregular plurals)."""
-    return f"{count} {noun if count == 1 else many or noun + 's'}"
 
 
 def _print_report(report: SyncReport, quiet: bool) -> int:
@@ -290,18 +292,6 @@ def format_result(result: Any) -> str:
     return "\n".join(lines)
 
 
-def no_display() -> str | None:
-    """Return why no window can open here (Linux without a display server), else None."""
-    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
-        return None
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        return None
-    return (
-        "no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
-        "use the commands instead (qa-app --help), or set QT_QPA_PLATFORM=offscreen"
-    )
-
-
 def cmd_gui(args: argparse.Namespace) -> int:
     reason = no_display()
     if reason:
@@ -318,30 +308,6 @@ def cmd_gui(args: argparse.Namespace) -> int:
     from qa_app.gui.app import main as gui_main
 
     return int(gui_main(["qa-app", *getattr(args, "paths", [])]) or 0)
-
-
-class UsageError(Exception):
-    """A command line that cannot be run as given (exit status 2)."""
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
-
-
-def _unit_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= 1.0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
-    return value
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -404,16 +370,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_libraries)
     p = sub.add_parser("search", parents=[common], help="show the passages that match a query")
     p.add_argument("query")
-    p.add_argument("-k", type=_positive_int, default=10, help="passages to show (default 10)")
+    p.add_argument("-k", type=positive_int, default=10, help="passages to show (default 10)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)
     p = sub.add_parser("ask", parents=[common], help="answer a question from the library")
     p.add_argument("question")
-    p.add_argument("-k", type=_positive_int, default=10, help="passages to read (default 10)")
+    p.add_argument("-k", type=positive_int, default=10, help="passages to read (default 10)")
     p.add_argument("--reader", help="reader to use (default: the best installed)")
     p.add_argument(
         "--threshold",
-        type=_unit_float,
+        type=unit_float,
         metavar="X",
         help="answer score (0 to 1) below which to say 'not found'",
     )
@@ -431,28 +397,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Stderr(logging.Handler):
-    """Prints the app's warnings as "warning: …" lines on the current stderr."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        label = "warning" if record.levelno < logging.ERROR else "error"
-        print(f"{label}: {record.getMessage()}", file=sys.stderr)
-
-
-def _show_warnings(quiet: bool) -> None:
-    # Per-file notes (a page that could not be read, a PDF library's complaints summed up)
-    # go to stderr once each; -q keeps only errors.
-    logger = logging.getLogger("qa_app")
-    if not any(isinstance(h, _Stderr) for h in logger.handlers):
-        logger.addHandler(_Stderr())
-    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    _show_warnings(bool(getattr(args, "quiet", False)))
+    show_warnings(bool(getattr(args, "quiet", False)))
     func = getattr(args, "func", None) or cmd_gui
     from qa_app.embedding import ModelError
     from qa_app.locking import LibraryBusy
