@@ -6,10 +6,11 @@ import io
 import time
 import tracemalloc
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
-from fixtures.ingest.make_files import pdf_bytes, write_docx_bomb
+from fixtures.ingest.make_files import pdf_bomb_bytes, pdf_bytes, write_docx_bomb
 
 from qa_app.ingest import IngestError, limits, load
 from qa_app.ingest.build import DocumentBuilder
@@ -109,3 +110,34 @@ def test_a_member_that_unzips_past_its_declared_size_is_damaged(tmp_path: Path) 
     data = bytearray(bytes(data).replace(real, (1000).to_bytes(4, "little")))
     with pytest.raises(IngestError, match="corrupt or damaged package"):
         limits.check_zip(bytes(data), tmp_path / "lying.docx")
+
+
+def test_pdf_bomb_is_refused_before_the_pdf_library_inflates_it(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(pdf_bomb_bytes(250_000_000))
+    assert path.stat().st_size < 2_000_000
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        reason = _refusal(path)
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert reason == (
+        "expands to more than 200 MB when its streams are unpacked (a decompression bomb?)"
+    )
+    assert seconds < 10
+    assert peak < 30_000_000
+
+
+def test_pdf_stream_check_counts_contents_not_images() -> None:
+    def pdf_object(dictionary: bytes) -> bytes:
+        body = zlib.compress(b"\0" * 2_000_000)
+        return b"1 0 obj\n" + dictionary + b"\nstream\n" + body + b"\nendstream\nendobj\n"
+
+    image = pdf_object(b"<< /Type /XObject /Subtype /Image /Filter /FlateDecode >>")
+    limits.check_pdf_streams(b"%PDF-1.4\n" + image, "photo.pdf", max_total=1_000_000)
+    contents = pdf_object(b"<< /Filter /FlateDecode >>")
+    with pytest.raises(IngestError, match="more than 1 MB when its streams are unpacked"):
+        limits.check_pdf_streams(b"%PDF-1.4\n" + contents, "bomb.pdf", max_total=1_000_000)

@@ -5,12 +5,15 @@
 # the archive declares are checked first (Python's zipfile never unzips a member past its
 # declared size: a lying header ends in a CRC error, not in more data); then every member is
 # unzipped in 1 MB pieces and counted, so a damaged member is found before a parser meets it,
-# and nothing unzipped is held in memory.
+# and nothing unzipped is held in memory. PDFs get the same treatment for their compressed
+# streams (check_pdf_streams), before PDFium would inflate them in memory.
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,6 +26,10 @@ MAX_TEXT_CHARS = 20_000_000  # ~10,000 printed pages; bounds a file's passages t
 MAX_PDF_PAGES = 10_000
 
 _PIECE = 1 << 20  # decompress 1 MB at a time
+_STREAM = re.compile(rb"stream\r?\n")
+_IMAGE = re.compile(rb"/Subtype\s*/Image")
+_FIRST = 1 << 14  # most streams are small: start with 16 KB of input
+_DICT_WINDOW = 1024  # how far before "stream" its dictionary is looked for
 
 
 def _mb(size: int) -> str:
@@ -138,3 +145,45 @@ def check_pages(count: int, path: str | Path, limit: int | None = None) -> None:
     limit = MAX_PDF_PAGES if limit is None else limit
     if count > limit:
         raise IngestError(path, f"has {count:,} pages (the limit for one file is {limit:,})")
+
+
+def _inflated(data: bytes, start: int, budget: int) -> int:
+    """Return how many bytes the zlib stream at ``data[start:]`` inflates to, counting no more
+    than ``budget + 1``; 0 when no zlib stream starts there (an image, a font in the clear)."""
+    inflater = zlib.decompressobj()
+    view = memoryview(data)  # slices without copying: a PDF has thousands of streams
+    total = 0
+    position = start
+    try:
+        chunk = view[position : position + _FIRST]
+        while chunk and total <= budget:
+            total += len(inflater.decompress(chunk, _PIECE))
+            while inflater.unconsumed_tail and not inflater.eof and total <= budget:
+                total += len(inflater.decompress(inflater.unconsumed_tail, _PIECE))
+            if inflater.eof:
+                break
+            position += len(chunk)
+            chunk = view[position : position + _PIECE]
+    except zlib.error:
+        return total
+    return total
+
+
+def check_pdf_streams(data: bytes, path: str | Path, max_total: int | None = None) -> None:
+    """Raise IngestError when the PDF's compressed streams (page contents, fonts, object
+    streams; not images, which text extraction never decodes) inflate past ``max_total`` bytes
+    together (default MAX_UNZIPPED_BYTES). Counted in 1 MB pieces, nothing kept."""
+    limit = MAX_UNZIPPED_BYTES if max_total is None else max_total
+    total = 0
+    for match in _STREAM.finditer(data):
+        head = data[max(0, match.start() - _DICT_WINDOW) : match.start()]
+        head = head[head.rfind(b"obj") + 1 :] if b"obj" in head else head
+        if _IMAGE.search(head):
+            continue
+        total += _inflated(data, match.end(), limit - total)
+        if total > limit:
+            raise IngestError(
+                path,
+                f"expands to more than {_mb(limit)} when its streams are unpacked "
+                "(a decompression bomb?)",
+            )

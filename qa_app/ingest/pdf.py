@@ -15,7 +15,7 @@ from qa_app.ingest import boilerplate
 from qa_app.ingest.build import DocumentBuilder
 from qa_app.ingest.errors import IngestError
 from qa_app.ingest.files import read_bytes
-from qa_app.ingest.limits import check_pages, check_text
+from qa_app.ingest.limits import check_pages, check_pdf_streams, check_text
 from qa_app.ingest.normalize import clean
 from qa_app.ingest.paragraphs import is_item, looks_like_heading, paragraphs, wrap_width
 from qa_app.ingest.reporting import captured_warnings
@@ -59,6 +59,7 @@ def _open(data: bytes, path: Path) -> Any:
 
     if b"%PDF-" not in data[:1024]:
         raise IngestError(path, "not a PDF file (it has no PDF header; is the file name wrong?)")
+    check_pdf_streams(data, path)  # PDFium would inflate a bomb in memory, for minutes
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
