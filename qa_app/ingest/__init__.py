@@ -28,7 +28,7 @@ _NAMES = {"txt": "text", "md": "Markdown", "html": "HTML", "pdf": "PDF", "docx":
 
 
 def _loader(fmt: str) -> Callable[[Path], Document]:
-    # Imported on demand: pypdf, python-docx and trafilatura are only paid for when needed.
+    # Imported on demand: pypdfium2, python-docx and trafilatura are only paid for when needed.
     if fmt == "txt":
         from qa_app.ingest.plaintext import load_text
 
@@ -55,7 +55,8 @@ def load(path: str | Path) -> Document:
 
     Raises IngestError (with ``.path`` and a ``.reason`` for people) for an unsupported format,
     a missing/unreadable/empty/too large file, a broken link, binary or undecodable content,
-    a damaged or encrypted file, or a file with no extractable text.
+    a damaged or encrypted file, a file with no extractable text, or one that expands past the
+    limits of :mod:`qa_app.ingest.limits` (a decompression bomb, too many characters or pages).
     """
     path = Path(path)
     suffix = path.suffix.lower()
