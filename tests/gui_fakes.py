@@ -81,11 +81,18 @@ class FakeDoc:
 
 
 @dataclass
+class FakeReader:
+    name: str
+    threshold: float
+
+
+@dataclass
 class FakeLibrary:
     name: str
     docs: dict[str, FakeDoc] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     roots: dict[str, str] = field(default_factory=dict)
+    excluded: set[str] = field(default_factory=set)
     seeded: bool = False
     next_id: int = 1
 
@@ -185,6 +192,7 @@ class FakeEngine:
                         os.path.join(folder, f)
                         for f in sorted(files)
                         if Path(f).suffix.lower() in SUFFIXES
+                        and os.path.join(folder, f) not in self.lib.excluded
                     ]
         return found
 
@@ -302,6 +310,17 @@ class FakeEngine:
             self.lib.failed.pop(p, None)
         return sorted(removed)
 
+    def exclude(self, items: Sequence[str | Path]) -> list[str]:
+        """Remove documents and keep them out of their folders' re-syncs (as Engine.exclude)."""
+        self._enter()
+        wanted = {os.path.abspath(str(i)) for i in items}
+        self.lib.excluded |= wanted
+        gone = [p for p in [*self.lib.docs, *self.lib.failed] if p in wanted]
+        for p in gone:
+            self.lib.docs.pop(p, None)
+            self.lib.failed.pop(p, None)
+        return sorted(gone)
+
     def folders(self) -> list[str]:
         self._enter()
         return [p for p, kind in self.lib.roots.items() if kind == "folder"]
@@ -343,6 +362,10 @@ class FakeEngine:
         return self._doc(doc_id).text
 
     # -- questions
+    def reader(self, name: str | None = None) -> FakeReader:
+        self._enter()
+        return FakeReader(name or "fake", 0.5 if (name or "fake") == "fake" else 0.1)
+
     def search(self, query: str, k: int = 10) -> list[Passage]:
         self._enter()
         terms = _terms(query)

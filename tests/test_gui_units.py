@@ -94,7 +94,7 @@ def test_offset_map_round_trips_astral_characters():
 
 
 def test_progress_wording():
-    assert eta_text(0.5) == "a moment left"
+    assert eta_text(0.5) == "a few seconds left"
     assert eta_text(40) == "about 40 s left"
     assert eta_text(600) == "about 10 min left"
     report = SyncReport(added=("a",), failed=(FileError("b", "bad"),), unchanged=2, seconds=1.25)

@@ -1,15 +1,35 @@
-"""A result as text for pasting into a report, as Markdown and as JSON (no Qt here)."""
+"""A result as text for pasting into a report, as Markdown and as JSON (no Qt here).
+
+Document text is data: in Markdown every character that could start markup (HTML, links, images,
+emphasis, code, headings, tables) is escaped, so an exported answer renders exactly as written
+and a Markdown viewer never fetches anything a document names.
+"""
 
 from __future__ import annotations
 
+import html
 import json
 import os
-from dataclasses import asdict
+import re
 from pathlib import Path
 
+from qa_app.answers import result_to_dict
 from qa_app.records import Citation, Result
 
 NOT_FOUND = "Not found in your documents"
+
+# CommonMark lets a backslash escape any ASCII punctuation; these start markup in the middle of a
+# line (every exported text is on one line after a fixed prefix, so "#", "-", "1." cannot start a
+# block). "<", ">" and "&" are HTML-escaped instead.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()!|~])")
+_SPACE = re.compile(r"\s+")
+
+
+def md_text(text: str, *, strip: bool = True) -> str:
+    """Return ``text`` as inert Markdown: one line, HTML escaped, markup characters backslashed."""
+    one_line = _SPACE.sub(" ", text)  # a newline could start a heading, list or HTML block
+    one_line = one_line.strip() if strip else one_line
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(one_line, quote=False))
 
 
 def _where(citation: Citation) -> str:
@@ -29,16 +49,16 @@ def answer_with_citation(result: Result) -> str:
 
 def to_markdown(result: Result) -> str:
     """Return the whole result (answer, alternatives, sources or closest passages) as Markdown."""
-    out = [f"## {result.question}", ""]
+    out = [f"## {md_text(result.question)}", ""]
     if result.answer is None:
         out += [f"**{NOT_FOUND}.**", "", "### Closest passages", ""]
         for p in result.passages:
             where = f"{p.title}, page {p.page}" if p.page else p.title
-            out.append(f"- *{where}* (`{p.path}`): {p.text.strip()}")
+            out.append(f"- *{md_text(where)}* ({md_text(p.path)}): {md_text(p.text)}")
     else:
         a = result.answer
         out += [
-            f"**{a.text}** (confidence {a.score:.2f}, found in {a.documents} document"
+            f"**{md_text(a.text)}** (confidence {a.score:.2f}, found in {a.documents} document"
             f"{'' if a.documents == 1 else 's'})",
             "",
             "### Sources",
@@ -46,27 +66,31 @@ def to_markdown(result: Result) -> str:
         ]
         for c in a.citations:
             rel_a, rel_b = c.answer_start - c.sentence_start, c.answer_end - c.sentence_start
-            sentence = c.sentence
-            if 0 <= rel_a <= rel_b <= len(sentence):
-                sentence = f"{sentence[:rel_a]}**{sentence[rel_a:rel_b]}**{sentence[rel_b:]}"
+            s = c.sentence
+            if 0 <= rel_a < rel_b <= len(s):
+                sentence = (
+                    md_text(s[:rel_a], strip=False)
+                    + f"**{md_text(s[rel_a:rel_b])}**"
+                    + md_text(s[rel_b:], strip=False)
+                )
+            else:
+                sentence = md_text(s)
             out.append(
-                f"- *{_where(c)}* (`{c.path}`, characters {c.answer_start}–{c.answer_end}): "
-                f"{sentence.strip()}"
+                f"- *{md_text(_where(c))}* ({md_text(c.path)}, characters "
+                f"{c.answer_start}–{c.answer_end}): {sentence.strip()}"
             )
         if result.alternatives:
             out += ["", "### Other possible answers", ""]
             for alt in result.alternatives:
-                titles = ", ".join(sorted({_where(c) for c in alt.citations}))
-                out.append(f"- {alt.text} ({alt.score:.2f}) — {titles}")
-    out += ["", f"*Reader: {result.reader}, threshold {result.threshold:.2f}*", ""]
+                titles = ", ".join(sorted({md_text(_where(c)) for c in alt.citations}))
+                out.append(f"- {md_text(alt.text)} ({alt.score:.2f}) — {titles}")
+    out += ["", f"*Reader: {md_text(result.reader)}, threshold {result.threshold:.2f}*", ""]
     return "\n".join(out)
 
 
 def to_json(result: Result) -> str:
-    """Return the result as indented JSON (every record field, offsets included)."""
-    data = asdict(result)
-    data["found"] = result.found
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    """Return the result as indented JSON: the core's serialisation (every field, offsets too)."""
+    return json.dumps(result_to_dict(result), indent=2, ensure_ascii=False)
 
 
 def save(target: str, text: str) -> None:

@@ -32,7 +32,7 @@ class IndexingOps(_Base):
             return
         self._last_refresh = time.monotonic()
 
-        def work(_ctx: TaskContext) -> tuple[list[Any], list[str]]:
+        def work(_ctx: TaskContext) -> tuple[list[Any], list[str], list[str]]:
             docs = engine.documents()
             folders = engine.folders()
             inside = [
@@ -40,11 +40,12 @@ class IndexingOps(_Base):
                 for d in docs
                 if any(d.path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
             ]
-            return docs, watch_list(folders, inside)
+            return docs, folders, watch_list(folders, inside)
 
-        def got(value: tuple[list[Any], list[str]]) -> None:
-            docs, watched = value
+        def got(value: tuple[list[Any], list[str], list[str]]) -> None:
+            docs, folders, watched = value
             self.documents_changed.emit(docs)
+            self.folders_changed.emit(folders)
             self.watcher.set_paths(watched)
 
         self._submit(work, name="Listing documents", on_result=got)
@@ -85,6 +86,35 @@ class IndexingOps(_Base):
         self._submit(
             lambda _ctx: engine.remove(items),
             name="Removing documents",
+            writer=True,
+            on_result=done,
+        )
+
+    def can_exclude(self) -> bool:
+        """Return True when the open library can keep chosen files of a folder out of re-syncs."""
+        return self.engine is not None and callable(getattr(self.engine, "exclude", None))
+
+    def exclude(self, items: Sequence[str]) -> None:
+        """Remove documents found in added folders and keep them out when the folders re-sync."""
+        engine, items = self.engine, list(items)
+        if engine is None or not items:
+            return
+        if not self.can_exclude():
+            self.error.emit("This version of the library cannot exclude files from a folder.")
+            return
+
+        def done(excluded: list[str]) -> None:
+            n = len(excluded)
+            self.status.emit(
+                f"Excluded {n} document{'' if n == 1 else 's'}; re-syncing will not add "
+                f"{'it' if n == 1 else 'them'} back."
+            )
+            self._texts.clear()
+            self.refresh_documents()
+
+        self._submit(
+            lambda _ctx: engine.exclude(items),
+            name="Excluding documents",
             writer=True,
             on_result=done,
         )

@@ -12,21 +12,35 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
 )
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar, QSplitter
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from qa_app import APP_DESCRIPTION, APP_DISPLAY_NAME, __version__
 from qa_app.gui import dialogs, export, theme
 from qa_app.gui.ask_panel import AskPanel
 from qa_app.gui.backend import Backend, EngineBackend
+from qa_app.gui.banner import Banner
+from qa_app.gui.context_menus import ContextMenus
 from qa_app.gui.library_panel import LibraryPanel
 from qa_app.gui.menus import build_menus
 from qa_app.gui.models import SourceRow
 from qa_app.gui.session import Session
 from qa_app.gui.settings import AppSettings, SettingsDialog
+from qa_app.gui.shortcuts_dialog import ShortcutsDialog
 from qa_app.gui.viewer import DocumentViewer
 from qa_app.records import Result, SyncReport
 
-ERROR_MS = 15000  # how long a problem stays in the status bar
+ERROR_MS = 15000  # how long a problem stays in the status bar (it stays in the banner)
+DEFAULT_SIZE = (1280, 800)
+SCREEN_SHARE = 0.9  # the default size never takes more of the available screen than this
 
 
 class MainWindow(QMainWindow):
@@ -66,7 +80,15 @@ class MainWindow(QMainWindow):
             splitter.setChildrenCollapsible(False)
             splitter.setHandleWidth(8)
         self.splitter.setContentsMargins(8, 8, 8, 0)
-        self.setCentralWidget(self.splitter)
+        self.banner = Banner()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self._dark = theme.is_dark()
 
         self.model_label = QLabel("Starting…")
         self.model_label.setAccessibleName("Model status")
@@ -78,7 +100,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.model_label)
 
         self._make_actions()
+        self.context_menus = ContextMenus(self)
         self._connect()
+        self._set_tab_order()
         self.ask_panel.question.set_history(self.settings.history())
         self._restore_layout()
         self.ask_panel.question.setFocus()
@@ -87,12 +111,45 @@ class MainWindow(QMainWindow):
     # -- building ---------------------------------------------------------------------------
 
     def _make_actions(self) -> None:
-        self.actions = build_menus(self)
-        a = self.actions
+        # Not "actions": that would hide QWidget.actions().
+        self.named_actions = build_menus(self)
+        a = self.named_actions
         self.add_files_action, self.add_folder_action = a["add_files"], a["add_folder"]
         self.export_action, self.copy_action = a["export"], a["copy"]
         self.open_original_action, self.settings_action = a["open_original"], a["settings"]
         self.resync_action, self.cancel_action = a["resync"], a["cancel"]
+        self.find_action = a["find"]
+        # Keys the question field would otherwise keep for itself (Ctrl+E: end of line, ...).
+        window_wide = (Qt.ShortcutContext.WindowShortcut, Qt.ShortcutContext.ApplicationShortcut)
+        self.ask_panel.question.pass_through = [
+            k
+            for action in a.values()
+            if action.shortcutContext() in window_wide
+            for k in action.shortcuts()
+            if not k.isEmpty()
+        ]
+
+    def _set_tab_order(self) -> None:
+        """Question → Ask → answer's other answers → sources → document → library, in reading order."""
+        ask, lib, viewer = self.ask_panel, self.library_panel, self.viewer
+        chain = [
+            ask.question,
+            ask.ask_button,
+            ask.sources,
+            viewer.open_button,
+            viewer.mode_button,
+            viewer.text,
+            lib.combo,
+            lib.manage,
+            lib.add_files,
+            lib.add_folder,
+            lib.remove,
+            lib.resync,
+            lib.table,
+            lib.errors,
+        ]
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
 
     def _connect(self) -> None:
         s, ask, lib = self.session, self.ask_panel, self.library_panel
@@ -102,7 +159,8 @@ class MainWindow(QMainWindow):
         s.library_opened.connect(self._library_opened)
         s.libraries_changed.connect(lib.set_libraries)
         s.documents_changed.connect(lib.set_documents)
-        s.asking.connect(ask.answer.show_waiting)
+        s.asking.connect(self._asking)
+        s.folders_changed.connect(lib.set_folders)
         s.result_ready.connect(self._show_result)
         s.ask_failed.connect(self._ask_failed)
         s.indexing_started.connect(self._indexing_started)
@@ -111,6 +169,7 @@ class MainWindow(QMainWindow):
         s.document_ready.connect(self._document_ready)
         ask.ask_requested.connect(self.ask)
         ask.source_activated.connect(self.open_source)
+        ask.answer.alternatives_changed.connect(self._set_tab_order_alternatives)
         self.viewer.open_failed.connect(self.show_error)
         lib.library_chosen.connect(lambda name: name != s.name and s.open_library(name))
         lib.new_library_requested.connect(self.new_library)
@@ -119,6 +178,7 @@ class MainWindow(QMainWindow):
         lib.add_files_requested.connect(self.add_files)
         lib.add_folder_requested.connect(self.add_folder)
         lib.remove_requested.connect(s.remove)
+        lib.exclude_requested.connect(s.exclude)
         lib.resync_requested.connect(s.sync)
         lib.cancel_requested.connect(s.cancel_indexing)
         hints = QGuiApplication.styleHints()
@@ -146,10 +206,24 @@ class MainWindow(QMainWindow):
         self.viewer.clear()
         self._wanted = None
         self.ask_panel.clear_sources()
+        self.library_panel.library_changed()
+        self.library_panel.can_exclude = self.session.can_exclude()
+        self.named_actions["exclude"].setEnabled(self.library_panel.can_exclude)
         if self.ask_panel.answer.state != "waiting":
             self.ask_panel.answer.clear()
         self.export_action.setEnabled(False)
         self.copy_action.setEnabled(False)
+
+    def _asking(self, question: str, message: str) -> None:
+        self.ask_panel.show_waiting(question, message)  # the old answer's sources go
+        self.export_action.setEnabled(False)
+        self.copy_action.setEnabled(False)
+
+    def _set_tab_order_alternatives(self) -> None:
+        buttons = self.ask_panel.answer.alternative_buttons
+        chain = [self.ask_panel.ask_button, *buttons, self.ask_panel.sources]
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
 
     def _show_result(self, result: Result) -> None:
         self.ask_panel.show_result(result)
@@ -178,8 +252,9 @@ class MainWindow(QMainWindow):
             self.open_original_action.setEnabled(True)
 
     def show_error(self, text: str) -> None:
-        """Show a problem in the status bar (and keep it for tests and screen readers)."""
+        """Show a problem in the banner (until dismissed) and the status bar."""
         self.last_error = text
+        self.banner.show_message(text)
         self.statusBar().showMessage(text, ERROR_MS)
 
     # -- user actions -----------------------------------------------------------------------
@@ -293,6 +368,17 @@ class MainWindow(QMainWindow):
         dialog.exec()
         dialog.deleteLater()
 
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Show the list of keyboard shortcuts (non-modal); return the dialog."""
+        dialog = ShortcutsDialog(list(self.named_actions.values()), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def find_in_document(self) -> None:
+        """Open the find bar over the document text."""
+        self.viewer.find()
+
     def about(self) -> None:
         """Say what this is."""
         QMessageBox.about(
@@ -328,6 +414,14 @@ class MainWindow(QMainWindow):
         super().changeEvent(event)
 
     def _palette_changed(self) -> None:
+        dark = theme.is_dark()
+        if dark != self._dark:
+            # palette(...) colours in the style sheet are resolved when it is applied: re-apply.
+            self._dark = dark
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                app.setStyleSheet(theme.style_sheet() + " ")
+                app.setStyleSheet(theme.style_sheet())
         self.viewer.refresh_colours()
         self.ask_panel.sources.viewport().update()
         if self.session.last_result is not None and self.ask_panel.answer.state == "answer":
@@ -336,7 +430,29 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         geometry = self.settings.blob("geometry")
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 800)
+            self.resize(*DEFAULT_SIZE)
+        self.fit_to_screen()
+
+    def available_size(self) -> tuple[int, int]:
+        """Return the width and height free on the window's screen (in device-independent pixels)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        area = screen.availableGeometry()
+        return area.width(), area.height()
+
+    def fit_to_screen(self) -> None:
+        """Shrink the window to fit its screen (SCREEN_SHARE of it when it was larger)."""
+        width, height = self.available_size()
+        if self.width() > width or self.height() > height:
+            self.resize(
+                min(self.width(), int(width * SCREEN_SHARE)),
+                min(self.height(), int(height * SCREEN_SHARE)),
+            )
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802
+        super().resizeEvent(event)
+        width, height = self.available_size()
+        if (self.width() > width or self.height() > height) and not self.isFullScreen():
+            QTimer.singleShot(0, self.fit_to_screen)  # never grow past the screen
 
     def showEvent(self, event) -> None:  # noqa: ANN001, N802
         super().showEvent(event)

@@ -15,10 +15,15 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from qa_app.gui.plain import tooltip
 from qa_app.records import Answer, DocumentInfo, FileError, Result
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 SNIPPET_CHARS = 360  # enough for a sentence either side of the answer in a list row
+# What the score shown beside an answer means (the reader's scores are calibrated probabilities).
+CONFIDENCE_MEANING = (
+    "Confidence is the estimated chance that this answer is right, measured on held-out questions."
+)
 
 # Roles, named once and used by views, delegates and tests.
 RowRole = Qt.ItemDataRole.UserRole + 1
@@ -176,7 +181,7 @@ class SourceListModel(QAbstractListModel):
             before, answer, after = row.snippet()
             return f"{_title_line(row.title, row.page)}: {before}{answer}{after}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return row.path
+            return tooltip(row.path)
         return {
             RowRole: row,
             TitleRole: _title_line(row.title, row.page),
@@ -231,7 +236,7 @@ class DocumentTableModel(QAbstractTableModel):
                 doc.error or "",
             )[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{doc.path}\n{doc.error}" if doc.error else doc.path
+            return tooltip(f"{doc.path}\n{doc.error}" if doc.error else doc.path)
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (2, 3):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return {DocumentRole: doc, PathRole: doc.path, IdRole: doc.id}.get(role)
@@ -264,5 +269,5 @@ class FileErrorListModel(QAbstractListModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return f"{os.path.basename(error.path) or error.path}: {error.reason}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return error.path
+            return tooltip(f"{error.path}\n{error.reason}")
         return {ErrorRole: error, PathRole: error.path}.get(role)

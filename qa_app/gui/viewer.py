@@ -9,7 +9,6 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QPalette, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
@@ -19,12 +18,19 @@ from PySide6.QtWidgets import (
 )
 
 from qa_app.gui import theme
+from qa_app.gui.find_bar import FindBar
 from qa_app.gui.models import SourceRow
+from qa_app.gui.plain import elide, plain_label, tooltip
 
 
 def open_external(path: str) -> bool:
     """Hand ``path`` to the system's default application; return False when that fails."""
     return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+
+
+def open_containing_folder(path: str) -> bool:
+    """Show the folder that holds ``path`` in the file manager; return False when that fails."""
+    return open_external(str(Path(path).parent))
 
 
 class OffsetMap:
@@ -69,34 +75,45 @@ class DocumentViewer(QWidget):
         self._highlights: dict[str, tuple[int, int]] = {}
         self._text_ref: str | None = None
 
-        self.title = QLabel("No document open")
+        self.title = plain_label("No document open", name="Document title")
         self.title.setObjectName("viewerTitle")
-        self.title.setAccessibleName("Document title")
-        self.title.setWordWrap(True)
-        self.title.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.location = QLabel("Activate a source to open it here.")
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.location = plain_label(
+            "Activate a source to open it here.", name="Location in the document"
+        )
         self.location.setObjectName("viewerLocation")
-        self.location.setAccessibleName("Location in the document")
+        self.location.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.open_button = QPushButton("Open &original")
         self.open_button.setAccessibleName("Open the original file")
         self.open_button.setToolTip("Open the file in its usual application (Ctrl+Shift+O)")
         self.open_button.setEnabled(False)
         self.open_button.clicked.connect(self.open_original)
+        self.mode_button = QPushButton("&Page view")
+        self.mode_button.setCheckable(True)
+        self.mode_button.setAccessibleName("Show the PDF page")
+        self.mode_button.setToolTip("Switch between the PDF page and its text")
+        self.mode_button.setVisible(False)
 
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setAccessibleName("Document text")
         self.text.setCenterOnScroll(True)
         self.text.setPlaceholderText("The cited document appears here.")
+        self.text.setToolTip("The cited document; Ctrl+F finds in it")
+        self._find_selection: QTextEdit.ExtraSelection | None = None
+        self.find_bar = FindBar(self.text)
+        self.find_bar.found.connect(self._show_find_match)
 
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
+        header.addWidget(self.mode_button)
         header.addWidget(self.open_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(header)
         layout.addWidget(self.location)
         layout.addWidget(self.text, 1)
+        layout.addWidget(self.find_bar)
         self.refresh_colours()
 
     # -- showing ----------------------------------------------------------------------------
@@ -110,8 +127,8 @@ class DocumentViewer(QWidget):
             self.text.setPlainText(displayable(text))
         self._row = row
         name = Path(row.path).name
-        self.title.setText(row.title or name)
-        self.title.setToolTip(row.path)
+        self.title.setText(elide(row.title or name))
+        self.title.setToolTip(tooltip(row.path))
         self.open_button.setEnabled(True)
         where = [name] if row.title and row.title != name else []  # which file, when not said
         where += [f"page {row.page}"] if row.page else []
@@ -123,13 +140,14 @@ class DocumentViewer(QWidget):
             where.append(
                 f"closest passage at characters {row.passage_start}–{row.passage_start + len(row.passage)}"
             )
-        self.location.setText(" · ".join(where))
+        self.location.setText(elide(" · ".join(where)))
         self._apply_highlights()
 
     def clear(self) -> None:
         """Show nothing (the library changed)."""
         self.doc_id = self.path = self._row = self._text_ref = None
         self._highlights = {}
+        self._find_selection = None
         self.text.clear()
         self.title.setText("No document open")
         self.location.setText("Activate a source to open it here.")
@@ -180,11 +198,45 @@ class DocumentViewer(QWidget):
                 fmt.setFontWeight(700)
             selection.format = fmt
             selections.append(selection)
-        self.text.setExtraSelections(selections)
+        self.text.setExtraSelections(selections + self._find_extra())
         start, end = spans.get("answer") or (spans["passage"][0],) * 2
         self.text.setTextCursor(self._cursor(start, end))
         if scroll:
             self.text.centerCursor()
+
+    # -- find -------------------------------------------------------------------------------
+
+    def find(self) -> None:
+        """Open the find bar (Ctrl+F)."""
+        self.find_bar.open_bar()
+
+    def _find_extra(self) -> list[QTextEdit.ExtraSelection]:
+        return [self._find_selection] if self._find_selection is not None else []
+
+    def _show_find_match(self, cursor: QTextCursor) -> None:
+        if cursor.isNull():
+            self._find_selection = None
+        else:
+            selection = QTextEdit.ExtraSelection()
+            selection.cursor = cursor
+            fmt = QTextCharFormat()
+            fmt.setBackground(theme.find_colour())
+            fmt.setForeground(theme.answer_text_colour())
+            selection.format = fmt
+            self._find_selection = selection
+            caret = QTextCursor(cursor)
+            caret.setPosition(cursor.selectionStart())
+            self.text.setTextCursor(caret)
+            self.text.centerCursor()
+        answer_etc = self.text.extraSelections()[: len(self._highlights)]
+        self.text.setExtraSelections(answer_etc + self._find_extra())
+
+    def find_match(self) -> tuple[int, int] | None:
+        """Return the current find match as Python offsets, or None."""
+        if self._find_selection is None:
+            return None
+        c = self._find_selection.cursor
+        return self._map.from_qt(c.selectionStart()), self._map.from_qt(c.selectionEnd())
 
     def _cursor(self, start: int, end: int) -> QTextCursor:
         cursor = QTextCursor(self.text.document())
@@ -204,7 +256,8 @@ class DocumentViewer(QWidget):
         """Return the highlighted spans by name ("answer", "sentence" or "passage"), Python offsets."""
         out = {}
         names = [n for n in ("passage", "sentence", "answer") if n in self._highlights]
-        for name, sel in zip(names, self.text.extraSelections(), strict=True):
+        shown = self.text.extraSelections()[: len(names)]
+        for name, sel in zip(names, shown, strict=True):
             c = sel.cursor
             out[name] = (self._map.from_qt(c.selectionStart()), self._map.from_qt(c.selectionEnd()))
         return out
