@@ -12,8 +12,8 @@ import json
 import pytest
 from gui_fakes import FakeBackend
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtGui import QTextDocument
 from PySide6.QtGui import Qt as GuiQt
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QWidget
 from test_gui_window import open_window
 
