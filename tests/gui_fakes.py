@@ -364,7 +364,7 @@ class FakeEngine:
     # -- questions
     def reader(self, name: str | None = None) -> FakeReader:
         self._enter()
-        return FakeReader(name or "fake", 0.5 if (name or "fake") == "fake" else 0.1)
+        return FakeReader(name or "fake", 0.45 if (name or "fake") == "fake" else 0.1)
 
     def search(self, query: str, k: int = 10) -> list[Passage]:
         self._enter()
@@ -400,7 +400,7 @@ class FakeEngine:
         threshold: float | None = None,
     ) -> Result:
         self._enter()
-        threshold = 0.5 if threshold is None else threshold
+        threshold = self.reader(reader).threshold if threshold is None else threshold
         passages = self.search(question, k)
         terms, asked = _terms(question), {_stem(w) for w in _WORD.findall(question)}
         found: dict[str, list[tuple[float, Citation]]] = {}

@@ -377,6 +377,10 @@ def test_settings_dialog_saves_and_the_engine_gets_them(qtbot, window):
         "sentence",
     ]
     assert dialog.reader_combo.currentIndex() == 0
+    # The threshold shown is the one the default reader really uses, and each reader is explained.
+    assert dialog.threshold_spin.value() == 0.45 and not dialog.threshold_spin.isEnabled()
+    assert "0.45" in dialog.threshold_note.text() and "fake" in dialog.threshold_note.text()
+    assert "Sentence:" in dialog.reader_help.text()
     dialog.k_spin.setValue(3)
     dialog.default_threshold.setChecked(False)
     dialog.threshold_spin.setValue(0.99)

@@ -183,7 +183,8 @@ class MainWindow(QMainWindow):
         lib.cancel_requested.connect(s.cancel_indexing)
         hints = QGuiApplication.styleHints()
         if hasattr(hints, "colorSchemeChanged"):
-            hints.colorSchemeChanged.connect(lambda *_: self._palette_changed())
+            # A bound method, not a lambda: the connection ends with this window.
+            hints.colorSchemeChanged.connect(self._color_scheme_changed)
 
     # -- session events ---------------------------------------------------------------------
 
@@ -359,7 +360,11 @@ class MainWindow(QMainWindow):
     def settings_dialog(self) -> SettingsDialog:
         """Return a settings dialog listing the readers the engine has."""
         return SettingsDialog(
-            self.settings, self.session.readers, self, default_reader=self.session.default_reader
+            self.settings,
+            self.session.readers,
+            self,
+            default_reader=self.session.default_reader,
+            thresholds=self.session.thresholds,
         )
 
     def show_settings(self) -> None:
@@ -412,6 +417,9 @@ class MainWindow(QMainWindow):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             self._palette_changed()
         super().changeEvent(event)
+
+    def _color_scheme_changed(self, _scheme: object) -> None:
+        self._palette_changed()
 
     def _palette_changed(self) -> None:
         dark = theme.is_dark()
