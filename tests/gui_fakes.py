@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa_app import paths
+from qa_app.ingest import IngestError, load
 from qa_app.records import (
     Answer,
     Citation,
@@ -78,6 +79,8 @@ class FakeDoc:
     size: int
     mtime: float
     chunks: list[tuple[int, int]] = field(default_factory=list)
+    chunk_pages: list[int | None] = field(default_factory=list)
+    pages: int | None = None
 
 
 @dataclass
@@ -224,16 +227,24 @@ class FakeEngine:
                 failed.append(FileError(path, reason))
                 self.lib.failed[path] = reason
                 continue
-            text = Path(path).read_text(encoding="utf-8")
-            doc = FakeDoc(
-                have.id if have else self.lib.next_id, path, text, st.st_size, st.st_mtime
-            )
+            doc_id = have.id if have else self.lib.next_id
+            if path.lower().endswith(".pdf"):  # the real loader: text, blocks and pages
+                loaded = load(Path(path))
+                doc = FakeDoc(doc_id, path, loaded.text, st.st_size, st.st_mtime)
+                doc.pages = loaded.pages
+                for block in loaded.blocks:
+                    doc.chunks.append((block.start, block.end))
+                    doc.chunk_pages.append(block.page)
+            else:
+                text = Path(path).read_text(encoding="utf-8")
+                doc = FakeDoc(doc_id, path, text, st.st_size, st.st_mtime)
+                pos = 0
+                for line in text.split("\n"):
+                    if line.strip():
+                        doc.chunks.append((pos, pos + len(line)))
+                        doc.chunk_pages.append(None)
+                    pos += len(line) + 1
             self.lib.next_id += have is None
-            pos = 0
-            for line in text.split("\n"):
-                if line.strip():
-                    doc.chunks.append((pos, pos + len(line)))
-                pos += len(line) + 1
             self.lib.docs[path] = doc
             self.lib.failed.pop(path, None)
             (updated if have else added).append(path)
@@ -252,11 +263,13 @@ class FakeEngine:
     def _problem(path: str) -> str | None:
         data = Path(path).read_bytes()
         if path.lower().endswith(".pdf"):
-            return (
-                None
-                if data.startswith(b"%PDF")
-                else "not a valid PDF (the file is damaged or is not a PDF)"
-            )
+            if not data.startswith(b"%PDF"):
+                return "not a valid PDF (the file is damaged or is not a PDF)"
+            try:
+                load(Path(path))
+            except IngestError as exc:
+                return exc.reason
+            return None
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -336,7 +349,7 @@ class FakeEngine:
                 d.size,
                 d.mtime,
                 "x",
-                None,
+                d.pages,
                 len(d.chunks),
             )
             for d in self.lib.docs.values()
@@ -375,6 +388,7 @@ class FakeEngine:
                 score = len(terms & _terms(doc.text[a:b])) / max(1, len(terms))
                 if score > 0:
                     scored.append((score, doc, i, a, b))
+        pages = {(doc.id, i): doc.chunk_pages[i] for _s, doc, i, _a, _b in scored}
         scored.sort(key=lambda s: (-s[0], s[1].id, s[2]))
         return [
             Passage(
@@ -382,7 +396,7 @@ class FakeEngine:
                 doc.id,
                 doc.path,
                 os.path.basename(doc.path),
-                None,
+                pages[(doc.id, i)],
                 a,
                 b,
                 doc.text[a:b],

@@ -12,14 +12,16 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
+    QStackedWidget,
     QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
-from qa_app.gui import theme
+from qa_app.gui import pdf_page, theme
 from qa_app.gui.find_bar import FindBar
 from qa_app.gui.models import SourceRow
+from qa_app.gui.page_view import PageView
 from qa_app.gui.plain import elide, plain_label, tooltip
 
 
@@ -93,6 +95,9 @@ class DocumentViewer(QWidget):
         self.mode_button.setAccessibleName("Show the PDF page")
         self.mode_button.setToolTip("Switch between the PDF page and its text")
         self.mode_button.setVisible(False)
+        self.mode_button.setChecked(True)  # PDFs open as pages until the user asks for text
+        self.mode_button.toggled.connect(self._mode_changed)
+        self.page_view = PageView()
 
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
@@ -112,7 +117,10 @@ class DocumentViewer(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(header)
         layout.addWidget(self.location)
-        layout.addWidget(self.text, 1)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.text)
+        self.stack.addWidget(self.page_view)
+        layout.addWidget(self.stack, 1)
         layout.addWidget(self.find_bar)
         self.refresh_colours()
 
@@ -142,6 +150,7 @@ class DocumentViewer(QWidget):
             )
         self.location.setText(elide(" · ".join(where)))
         self._apply_highlights()
+        self._show_page_if_pdf(text)
 
     def clear(self) -> None:
         """Show nothing (the library changed)."""
@@ -149,6 +158,9 @@ class DocumentViewer(QWidget):
         self._highlights = {}
         self._find_selection = None
         self.text.clear()
+        self.page_view.close_document()
+        self.mode_button.setVisible(False)
+        self.stack.setCurrentWidget(self.text)
         self.title.setText("No document open")
         self.location.setText("Activate a source to open it here.")
         self.open_button.setEnabled(False)
@@ -204,10 +216,58 @@ class DocumentViewer(QWidget):
         if scroll:
             self.text.centerCursor()
 
+    # -- PDF pages --------------------------------------------------------------------------
+
+    def is_paged(self) -> bool:
+        """Return True when the shown document can be shown as pages (a PDF with a cited page)."""
+        row = self._row
+        return bool(
+            row is not None
+            and row.page
+            and row.path.lower().endswith(".pdf")
+            and pdf_page.available()
+        )
+
+    def showing_page(self) -> bool:
+        """Return True when the page view (not the text) is shown."""
+        return self.stack.currentWidget() is self.page_view
+
+    def _show_page_if_pdf(self, text: str) -> None:
+        paged = self.is_paged()
+        self.mode_button.setVisible(paged)
+        if not paged or not self.mode_button.isChecked():
+            self.stack.setCurrentWidget(self.text)
+            return
+        row = self._row
+        assert row is not None and row.page is not None
+        sentence, offset = "", 0
+        if row.sentence_start is not None and row.sentence_end is not None:
+            sentence = text[row.sentence_start : row.sentence_end]
+            offset = (row.answer_start or row.sentence_start) - row.sentence_start
+        try:
+            self.page_view.show_citation(row.path, row.page, row.answer_text, sentence, offset)
+        except Exception as exc:  # noqa: BLE001 - any unreadable PDF: the text view still works
+            self.mode_button.setVisible(False)
+            self.stack.setCurrentWidget(self.text)
+            self.open_failed.emit(f"Could not show the pages of {row.path}: {exc}")
+            return
+        self.stack.setCurrentWidget(self.page_view)
+
+    def _mode_changed(self, pages: bool) -> None:
+        if self._row is None or not self.is_paged():
+            return
+        if pages and self._text_ref is not None:
+            self._show_page_if_pdf(self._text_ref)
+        else:
+            self.stack.setCurrentWidget(self.text)
+            self._apply_highlights()
+
     # -- find -------------------------------------------------------------------------------
 
     def find(self) -> None:
-        """Open the find bar (Ctrl+F)."""
+        """Open the find bar (Ctrl+F); it searches the text, so the text view is shown."""
+        if self.showing_page():
+            self.mode_button.setChecked(False)
         self.find_bar.open_bar()
 
     def _find_extra(self) -> list[QTextEdit.ExtraSelection]:
