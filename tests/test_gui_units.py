@@ -117,3 +117,11 @@ def test_watch_list_walks_folders_and_caps(tmp_path):
 def test_source_row_is_a_plain_record():
     row = SourceRow("passage", 1, "/p", "p", None, "text", 0, 0.5)
     assert row.snippet() == ("text", "", "")
+
+
+def test_file_dialog_lists_what_the_loaders_read():
+    from qa_app.gui.dialogs import document_filter
+    from qa_app.ingest import SUPPORTED_SUFFIXES
+
+    text = document_filter()
+    assert all(f"*{suffix}" in text for suffix in SUPPORTED_SUFFIXES) and "All files (*)" in text
