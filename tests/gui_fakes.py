@@ -114,6 +114,7 @@ class FakeBackend:
         self.warm_gate: threading.Event | None = None
         self.open_gate: threading.Event | None = None
         self.text_gate: threading.Event | None = None
+        self.finish_gate: threading.Event | None = None  # holds a run after its files are read
         self.engines: list[FakeEngine] = []
 
     def open(self, library: str | None) -> FakeEngine:
@@ -250,6 +251,8 @@ class FakeEngine:
             (updated if have else added).append(path)
         if progress is not None and not cancelled:
             progress(Progress(len(files), len(files), "index", ""))
+        if self.backend.finish_gate is not None:  # like embedding the last passages
+            self.backend.finish_gate.wait(30)
         return SyncReport(
             added=tuple(added),
             updated=tuple(updated),

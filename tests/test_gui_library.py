@@ -124,6 +124,21 @@ def test_errors_stay_in_a_banner_until_dismissed(qtbot, window, monkeypatch, tmp
     assert not banner.isVisible() and banner.text() == ""
 
 
+def test_documents_are_listed_as_they_are_read_not_when_the_run_ends(
+    qtbot, window, backend, monkeypatch, tmp_path
+):
+    folder = make_folder(tmp_path, 3)
+    backend.finish_gate = threading.Event()  # the run stays busy after reading its files
+    monkeypatch.setattr(dialogs, "pick_folder", lambda parent: str(folder))
+    try:
+        window.add_folder_action.trigger()
+        qtbot.waitUntil(lambda: "note002.txt" in listed(window), timeout=5000)
+        assert window.session.indexing()  # listed while the run is still going
+    finally:
+        backend.finish_gate.set()
+    qtbot.waitUntil(lambda: not window.session.indexing(), timeout=5000)
+
+
 def test_a_new_question_clears_the_old_sources(qtbot, window, backend):
     ask(qtbot, window, EXAMPLE)
     assert window.ask_panel.model.rowCount() > 0 and window.export_action.isEnabled()

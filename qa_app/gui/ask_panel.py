@@ -158,6 +158,7 @@ class AskPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.question = QuestionEdit()
+        self.question.setObjectName("question")
         self.question.setAccessibleName("Question")
         self.question.setPlaceholderText(f"Ask a question, e.g. {EXAMPLE_QUESTION}")
         self.question.setClearButtonEnabled(True)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-LIVE_REFRESH_S = 2.0  # how often the document list refreshes while indexing
+LIVE_REFRESH_S = 1.0  # at most this often the document list refreshes while indexing
 
 
 class IndexingOps(_Base):
@@ -49,6 +49,19 @@ class IndexingOps(_Base):
             self.watcher.set_paths(watched)
 
         self._submit(work, name="Listing documents", on_result=got)
+
+    def refresh_documents_soon(self) -> None:
+        """Re-list the documents now, or once LIVE_REFRESH_S has passed since the last listing.
+
+        The last file of a run is listed too, even when no progress tick follows it for a while
+        (on first start the seed files are read in a second; embedding then waits for the model).
+        """
+        wait = LIVE_REFRESH_S - (time.monotonic() - self._last_refresh)
+        if wait <= 0:
+            self._refresh_timer.stop()
+            self.refresh_documents()
+        elif not self._refresh_timer.isActive():
+            self._refresh_timer.start(int(wait * 1000) + 1)
 
     def add(self, items: Sequence[str]) -> None:
         """Add files and folders to the open library, indexing them in the background."""
@@ -152,8 +165,8 @@ class IndexingOps(_Base):
 
         def progressed(progress: Progress) -> None:
             self.indexing_progress.emit(progress)
-            if time.monotonic() - self._last_refresh > LIVE_REFRESH_S:
-                self.refresh_documents()
+            if progress.stage == "index" and progress.done > 0:
+                self.refresh_documents_soon()  # a file was committed: list it
 
         epoch = self._epoch
 

@@ -45,6 +45,7 @@ class MainWindow(WindowActions, QMainWindow):
     """Ask on the left; the cited document above the library on the right."""
 
     closed = Signal()  # after background work stopped and the window really closed
+    closing = Signal()  # the user closed the window; it is hidden, waiting for work to stop
 
     def __init__(self, backend: Backend | None = None, settings: AppSettings | None = None) -> None:
         super().__init__()
@@ -381,6 +382,7 @@ class MainWindow(WindowActions, QMainWindow):
                 self.statusBar().showMessage("Stopping background work…")
                 self.hide()  # the user asked to close; don't make them watch the workers stop
                 runner.idle.connect(self.close, Qt.ConnectionType.SingleShotConnection)
+                self.closing.emit()
         if runner.is_busy():
             event.ignore()
             return

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from qa_app import paths
 from qa_app.gui.backend import FALLBACK_READERS, Backend
@@ -67,6 +67,9 @@ class Session(LibraryOps, IndexingOps, QObject):
         self._run_error: str | None = None
         self._resync_wanted = False
         self._last_refresh = 0.0
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.timeout.connect(self.refresh_documents)
         self._texts: dict[int, str] = {}
         self._stopping = False
         self._orphans: list[Any] = []  # engines opened too late to be used; closed by close()
@@ -349,6 +352,7 @@ class Session(LibraryOps, IndexingOps, QObject):
         """
         self._stopping = True
         self._epoch += 1
+        self._refresh_timer.stop()
         self._pending = None
         self._resync_wanted = False
         self.watcher.set_paths([])

@@ -222,6 +222,10 @@ class TaskRunner(QObject):
         """Return True while any task runs or waits."""
         return bool(self._running or self._writers)
 
+    def has_writers(self) -> bool:
+        """Return True while a writer runs or waits (a library is being changed)."""
+        return self.writer_running() is not None or bool(self._writers)
+
     def writer_running(self) -> Task | None:
         """Return the writer task that is running now, if any."""
         return next((t for t in self._running if t.writer), None)
