@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -85,10 +86,8 @@ def quit_now(status: int) -> None:
 
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # closed, or none at all
             stream.flush()
-        except (OSError, ValueError, AttributeError):  # closed or missing (a windowed app)
-            pass
     os._exit(status)
 
 
