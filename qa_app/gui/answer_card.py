@@ -176,6 +176,10 @@ def sentence_html(result: Result) -> str:
     return f"{body}<br><small>— {where}</small>"
 
 
+def _score(score: float) -> str:
+    return f"{score:.2f}" if score >= 0.01 else "below 0.01"
+
+
 def not_found_text(result: Result) -> str:
     """Return why nothing was answered, with the closest candidate and its score when there is one."""
     top = result.top
@@ -183,7 +187,7 @@ def not_found_text(result: Result) -> str:
     if top is not None:
         lines.append(
             f"Closest candidate: “{elide(top.text, ALTERNATIVE_CHARS)}” "
-            f"(confidence {top.score:.2f}), not shown as the answer."
+            f"(confidence {_score(top.score)}), not shown as the answer."
         )
     lines.append(
         "The closest passages are listed below."

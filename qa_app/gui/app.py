@@ -16,9 +16,12 @@ def make_application(argv: Sequence[str] | None = None):  # noqa: ANN201 - QAppl
 
     from qa_app.gui import theme
 
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(list(argv if argv is not None else sys.argv))
+    existing = QApplication.instance()
+    app = (
+        existing
+        if isinstance(existing, QApplication)
+        else QApplication(list(argv if argv is not None else sys.argv))
+    )
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_DISPLAY_NAME)
     app.setOrganizationName(APP_ORG)

@@ -5,24 +5,18 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qa_app.gui.libraries import message
+from qa_app.gui.session_base import SessionBase
 from qa_app.gui.tasks import Task, TaskContext
 from qa_app.gui.watcher import watch_list
 from qa_app.records import Progress, SyncReport
 
-if TYPE_CHECKING:
-    from qa_app.gui.session import Session
-
-    _Base = Session
-else:
-    _Base = object
-
 LIVE_REFRESH_S = 1.0  # at most this often the document list refreshes while indexing
 
 
-class IndexingOps(_Base):
+class IndexingOps(SessionBase):
     """Document work for Session; indexing runs are writers, one at a time, and can be cancelled."""
 
     def refresh_documents(self) -> None:

@@ -25,6 +25,8 @@ from qa_app.gui.plain import plain_label, tooltip
 from qa_app.gui.progress import IndexProgress, report_text
 from qa_app.records import DocumentInfo, FileError, Progress, SyncReport
 
+ERRORS_MAX_PX = 110  # the Problems list never takes more height than this
+
 
 class LibraryPanel(QWidget):
     """Everything about the open library; it only emits requests, the window carries them out."""
@@ -123,7 +125,6 @@ class LibraryPanel(QWidget):
         self.errors = QListView()
         self.errors.setAccessibleName("Files that could not be indexed")
         self.errors.setModel(self.error_model)
-        self.errors.setMaximumHeight(110)
         self.errors.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self._run_errors: list[FileError] = []  # the last run's problems in this library
         self.errors_label.setBuddy(self.errors)
@@ -206,6 +207,11 @@ class LibraryPanel(QWidget):
     def set_errors(self, errors: list[FileError]) -> None:
         """List the files that could not be read (hidden when there are none)."""
         self.error_model.set_errors(errors)
+        # As tall as its rows (up to ERRORS_MAX_PX): one problem must not squeeze the documents.
+        rows = max(1, min(len(errors), 5))
+        row_px = self.errors.sizeHintForRow(0) if errors else self.errors.fontMetrics().height()
+        frame = 2 * self.errors.frameWidth() + 4
+        self.errors.setMaximumHeight(min(ERRORS_MAX_PX, rows * max(row_px, 1) + frame))
         self.errors_label.setText(f"&Problems ({len(errors)})")
         self.errors_label.setVisible(bool(errors))
         self.errors.setVisible(bool(errors))

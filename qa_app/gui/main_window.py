@@ -170,7 +170,7 @@ class MainWindow(WindowActions, QMainWindow):
         ask.source_activated.connect(self.open_source)
         ask.answer.alternatives_changed.connect(self._set_tab_order_alternatives)
         self.viewer.open_failed.connect(self.show_error)
-        lib.library_chosen.connect(lambda name: name != s.name and s.open_library(name))
+        lib.library_chosen.connect(self._library_chosen)
         lib.new_library_requested.connect(self.new_library)
         lib.rename_library_requested.connect(self.rename_library)
         lib.delete_library_requested.connect(self.delete_library)
@@ -213,6 +213,10 @@ class MainWindow(WindowActions, QMainWindow):
             self.ask_panel.answer.clear()
         self.export_action.setEnabled(False)
         self.copy_action.setEnabled(False)
+
+    def _library_chosen(self, name: str) -> None:
+        if name != self.session.name:
+            self.session.open_library(name)
 
     def _asking(self, question: str, message: str) -> None:
         self.ask_panel.show_waiting(question, message)  # the old answer's sources go
@@ -387,6 +391,7 @@ class MainWindow(WindowActions, QMainWindow):
             event.ignore()
             return
         self.session.close()
+        self.viewer.page_view.close_document()
         self._closed = True
         super().closeEvent(event)
         self.closed.emit()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
 
 if TYPE_CHECKING:
     from qa_app.gui.main_window import MainWindow
@@ -18,13 +19,15 @@ DISABLED_AT_START = ("export", "copy", "cancel", "open_original")
 
 # Actions whose keys only work where the focus is (Esc must not cancel indexing from the question
 # field): name -> the widget (with its children) they belong to.
-def _local(w: MainWindow) -> dict[str, object]:
+def _local(w: MainWindow) -> dict[str, QWidget]:
     return {"cancel": w.library_panel}
 
 
-def _table(
-    w: MainWindow,
-) -> dict[str, list[tuple[str, str, Callable[[], object], object, str] | None]]:
+Shortcut = str | QKeySequence.StandardKey | None
+Entry = tuple[str, str, Callable[[], object], Shortcut, str]
+
+
+def _table(w: MainWindow) -> dict[str, list[Entry | None]]:
     """Return menu title -> [(name, text, slot, shortcut, tip) or SEPARATOR]."""
     return {
         "&File": [
@@ -206,7 +209,7 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
                 window.addAction(action)  # works wherever the focus is in the window
             else:
                 action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-                owner.addAction(action)  # type: ignore[attr-defined]
+                owner.addAction(action)
             actions[name] = action
     for name in DISABLED_AT_START:
         actions[name].setEnabled(False)

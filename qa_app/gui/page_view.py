@@ -15,12 +15,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qa_app.gui import theme
 from qa_app.gui.pdf_page import Match, PdfPages
 from qa_app.gui.plain import plain_label
 
 ZOOMS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)  # pixels per point (1.0: 72 dpi)
 FIT_MARGIN = 24  # pixels left beside the page when it is fitted to the width
+PAGE_MARK, PAGE_MARK_EDGE = "#ffd54f", "#c79a00"  # the answer marker on a page, and its edge
 
 
 class PageView(QWidget):
@@ -50,10 +50,10 @@ class PageView(QWidget):
         self.image = QLabel()
         self.image.setAccessibleName("Page image")
         self.image.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(self.image)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setAccessibleName("Page")
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidget(self.image)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setAccessibleName("Page")
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         for widget in (self.previous, self.page_spin, self.page_count, self.next):
@@ -64,7 +64,7 @@ class PageView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
         self.previous.clicked.connect(lambda: self.go_to(self.index - 1))
         self.next.clicked.connect(lambda: self.go_to(self.index + 1))
         self.page_spin.valueChanged.connect(lambda n: self.go_to(n - 1))
@@ -100,7 +100,7 @@ class PageView(QWidget):
         self.page_spin.setMaximum(len(pages))
         self.page_spin.blockSignals(False)
         self.page_count.setText(f"of {len(pages)}")
-        if self.zoom == 1.0 and self.scroll.viewport().width() > 100:
+        if self.zoom == 1.0 and self.scroll_area.viewport().width() > 100:
             self.fit_width(render=False)
         self.go_to(self._cited)
 
@@ -133,7 +133,7 @@ class PageView(QWidget):
         if self._pages is None:
             return
         width = self._pages.size(self.index if self._cited < 0 else self._cited)[0]
-        available = max(self.scroll.viewport().width() - FIT_MARGIN, 100)
+        available = max(self.scroll_area.viewport().width() - FIT_MARGIN, 100)
         self.zoom = max(ZOOMS[0], min(available / width, ZOOMS[-1]))
         if render:
             self._render()
@@ -158,18 +158,17 @@ class PageView(QWidget):
         if self.index == self._cited and self._match is not None and self._match.boxes:
             first = self._match.boxes[0]
             centre = first.center() * self.zoom
-            self.scroll.ensureVisible(
-                int(centre.x()), int(centre.y()), 50, self.scroll.viewport().height() // 3
+            self.scroll_area.ensureVisible(
+                int(centre.x()), int(centre.y()), 50, self.scroll_area.viewport().height() // 3
             )
 
     def _mark(self, image: QImage, scale: float) -> None:
         assert self._match is not None
         painter = QPainter(image)
-        fill = QColor(theme.answer_colour())
-        fill.setAlpha(110)
-        edge = QColor(theme.answer_colour()).darker(140)
-        painter.setPen(edge)
-        painter.setBrush(fill)
+        # Paper is light in either theme: the light marker, multiplied so the print stays black.
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply)
+        painter.setPen(QColor(PAGE_MARK_EDGE))
+        painter.setBrush(QColor(PAGE_MARK))
         for box in self._match.boxes:
             painter.drawRect(
                 QRectF(box.x() * scale, box.y() * scale, box.width() * scale, box.height() * scale)

@@ -50,7 +50,7 @@ class AppSettings:
     @property
     def k(self) -> int:
         """Return how many passages to retrieve per question."""
-        return int(self.qsettings.value("ask/k", DEFAULT_K))
+        return int(str(self.qsettings.value("ask/k", DEFAULT_K)))
 
     @k.setter
     def k(self, value: int) -> None:
@@ -89,7 +89,7 @@ class AppSettings:
         value = self.qsettings.value("ask/history", [])
         if isinstance(value, str):  # QSettings gives a bare string for one-element lists
             value = [value]
-        return [str(v) for v in (value or [])]
+        return [str(v) for v in value] if isinstance(value, list) else []
 
     def set_history(self, questions: list[str]) -> None:
         """Keep the last MAX_HISTORY questions."""
@@ -156,7 +156,8 @@ class SettingsDialog(QDialog):
             f"Default ({default_reader})" if default_reader else "Default", ""
         )
         # A saved choice stays listed even before the readers are known, so OK does not drop it.
-        names = [*readers, *([settings.reader] if settings.reader not in (None, *readers) else [])]
+        saved = settings.reader
+        names = [*readers, *([saved] if saved is not None and saved not in readers else [])]
         for name in names:
             self.reader_combo.addItem(name, name)
         self.reader_combo.setCurrentIndex(max(self.reader_combo.findData(settings.reader or ""), 0))

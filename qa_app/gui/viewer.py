@@ -172,18 +172,30 @@ class DocumentViewer(QWidget):
 
     def refresh_colours(self) -> None:
         """Re-apply highlights after the palette changed (light/dark)."""
-        # The selection is the answer span: draw it in the answer colour, not the system's blue.
-        palette = self.text.palette()
-        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
-            palette.setColor(group, QPalette.ColorRole.Highlight, theme.answer_colour())
-            palette.setColor(group, QPalette.ColorRole.HighlightedText, theme.answer_text_colour())
-        self.text.setPalette(palette)
+        self._selection_in_answer_colour()
         if self._row is not None:
             self._apply_highlights(scroll=False)
+
+    def _selection_in_answer_colour(self) -> None:
+        # The selection is the answer span: draw it in the answer colour, not the system's blue.
+        # Checked each time it is used: a style (re)polish can hand the widget a fresh palette.
+        palette = self.text.palette()
+        colours = {
+            QPalette.ColorRole.Highlight: theme.answer_colour(),
+            QPalette.ColorRole.HighlightedText: theme.answer_text_colour(),
+        }
+        groups = (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive)
+        if all(palette.color(g, r) == c for g in groups for r, c in colours.items()):
+            return
+        for group in groups:
+            for role, colour in colours.items():
+                palette.setColor(group, role, colour)
+        self.text.setPalette(palette)
 
     def _apply_highlights(self, *, scroll: bool = True) -> None:
         row = self._row
         assert row is not None
+        self._selection_in_answer_colour()
         spans: dict[str, tuple[int, int]] = {}
         if row.sentence_start is not None and row.sentence_end is not None:
             spans["sentence"] = (row.sentence_start, row.sentence_end)
@@ -264,7 +276,7 @@ class DocumentViewer(QWidget):
 
     # -- find -------------------------------------------------------------------------------
 
-    def find(self) -> None:
+    def open_find(self) -> None:
         """Open the find bar (Ctrl+F); it searches the text, so the text view is shown."""
         if self.showing_page():
             self.mode_button.setChecked(False)
@@ -314,7 +326,7 @@ class DocumentViewer(QWidget):
 
     def highlights(self) -> dict[str, tuple[int, int]]:
         """Return the highlighted spans by name ("answer", "sentence" or "passage"), Python offsets."""
-        out = {}
+        out: dict[str, tuple[int, int]] = {}
         names = [n for n in ("passage", "sentence", "answer") if n in self._highlights]
         shown = self.text.extraSelections()[: len(names)]
         for name, sel in zip(names, shown, strict=True):

@@ -16,14 +16,33 @@ from qa_app.gui.settings import SettingsDialog
 from qa_app.gui.shortcuts_dialog import ShortcutsDialog
 
 if TYPE_CHECKING:
-    from qa_app.gui.main_window import MainWindow
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QMainWindow
 
-    _Base = MainWindow
+    from qa_app.gui.ask_panel import AskPanel
+    from qa_app.gui.library_panel import LibraryPanel
+    from qa_app.gui.session import Session
+    from qa_app.gui.settings import AppSettings
+    from qa_app.gui.viewer import DocumentViewer
+
+    class _Window(QMainWindow):
+        """What the commands use of MainWindow (for mypy; MainWindow imports this module)."""
+
+        session: Session
+        settings: AppSettings
+        ask_panel: AskPanel
+        viewer: DocumentViewer
+        library_panel: LibraryPanel
+        named_actions: dict[str, QAction]
+        _add_on_open: list[str]
+
+        def show_error(self, text: str) -> None: ...
+
 else:
-    _Base = object
+    _Window = object
 
 
-class WindowActions(_Base):
+class WindowActions(_Window):
     """The menu commands of MainWindow (a mixin: it uses the window's panels and session)."""
 
     def add_files(self) -> None:
@@ -129,7 +148,7 @@ class WindowActions(_Base):
 
     def find_in_document(self) -> None:
         """Open the find bar over the document text."""
-        self.viewer.find()
+        self.viewer.open_find()
 
     def about(self) -> None:
         """Say what this is."""
