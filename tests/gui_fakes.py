@@ -337,6 +337,11 @@ class FakeEngine:
             self.lib.failed.pop(p, None)
         return sorted(gone)
 
+    def include(self, items: Sequence[str | Path]) -> None:
+        """Stop excluding ``items`` (the next sync indexes them), as Engine.include."""
+        self._enter()
+        self.lib.excluded -= {os.path.abspath(str(i)) for i in items}
+
     def folders(self) -> list[str]:
         self._enter()
         return [p for p, kind in self.lib.roots.items() if kind == "folder"]
@@ -362,6 +367,12 @@ class FakeEngine:
                 0, p, os.path.basename(p), Path(p).suffix[1:], 0, 0.0, "", None, 0, "failed", reason
             )
             for p, reason in self.lib.failed.items()
+        ]
+        out += [  # the store lists exclusions as rows of their own
+            DocumentInfo(
+                0, p, os.path.basename(p), Path(p).suffix[1:], 0, 0.0, "", None, 0, "excluded"
+            )
+            for p in sorted(self.lib.excluded)
         ]
         return out
 

@@ -66,15 +66,19 @@ def test_an_excluded_file_stays_out_after_resync(qtbot, window, monkeypatch, tmp
     exclude = next(a for a in menu.actions() if a.text().startswith("E&xclude"))
     assert exclude.isEnabled()
     exclude.trigger()
-    qtbot.waitUntil(lambda: "note001.txt" not in listed(window), timeout=5000)
+    qtbot.waitUntil(lambda: listed(window).get("note001.txt") == "excluded", timeout=5000)
     resync(qtbot, window)
-    assert "note001.txt" not in listed(window) and "note002.txt" in listed(window)
-    # Removing (not excluding) a file of a folder is undone by a re-sync, as the menu says.
-    select(window, "note002.txt")
-    panel.remove_selected()
-    qtbot.waitUntil(lambda: "note002.txt" not in listed(window), timeout=5000)
-    resync(qtbot, window)
-    assert "note002.txt" in listed(window) and "note001.txt" not in listed(window)
+    assert (
+        listed(window)["note001.txt"] == "excluded" and listed(window)["note002.txt"] == "indexed"
+    )
+    assert "1 excluded" in panel.summary.text()
+    # ... until it is included again.
+    select(window, "note001.txt")
+    menu = window.context_menus.document_menu()
+    include = next(a for a in menu.actions() if a.text().startswith("&Include again"))
+    with qtbot.waitSignal(window.session.indexing_finished, timeout=10000):
+        include.trigger()
+    qtbot.waitUntil(lambda: listed(window).get("note001.txt") == "indexed", timeout=5000)
 
 
 def test_a_removed_folder_and_its_documents_are_gone_for_good(qtbot, window, monkeypatch, tmp_path):

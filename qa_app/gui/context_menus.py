@@ -92,6 +92,14 @@ class ContextMenus(QObject):
             return None
         menu = self._menu()
         first = paths[0]
+        excluded = [d.path for d in panel.selected_documents() if d.status == "excluded"]
+        if excluded:
+            include = menu.addAction(
+                "&Include again (indexed at the next re-sync, which starts now)",
+                lambda: self.window.session.include(excluded),
+            )
+            include.setEnabled(self.window.session.can_include())
+            menu.addSeparator()
         menu.addAction("&Open original", lambda: self._open(first))
         menu.addAction("Open containing &folder", lambda: self._show_folder(first))
         menu.addAction(

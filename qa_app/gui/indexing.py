@@ -126,6 +126,20 @@ class IndexingOps(SessionBase):
             on_result=done,
         )
 
+    def can_include(self) -> bool:
+        """Return True when the open library can take excluded files back."""
+        return self.engine is not None and callable(getattr(self.engine, "include", None))
+
+    def include(self, items: Sequence[str]) -> None:
+        """Stop excluding ``items`` and re-sync, so they are indexed again."""
+        engine, items = self.engine, list(items)
+        if engine is None or not items or not self.can_include():
+            return
+        self._index(
+            "Including files again",
+            lambda ctx: (engine.include(items), engine.sync(ctx.progress, ctx.cancelled))[1],
+        )
+
     def cancel_indexing(self) -> None:
         """Stop the running and queued indexing runs (what is indexed so far is kept)."""
         for task in list(self._index_tasks):

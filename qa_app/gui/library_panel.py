@@ -188,11 +188,13 @@ class LibraryPanel(QWidget):
         """List ``docs`` and summarise them; their stored failures are this library's problems."""
         self.model.set_documents(docs)
         self._show_problems()
-        indexed = [d for d in docs if d.status != "failed"]
-        failed = len(docs) - len(indexed)
+        indexed = [d for d in docs if d.status not in ("failed", "excluded")]
+        failed = sum(d.status == "failed" for d in docs)
+        excluded = sum(d.status == "excluded" for d in docs)
         passages = sum(d.chunks for d in indexed)
         text = f"{len(indexed)} document{'' if len(indexed) == 1 else 's'} · {passages} passages"
-        self.summary.setText(text + (f" · {failed} could not be read" if failed else ""))
+        text += f" · {failed} could not be read" if failed else ""
+        self.summary.setText(text + (f" · {excluded} excluded" if excluded else ""))
         self._update_buttons()
 
     def _show_problems(self) -> None:
@@ -247,6 +249,11 @@ class LibraryPanel(QWidget):
         paths = self.selected_paths()
         if paths:
             self.remove_requested.emit(paths)
+
+    def selected_documents(self) -> list[DocumentInfo]:
+        """Return the selected rows' records."""
+        rows = self.table.selectionModel().selectedRows()
+        return [self.model.documents()[r.row()] for r in rows]
 
     def exclude_selected(self) -> None:
         """Ask to remove the selected documents and keep them out of their folders' re-syncs."""

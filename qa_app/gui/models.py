@@ -21,9 +21,7 @@ from qa_app.records import Answer, DocumentInfo, FileError, Result
 ModelIndex = QModelIndex | QPersistentModelIndex
 SNIPPET_CHARS = 360  # enough for a sentence either side of the answer in a list row
 # What the score shown beside an answer means (the reader's scores are calibrated probabilities).
-CONFIDENCE_MEANING = (
-    "Confidence is the estimated chance that this answer is right, measured on held-out questions."
-)
+CONFIDENCE_MEANING = "Confidence is the estimated chance that this answer is right."
 
 # Roles, named once and used by views, delegates and tests.
 RowRole = Qt.ItemDataRole.UserRole + 1
