@@ -108,6 +108,10 @@ class Driver:
             if self.window is not None:
                 for text in _visible_texts(self.window):
                     _say(f"TEXT {text[:300]!r}")
+            # A failed run need not close cleanly, and the window may end the process with
+            # status 0 once nothing writes (qa_app.gui.app.run): leave with the failure's code now.
+            sys.stdout.flush()
+            os._exit(FAIL_CODE)
         # Close the window the way a person would (so the app's own clean-up runs), then end the loop.
         _say(f"CLOSE {time.time():.3f}")
         code = 0 if ok else FAIL_CODE

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
-    QLabel,
     QSpinBox,
     QWidget,
 )
@@ -168,11 +167,11 @@ class SettingsDialog(QDialog):
         self.reader_help.setText("\n".join(READER_HELP.get(n, n) for n in readers))
         form.addRow("", self.reader_help)
 
-        location = QLabel(str(paths.libraries_dir()))
+        location = plain_label(str(paths.libraries_dir()))
         location.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         location.setAccessibleName("Libraries location")
         form.addRow("Libraries are stored in:", location)
-        config = QLabel(settings.qsettings.fileName())
+        config = plain_label(settings.qsettings.fileName())
         config.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         config.setAccessibleName("Settings file")
         form.addRow("Settings file:", config)
