@@ -132,3 +132,32 @@ def test_line_boxes_join_characters_per_line():
         (0, 0, 10, 10),
         (0, 20, 12, 30),
     ]
+
+
+def test_marks_land_on_the_words_of_a_rotated_page(qtbot, tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    from qa_app.gui.page_view import PageView
+
+    plain = tmp_path / "plain.pdf"
+    make_pdf(plain)
+    writer = PdfWriter()
+    for number, page in enumerate(PdfReader(plain).pages):
+        writer.add_page(page.rotate(90) if number == 1 else page)
+    rotated = tmp_path / "rotated.pdf"
+    with rotated.open("wb") as out:
+        writer.write(out)
+    view = PageView()
+    qtbot.addWidget(view)
+    view.show_citation(str(rotated), 2, "NIGHTJAR", CITED, CITED.index("NIGHTJAR"))
+    [rect] = view.mark_pixels()
+    image = view.image.pixmap().toImage()
+    assert image.width() > image.height()  # the page is shown turned, as a reader shows it
+    assert rect.height() > rect.width()  # so is the word, and its mark with it
+    # Under the mark is print (dark pixels), not empty paper.
+    dark = sum(
+        image.pixelColor(int(rect.center().x()), y).lightness() < 100
+        for y in range(int(rect.top()), int(rect.bottom()))
+    )
+    assert dark >= 3
+    view.close_document()

@@ -32,6 +32,7 @@ class PageView(QWidget):
         self._pages: PdfPages | None = None
         self._cited = -1  # 0-based index of the cited page
         self._match: Match | None = None
+        self._mark_pixels: list[QRectF] = []
         self.index = 0
         self.zoom = 1.0
         self.previous = self._button("◀", "Previous page", "Previous page (Page Up)")
@@ -147,33 +148,37 @@ class PageView(QWidget):
         if self._pages is None:
             return
         ratio = self.devicePixelRatioF()
-        image = self._pages.render(self.index, self.zoom * ratio)
-        if self.index == self._cited and self._match is not None:
-            self._mark(image, self.zoom * ratio)
+        cited = self.index == self._cited and self._match is not None
+        marks = self._match.page_boxes if cited and self._match is not None else ()
+        image, self._mark_pixels = self._pages.render(self.index, self.zoom * ratio, marks)
+        self._mark(image, self._mark_pixels)
         pixmap = QPixmap.fromImage(image)
         pixmap.setDevicePixelRatio(ratio)
         self.image.setPixmap(pixmap)
         self.zoom_label.setText(f"{round(self.zoom * 100)}%")
         self.image.adjustSize()
-        if self.index == self._cited and self._match is not None and self._match.boxes:
-            first = self._match.boxes[0]
-            centre = first.center() * self.zoom
+        if self._mark_pixels:
+            centre = self._mark_pixels[0].center() / ratio
             self.scroll_area.ensureVisible(
                 int(centre.x()), int(centre.y()), 50, self.scroll_area.viewport().height() // 3
             )
 
-    def _mark(self, image: QImage, scale: float) -> None:
-        assert self._match is not None
+    @staticmethod
+    def _mark(image: QImage, rects: list[QRectF]) -> None:
+        if not rects:
+            return
         painter = QPainter(image)
         # Paper is light in either theme: the light marker, multiplied so the print stays black.
         painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply)
         painter.setPen(QColor(PAGE_MARK_EDGE))
         painter.setBrush(QColor(PAGE_MARK))
-        for box in self._match.boxes:
-            painter.drawRect(
-                QRectF(box.x() * scale, box.y() * scale, box.width() * scale, box.height() * scale)
-            )
+        for rect in rects:
+            painter.drawRect(rect)
         painter.end()
+
+    def mark_pixels(self) -> list[QRectF]:
+        """Return where the marks are on the shown image, in its pixels."""
+        return list(self._mark_pixels)
 
     # -- reading back (tests, accessibility) ------------------------------------------------
 

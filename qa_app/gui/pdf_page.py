@@ -22,12 +22,14 @@ def available() -> bool:
 
 @dataclass(frozen=True)
 class Match:
-    """Where the cited words are on a page: their character range and one box per line (points,
-    top-left origin, the page's own units)."""
+    """Where the cited words are on a page: their character range and one box per line, in the
+    page's own units with the origin top left (``boxes``) and as PDF coordinates (left, bottom,
+    right, top; ``page_boxes``) for drawing on the rendered, possibly rotated, page."""
 
     start: int
     end: int
     boxes: tuple[QRectF, ...]
+    page_boxes: tuple[tuple[float, float, float, float], ...]
 
 
 def _pattern(words: str) -> re.Pattern[str] | None:
@@ -112,17 +114,31 @@ class PdfPages:
         """Return page ``index``'s (width, height) in points."""
         return self._pdf[index].get_size()
 
-    def render(self, index: int, scale: float) -> QImage:
-        """Return page ``index`` (0-based) drawn at ``scale`` pixels per point."""
+    def render(
+        self,
+        index: int,
+        scale: float,
+        marks: tuple[tuple[float, float, float, float], ...] = (),
+    ) -> tuple[QImage, list[QRectF]]:
+        """Return page ``index`` (0-based) drawn at ``scale`` pixels per point, and where the
+        ``marks`` (PDF coordinates: left, bottom, right, top) fall on that image, in pixels.
+
+        The page's own rotation is applied to the image and to the marks alike.
+        """
         page = self._pdf[index]
         # Four bytes a pixel, in the order QImage's RGBX8888 expects.
         bitmap = page.render(scale=scale, may_draw_forms=True, rev_byteorder=True, prefer_bgrx=True)
         try:
+            convert = bitmap.get_posconv(page)
+            pixels = []
+            for left, bottom, right, top in marks:
+                (x0, y0), (x1, y1) = convert.to_bitmap(left, bottom), convert.to_bitmap(right, top)
+                pixels.append(QRectF(min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0)))
             data = bytes(bitmap.buffer)
             image = QImage(
                 data, bitmap.width, bitmap.height, bitmap.stride, QImage.Format.Format_RGBX8888
             )
-            return image.copy()  # own the pixels: ``data`` goes away with this frame
+            return image.copy(), pixels  # copy: own the pixels, ``data`` goes with this frame
         finally:
             bitmap.close()
 
@@ -144,7 +160,11 @@ class PdfPages:
             for i in range(span[0], span[1]):
                 left, bottom, right, top = text_page.get_charbox(i, loose=True)
                 boxes.append((left, height - top, right, height - bottom))
-            return Match(span[0], span[1], tuple(line_boxes(boxes)))
+            lines = line_boxes(boxes)
+            in_pdf = tuple(
+                (b.left(), height - b.bottom(), b.right(), height - b.top()) for b in lines
+            )
+            return Match(span[0], span[1], tuple(lines), in_pdf)
         finally:
             text_page.close()
 
