@@ -94,14 +94,16 @@ def test_a_pdf_citation_opens_its_page_with_the_answer_marked(qtbot, monkeypatch
 
     # Page navigation and zoom; the highlight is only on the cited page.
     pages.next.click()
-    assert pages.shown_page() == 3 and not pages.next.isEnabled()
+    qtbot.waitUntil(lambda: pages.shown_page() == 3)
+    assert not pages.next.isEnabled() and not pages.mark_pixels()
     pages.previous.click()
-    assert pages.shown_page() == 2
+    qtbot.waitUntil(lambda: pages.shown_page() == 2)
     before = pages.image.pixmap().width()
     pages.zoom_in.click()
-    assert pages.image.pixmap().width() > before and pages.zoom_label.text().endswith("%")
+    qtbot.waitUntil(lambda: pages.image.pixmap().width() > before)
+    assert pages.zoom_label.text().endswith("%")
     pages.page_spin.setValue(1)
-    assert pages.shown_page() == 1
+    qtbot.waitUntil(lambda: pages.shown_page() == 1)
 
     # Plain text is one click away, with the answer highlighted there; and back.
     viewer.mode_button.click()
@@ -109,7 +111,8 @@ def test_a_pdf_citation_opens_its_page_with_the_answer_marked(qtbot, monkeypatch
     answer = viewer.highlights()["answer"]
     assert viewer.text.toPlainText()[answer[0] : answer[1]] == "NIGHTJAR"
     viewer.mode_button.click()
-    assert viewer.showing_page() and pages.shown_page() == 2
+    assert viewer.showing_page()
+    qtbot.waitUntil(lambda: pages.shown_page() == 2)
 
 
 def test_choosing_the_occurrence_the_citation_means():
@@ -150,6 +153,7 @@ def test_marks_land_on_the_words_of_a_rotated_page(qtbot, tmp_path):
     view = PageView()
     qtbot.addWidget(view)
     view.show_citation(str(rotated), 2, "NIGHTJAR", CITED, CITED.index("NIGHTJAR"))
+    qtbot.waitUntil(lambda: view.shown_page() == 2)
     [rect] = view.mark_pixels()
     image = view.image.pixmap().toImage()
     assert image.width() > image.height()  # the page is shown turned, as a reader shows it
@@ -160,4 +164,25 @@ def test_marks_land_on_the_words_of_a_rotated_page(qtbot, tmp_path):
         for y in range(int(rect.top()), int(rect.bottom()))
     )
     assert dark >= 3
-    view.close_document()
+    view.shutdown()
+
+
+def test_a_pdf_that_cannot_be_drawn_falls_back_to_its_text(qtbot, tmp_path):
+    from qa_app.gui.models import SourceRow
+    from qa_app.gui.viewer import DocumentViewer
+
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 then nothing a PDF needs")
+    text = "Intro.\n\nThe final codename was NIGHTJAR in the report."
+    a = text.index("NIGHTJAR")
+    row = SourceRow(
+        "answer", 1, str(broken), "Broken", 1, text[8:], 8, 0.9, "NIGHTJAR", a, a + 8, 8, len(text)
+    )
+    viewer = DocumentViewer()
+    qtbot.addWidget(viewer)
+    with qtbot.waitSignal(viewer.open_failed, timeout=5000) as failed:
+        viewer.show_source(row, text)
+    assert "broken.pdf" in failed.args[0]
+    assert not viewer.showing_page() and not viewer.mode_button.isVisible()
+    assert viewer.highlights()["answer"] == (a, a + 8)
+    viewer.page_view.shutdown()

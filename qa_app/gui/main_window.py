@@ -391,7 +391,7 @@ class MainWindow(WindowActions, QMainWindow):
             event.ignore()
             return
         self.session.close()
-        self.viewer.page_view.close_document()
+        self.viewer.page_view.shutdown()
         self._closed = True
         super().closeEvent(event)
         self.closed.emit()

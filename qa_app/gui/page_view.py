@@ -3,7 +3,10 @@ navigation and zoom. Pages are drawn on the UI thread, one page at a time (tens 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -17,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from qa_app.gui.pdf_page import Match, PdfPages
 from qa_app.gui.plain import plain_label
+from qa_app.gui.tasks import TaskContext, TaskRunner
 
 ZOOMS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)  # pixels per point (1.0: 72 dpi)
 FIT_MARGIN = 24  # pixels left beside the page when it is fitted to the width
@@ -26,10 +30,19 @@ PAGE_MARK, PAGE_MARK_EDGE = "#ffd54f", "#c79a00"  # the answer marker on a page,
 class PageView(QWidget):
     """Shows one page of a PDF; the cited page carries the answer's highlight."""
 
+    failed = Signal(str)  # the PDF could not be opened or drawn, and why
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("PDF page")
-        self._pages: PdfPages | None = None
+        self._runner = TaskRunner(self, max_threads=1)
+        self._seq = 0  # bumped by every request; older results are dropped
+        self._pages: PdfPages | None = None  # touched only by work on self._runner
+        self._pages_path: str | None = None
+        self._count = 0
+        self.loading = False
+        self.shown_index = 0
+        self.zoom_fitted = True  # a new document is fitted to the width until zoomed by hand
         self._cited = -1  # 0-based index of the cited page
         self._match: Match | None = None
         self._mark_pixels: list[QRectF] = []
@@ -71,7 +84,7 @@ class PageView(QWidget):
         self.page_spin.valueChanged.connect(lambda n: self.go_to(n - 1))
         self.zoom_in.clicked.connect(lambda: self.set_zoom(self._step(+1)))
         self.zoom_out.clicked.connect(lambda: self.set_zoom(self._step(-1)))
-        self.fit.clicked.connect(self.fit_width)
+        self.fit.clicked.connect(lambda: self.fit_width())
 
     @staticmethod
     def _button(text: str, name: str, tip: str) -> QToolButton:
@@ -82,62 +95,106 @@ class PageView(QWidget):
         return button
 
     # -- showing ----------------------------------------------------------------------------
+    # Every pdfium call runs on the view's own runner, one at a time and in order (pdfium must
+    # never be entered by two threads at once); results come back on the UI thread.
 
     def show_citation(
         self, path: str, page: int, words: str | None, sentence: str = "", offset: int = 0
     ) -> None:
         """Open ``path`` at ``page`` (1-based) with ``words`` marked where the citation has them.
 
-        ``offset`` is where the words start inside ``sentence``. Raises what pypdfium2 raises
-        for a file it cannot open (the viewer falls back to the text).
+        ``offset`` is where the words start inside ``sentence``. Drawn in the background;
+        ``failed`` says why when the file cannot be shown (the viewer falls back to the text).
         """
-        if self._pages is None or self._pages.path != path:
-            self.close_document()
-            self._pages = PdfPages(path)
-        pages = self._pages
-        self._cited = max(0, min(page - 1, len(pages) - 1))
-        self._match = pages.find(self._cited, words, sentence, offset=offset) if words else None
-        self.page_spin.blockSignals(True)
-        self.page_spin.setMaximum(len(pages))
-        self.page_spin.blockSignals(False)
-        self.page_count.setText(f"of {len(pages)}")
-        if self.zoom == 1.0 and self.scroll_area.viewport().width() > 100:
-            self.fit_width(render=False)
-        self.go_to(self._cited)
+        fit = self.zoom_fitted or self._pages_path != path
+        viewport = self.scroll_area.viewport().width()
+        self._pages_path = path
+        self._seq += 1
+        self.loading = True
+
+        def work(_ctx: TaskContext) -> tuple[int, int, Match | None, float]:
+            if self._pages is None or self._pages.path != path:
+                if self._pages is not None:
+                    self._pages.close()
+                self._pages = None
+                self._pages = PdfPages(path)
+            pages = self._pages
+            cited = max(0, min(page - 1, len(pages) - 1))
+            match = pages.find(cited, words, sentence, offset=offset) if words else None
+            zoom = self.zoom
+            if fit and viewport > 100:
+                zoom = _fitted(pages.size(cited)[0], viewport)
+            return len(pages), cited, match, zoom
+
+        def opened(value: tuple[int, int, Match | None, float]) -> None:
+            count, self._cited, self._match, self.zoom = value
+            self.zoom_fitted = fit
+            self._count = count
+            self.page_spin.blockSignals(True)
+            self.page_spin.setMaximum(count)
+            self.page_spin.blockSignals(False)
+            self.page_count.setText(f"of {count}")
+            self.go_to(self._cited)
+
+        self._run(work, opened)
 
     def close_document(self) -> None:
-        """Forget the open PDF."""
+        """Forget the open PDF (closed in the background, after any drawing still queued)."""
+        self._seq += 1
+        self._pages_path, self._match, self._cited, self._count = None, None, -1, 0
+        self._mark_pixels = []
+        self.image.clear()
+        self.loading = False
+        if not self._runner.closed:
+            self._runner.submit(lambda _ctx: self._close_pages(), name="Closing a PDF", writer=True)
+
+    def _close_pages(self) -> None:
         if self._pages is not None:
             self._pages.close()
-        self._pages, self._match, self._cited = None, None, -1
-        self.image.clear()
+            self._pages = None
+
+    def shutdown(self) -> None:
+        """Stop drawing and close the PDF (the window is closing)."""
+        self._seq += 1
+        self._runner.shutdown()
+        self._close_pages()
 
     def go_to(self, index: int) -> None:
         """Show page ``index`` (0-based; out of range is clamped)."""
-        if self._pages is None:
+        if not self._count:
             return
-        self.index = max(0, min(index, len(self._pages) - 1))
+        self.index = max(0, min(index, self._count - 1))
         self.page_spin.blockSignals(True)
         self.page_spin.setValue(self.index + 1)
         self.page_spin.blockSignals(False)
         self.previous.setEnabled(self.index > 0)
-        self.next.setEnabled(self.index < len(self._pages) - 1)
+        self.next.setEnabled(self.index < self._count - 1)
         self._render()
 
     def set_zoom(self, zoom: float) -> None:
         """Draw pages at ``zoom`` pixels per point."""
         self.zoom = max(ZOOMS[0], min(zoom, ZOOMS[-1]))
+        self.zoom_fitted = False
         self._render()
 
-    def fit_width(self, *, render: bool = True) -> None:
+    def fit_width(self) -> None:
         """Zoom so the page fills the view's width."""
-        if self._pages is None:
+        if not self._count:
             return
-        width = self._pages.size(self.index if self._cited < 0 else self._cited)[0]
-        available = max(self.scroll_area.viewport().width() - FIT_MARGIN, 100)
-        self.zoom = max(ZOOMS[0], min(available / width, ZOOMS[-1]))
-        if render:
+        index, viewport = self.index, self.scroll_area.viewport().width()
+        self.zoom_fitted = True
+        self._seq += 1
+        self.loading = True
+
+        def work(_ctx: TaskContext) -> float:
+            assert self._pages is not None
+            return _fitted(self._pages.size(index)[0], viewport)
+
+        def fitted(zoom: float) -> None:
+            self.zoom = zoom
             self._render()
+
+        self._run(work, fitted)
 
     def _step(self, direction: int) -> float:
         if direction > 0:
@@ -145,36 +202,55 @@ class PageView(QWidget):
         return next((z for z in reversed(ZOOMS) if z < self.zoom - 1e-6), ZOOMS[0])
 
     def _render(self) -> None:
-        if self._pages is None:
+        if not self._count:
             return
         ratio = self.devicePixelRatioF()
-        cited = self.index == self._cited and self._match is not None
-        marks = self._match.page_boxes if cited and self._match is not None else ()
-        image, self._mark_pixels = self._pages.render(self.index, self.zoom * ratio, marks)
-        self._mark(image, self._mark_pixels)
-        pixmap = QPixmap.fromImage(image)
-        pixmap.setDevicePixelRatio(ratio)
-        self.image.setPixmap(pixmap)
-        self.zoom_label.setText(f"{round(self.zoom * 100)}%")
-        self.image.adjustSize()
-        if self._mark_pixels:
-            centre = self._mark_pixels[0].center() / ratio
-            self.scroll_area.ensureVisible(
-                int(centre.x()), int(centre.y()), 50, self.scroll_area.viewport().height() // 3
-            )
+        index, scale = self.index, self.zoom * ratio
+        marks = self._match.page_boxes if index == self._cited and self._match is not None else ()
+        self._seq += 1
+        self.loading = True
 
-    @staticmethod
-    def _mark(image: QImage, rects: list[QRectF]) -> None:
-        if not rects:
+        def work(_ctx: TaskContext) -> tuple[QImage, list[QRectF]]:
+            assert self._pages is not None
+            image, pixels = self._pages.render(index, scale, marks)
+            _mark(image, pixels)
+            return image, pixels
+
+        def drawn(value: tuple[QImage, list[QRectF]]) -> None:
+            image, self._mark_pixels = value
+            pixmap = QPixmap.fromImage(image)
+            pixmap.setDevicePixelRatio(ratio)
+            self.image.setPixmap(pixmap)
+            self.shown_index = index
+            self.zoom_label.setText(f"{round(self.zoom * 100)}%")
+            self.image.adjustSize()
+            self.loading = False
+            if self._mark_pixels:
+                centre = self._mark_pixels[0].center() / ratio
+                self.scroll_area.ensureVisible(
+                    int(centre.x()), int(centre.y()), 50, self.scroll_area.viewport().height() // 3
+                )
+
+        self._run(work, drawn)
+
+    def _run(self, work: Callable[[TaskContext], Any], then: Callable[[Any], None]) -> None:
+        """Run ``work`` after what is queued; ``then`` only when nothing newer was asked since."""
+        if self._runner.closed:
             return
-        painter = QPainter(image)
-        # Paper is light in either theme: the light marker, multiplied so the print stays black.
-        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply)
-        painter.setPen(QColor(PAGE_MARK_EDGE))
-        painter.setBrush(QColor(PAGE_MARK))
-        for rect in rects:
-            painter.drawRect(rect)
-        painter.end()
+        seq = self._seq
+
+        def done(value: Any) -> None:
+            if seq == self._seq:
+                then(value)
+
+        def failed(exc: BaseException) -> None:
+            if seq == self._seq:
+                self.loading = False
+                self.failed.emit(f"{self._pages_path}: {exc}")
+
+        self._runner.submit(
+            work, name="Drawing a PDF page", writer=True, on_result=done, on_error=failed
+        )
 
     def mark_pixels(self) -> list[QRectF]:
         """Return where the marks are on the shown image, in its pixels."""
@@ -183,8 +259,8 @@ class PageView(QWidget):
     # -- reading back (tests, accessibility) ------------------------------------------------
 
     def shown_page(self) -> int:
-        """Return the page shown, 1-based (0 when none)."""
-        return self.index + 1 if self._pages is not None else 0
+        """Return the page drawn on screen now, 1-based (0 when none)."""
+        return self.shown_index + 1 if self._count and not self.loading else 0
 
     def highlight_boxes(self) -> list[QRectF]:
         """Return the marked rectangles on the cited page, in points (top-left origin)."""
@@ -195,5 +271,25 @@ class PageView(QWidget):
         return self._match
 
     def document(self) -> PdfPages | None:
-        """Return the open PDF."""
+        """Return the open PDF (for tests: use it only while nothing is being drawn)."""
         return self._pages
+
+
+def _fitted(page_width: float, viewport: int) -> float:
+    """Return the zoom at which a page ``page_width`` points wide fills ``viewport`` pixels."""
+    available = max(viewport - FIT_MARGIN, 100)
+    return max(ZOOMS[0], min(available / page_width, ZOOMS[-1]))
+
+
+def _mark(image: QImage, rects: list[QRectF]) -> None:
+    """Draw the answer marker over ``rects`` of a rendered page (any thread: QImage only)."""
+    if not rects:
+        return
+    painter = QPainter(image)
+    # Paper is light in either theme: the light marker, multiplied so the print stays black.
+    painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply)
+    painter.setPen(QColor(PAGE_MARK_EDGE))
+    painter.setBrush(QColor(PAGE_MARK))
+    for rect in rects:
+        painter.drawRect(rect)
+    painter.end()

@@ -98,6 +98,7 @@ class DocumentViewer(QWidget):
         self.mode_button.setChecked(True)  # PDFs open as pages until the user asks for text
         self.mode_button.toggled.connect(self._mode_changed)
         self.page_view = PageView()
+        self.page_view.failed.connect(self._pages_failed)
 
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
@@ -256,14 +257,14 @@ class DocumentViewer(QWidget):
         if row.sentence_start is not None and row.sentence_end is not None:
             sentence = text[row.sentence_start : row.sentence_end]
             offset = (row.answer_start or row.sentence_start) - row.sentence_start
-        try:
-            self.page_view.show_citation(row.path, row.page, row.answer_text, sentence, offset)
-        except Exception as exc:  # noqa: BLE001 - any unreadable PDF: the text view still works
-            self.mode_button.setVisible(False)
-            self.stack.setCurrentWidget(self.text)
-            self.open_failed.emit(f"Could not show the pages of {row.path}: {exc}")
-            return
+        self.page_view.show_citation(row.path, row.page, row.answer_text, sentence, offset)
         self.stack.setCurrentWidget(self.page_view)
+
+    def _pages_failed(self, reason: str) -> None:
+        # Any PDF pdfium cannot draw: the text view still works.
+        self.mode_button.setVisible(False)
+        self.stack.setCurrentWidget(self.text)
+        self.open_failed.emit(f"Could not show the pages of {reason}")
 
     def _mode_changed(self, pages: bool) -> None:
         if self._row is None or not self.is_paged():

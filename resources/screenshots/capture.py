@@ -130,7 +130,7 @@ def main() -> int:
     window.session.add([str(report)])
     wait_until(lambda: not window.session.indexing())
     ask(PDF_QUESTION)
-    wait_until(lambda: window.viewer.showing_page())
+    wait_until(lambda: window.viewer.showing_page() and window.viewer.page_view.shown_page() > 0)
     for _ in range(10):
         QCoreApplication.processEvents()
     window.grab().save(str(OUT / f"pdf-page{suffix}.png"))
