@@ -1,6 +1,4 @@
-"""The answer card: the answer in large type, what its confidence means, the supporting sentence,
-other possible answers (buttons, so the keyboard reaches them), or "not found" with the closest
-candidate."""
+"""The answer card: answer, confidence and what it means, sentence, other answers, or "not found"."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Right-click (and Menu key) menus on sources, documents and problems: open, show in folder,
-copy path or citation, remove, exclude."""
+"""Right-click (and Menu key) menus on sources, documents and problems."""
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
-"""A result as text for pasting into a report, as Markdown and as JSON (no Qt here).
+"""A result as text for pasting into a report, as Markdown and as JSON (no Qt here)."""
 
-Document text is data: in Markdown every character that could start markup (HTML, links, images,
-emphasis, code, headings, tables) is escaped, so an exported answer renders exactly as written
-and a Markdown viewer never fetches anything a document names.
-"""
+# Document text is data: in Markdown every character that could start markup (HTML, links,
+# images, emphasis, code, tables) is escaped, so an exported answer renders exactly as written
+# and a Markdown viewer never fetches anything a document names.
 
 from __future__ import annotations
 

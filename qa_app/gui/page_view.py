@@ -1,5 +1,4 @@
-"""The PDF page view: the cited page as an image with the answer's words marked on it; page
-navigation and zoom. Pages are drawn on the UI thread, one page at a time (tens of milliseconds)."""
+"""The PDF page view: the cited page drawn with the answer's words marked; pages and zoom."""
 
 from __future__ import annotations
 

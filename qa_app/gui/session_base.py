@@ -1,9 +1,8 @@
-"""What the session's parts (library and indexing operations) use of the Session, for mypy only.
+"""What the session's parts (library and indexing operations) use of the Session, for mypy only."""
 
-The parts are mixins of Session; at run time their base is ``object``. For the type checker they
-derive from SessionBase, which declares the Session's state, signals and the methods the parts call
-(on Session or on each other), so each part is checked without importing Session (a cycle).
-"""
+# The parts are mixins of Session; at run time their base is ``object``. For the type checker they
+# derive from SessionBase, which declares the Session's state, signals and the methods the parts
+# call (on Session or on each other), so each part is checked without importing Session (a cycle).
 
 from __future__ import annotations
 
