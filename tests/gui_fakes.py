@@ -485,6 +485,8 @@ class FakeEngine:
             reader or "fake",
             threshold,
             {"total_ms": 1.0},
+            top=answers[0] if answers else None,
+            calibrated=True,  # the window's calibrated wording is the one these tests see
         )
 
     @staticmethod

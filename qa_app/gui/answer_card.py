@@ -7,16 +7,16 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from qa_app.answers import split_sentence
 from qa_app.gui import theme
-from qa_app.gui.export import NOT_FOUND
+from qa_app.gui.export import NOT_FOUND, score_meaning
 from qa_app.gui.models import (
-    CONFIDENCE_MEANING,
-    confidence,
     confidence_word,
     distinct_alternatives,
+    score_text,
 )
 from qa_app.gui.plain import elide, plain_label, tooltip
-from qa_app.records import Result
+from qa_app.records import Answer, Result
 
 EMPTY_HEADING = "Ask a question about your documents."
 ALTERNATIVE_CHARS = 80  # a button's text is cut here; the tooltip has it all
@@ -48,7 +48,7 @@ class AnswerView(QFrame):
         self.answer.setFont(font)
         self.meta = plain_label(name="Confidence")
         self.meta.setObjectName("answerMeta")
-        self.meaning = plain_label(CONFIDENCE_MEANING, name="What the confidence means")
+        self.meaning = plain_label(name="What the score means")
         self.meaning.setObjectName("answerMeaning")
         # The one rich-text label: every piece of document text in it is html-escaped.
         self.sentence = QLabel("")
@@ -124,13 +124,14 @@ class AnswerView(QFrame):
         self.answer.setText(answer.text)
         self.answer.setToolTip(tooltip(answer.text))
         self.meta.setText(
-            f"Confidence: {confidence(answer.score)} · found in {n} document{'' if n == 1 else 's'}"
+            f"{score_text(result, answer.score)} · found in {n} document{'' if n == 1 else 's'}"
         )
+        self.meaning.setText(score_meaning(result, answer.score))
         self.meaning.setVisible(True)
         if answer.citations:
             self.sentence.setText(sentence_html(result))
             self.sentence.setVisible(True)
-        self._set_alternatives(distinct_alternatives(result))
+        self._set_alternatives(distinct_alternatives(result), calibrated=result.calibrated)
 
     # -- pieces -----------------------------------------------------------------------------
 
@@ -138,13 +139,14 @@ class AnswerView(QFrame):
         self.heading.setText(elide(text))
         self.heading.setToolTip(tooltip(text) if len(text) > len(elide(text)) else "")
 
-    def _set_alternatives(self, alternatives: list) -> None:  # list[Answer]
+    def _set_alternatives(self, alternatives: list[Answer], *, calibrated: bool = False) -> None:
         for button in self.alternative_buttons:
             self._alt_layout.removeWidget(button)
             button.deleteLater()
         self.alternative_buttons = []
         for alt in alternatives:
-            label = f"{elide(alt.text, ALTERNATIVE_CHARS)} ({confidence_word(alt.score).lower()}, {alt.score:.2f})"
+            word = f"{confidence_word(alt.score).lower()}, " if calibrated else ""
+            label = f"{elide(alt.text, ALTERNATIVE_CHARS)} ({word}{alt.score:.2f})"
             button = QPushButton(_mnemonic_safe(label))
             button.setObjectName("alternativeButton")
             button.setFlat(True)
@@ -164,12 +166,8 @@ def sentence_html(result: Result) -> str:
     """Return the first citation's sentence, answer marked, and its source; every text escaped."""
     assert result.answer is not None
     c = result.answer.citations[0]
-    a, b = c.answer_start - c.sentence_start, c.answer_end - c.sentence_start
-    s = c.sentence
-    if 0 <= a <= b <= len(s):
-        body = html.escape(s[:a]) + theme.html_mark(html.escape(s[a:b])) + html.escape(s[b:])
-    else:
-        body = html.escape(s)
+    head, answer, tail = split_sentence(c)  # the core's one way to find the answer in it
+    body = html.escape(head) + theme.html_mark(html.escape(answer)) + html.escape(tail)
     where = html.escape(c.title) + (f", page {c.page}" if c.page else "")
     return f"{body}<br><small>— {where}</small>"
 
@@ -183,9 +181,11 @@ def not_found_text(result: Result) -> str:
     top = result.top
     lines = [f"No answer reached the threshold ({result.threshold:.2f})."]
     if top is not None:
+        meaning = f"; {score_meaning(result, top.score)}" if result.calibrated else ""
         lines.append(
             f"Closest candidate: “{elide(top.text, ALTERNATIVE_CHARS)}” "
-            f"(confidence {_score(top.score)}), not shown as the answer."
+            f"({'confidence' if result.calibrated else 'score'} {_score(top.score)}), "
+            f"not shown as the answer{meaning}" + ("" if meaning else ".")
         )
     lines.append(
         "The closest passages are listed below."

@@ -20,8 +20,6 @@ from qa_app.records import Answer, DocumentInfo, FileError, Result
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 SNIPPET_CHARS = 360  # enough for a sentence either side of the answer in a list row
-# What the score shown beside an answer means (the reader's scores are calibrated probabilities).
-CONFIDENCE_MEANING = "Confidence is the estimated chance that this answer is right."
 
 # Roles, named once and used by views, delegates and tests.
 RowRole = Qt.ItemDataRole.UserRole + 1
@@ -117,6 +115,11 @@ def confidence_word(score: float) -> str:
 def confidence(score: float) -> str:
     """Return a plain-language confidence for a calibrated score, e.g. "High (0.87)"."""
     return f"{confidence_word(score)} ({score:.2f})"
+
+
+def score_text(result: Result, score: float) -> str:
+    """Return how to show ``score``: "Confidence: High (0.87)" when calibrated, else "Score: 0.87"."""
+    return f"Confidence: {confidence(score)}" if result.calibrated else f"Score: {score:.2f}"
 
 
 _WORD = re.compile(r"\w+")
