@@ -1,6 +1,10 @@
 """Indexing throughput vs plain SentenceTransformer.encode, re-sync time, search latency, peak RSS.
 
-Usage: python bench/indexing.py --data ../shared/data [--corpus squad|scifact|both] [--synthetic 200000]
+Also: search latency while another process indexes (--live), and the time to add 1,000 passages to
+a synthetic library (--synthetic N).
+
+Usage: python bench/indexing.py --data ../shared/data [--corpus squad|scifact|both|none] [--live]
+       [--synthetic 200000]
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ import argparse
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -128,11 +133,108 @@ def bench_synthetic(count: int, queries: list[str], texts: list[str], work: Path
         index = eng.library.vector_index()
         index_s = time.perf_counter() - started
         p50, p95 = search_latency(eng, queries)
-    print(
-        f"\n== synthetic: {made} chunks in {doc_no} docs (store {built:.0f}s, FAISS {type(index).__name__} {index_s:.1f}s)"
+        print(
+            f"\n== synthetic: {made} chunks in {doc_no} docs (store {built:.0f}s, FAISS {type(index).__name__} {index_s:.1f}s)"
+        )
+        print(
+            f"search k=10 hybrid warm: p50 {p50:.1f} ms, p95 {p95:.1f} ms over {min(len(queries), 300)} queries"
+        )
+        bench_add_to(eng, texts, 1000, work)
+
+
+LIVE_WORKER = """
+import sys
+from qa_app.embedding import SentenceTransformerEmbedder
+from qa_app.engine import Engine
+with Engine(sys.argv[1], embedder=SentenceTransformerEmbedder()) as eng:
+    print("started", flush=True)
+    report = eng.add([sys.argv[2]])
+print("done", len(report.added), report.chunks_embedded, flush=True)
+"""
+
+
+def bench_live(items: list[tuple[str, str]], queries: list[str], work: Path) -> None:
+    """Search from this process while another process indexes ``items`` into the same library."""
+    from qa_app.embedding import SentenceTransformerEmbedder
+    from qa_app.engine import Engine
+
+    folder = write_corpus(items, work / "live-files")
+    embedder = SentenceTransformerEmbedder()
+    embedder.encode(["warm up"])
+    worker = subprocess.Popen(
+        [sys.executable, "-c", LIVE_WORKER, "bench-live", str(folder)],
+        stdout=subprocess.PIPE,
+        text=True,
     )
+    assert worker.stdout is not None
+    assert worker.stdout.readline().strip() == "started"
+    started = time.perf_counter()
+    lat: list[float] = []
+    errors: dict[str, int] = {}
+    seen: list[int] = []
+    with Engine("bench-live", embedder=embedder) as eng:
+        i = 0
+        while worker.poll() is None:
+            q = queries[i % len(queries)]
+            i += 1
+            t0 = time.perf_counter()
+            try:
+                hits = eng.search(q, 10)
+            except Exception as exc:  # noqa: BLE001 - counted and reported, the loop goes on
+                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                time.sleep(0.05)
+                continue
+            lat.append((time.perf_counter() - t0) * 1e3)
+            seen.append(len(hits))
+    indexing_s = time.perf_counter() - started
+    tail = worker.stdout.read().strip()
+    worker.wait()
+    print(f"\n== live: {len(items)} files indexed by another process in {indexing_s:.0f}s ({tail})")
+    if lat:
+        p50, p95 = percentiles(lat)
+        print(
+            f"search k=10 while indexing: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {max(lat):.0f} ms "
+            f"over {len(lat)} searches; errors {errors or 0}"
+        )
+    else:
+        print(f"search k=10 while indexing: no search finished; errors {errors or 0}")
+
+
+def bench_add_to(eng, texts: list[str], want: int, work: Path) -> None:
+    """Time adding files that make ``want`` passages to the open (large) library."""
+    from qa_app.chunking import chunk_document
+    from qa_app.records import Block, Document
+
+    folder = work / "add-files"
+    folder.mkdir(parents=True, exist_ok=True)
+    made = 0
+    for n, body in enumerate(reversed(texts)):
+        if made >= want:
+            break
+        doc = Document(f"x{n}.txt", "x", "txt", body, (Block(0, len(body)),))
+        made += len(chunk_document(doc))
+        (folder / f"new{n:05}.txt").write_text(body + "\n", encoding="utf-8")
+    encode = eng.embedder.encode
+    spent = [0.0]
+
+    def timed_encode(batch, **kw):
+        t0 = time.perf_counter()
+        try:
+            return encode(batch, **kw)
+        finally:
+            spent[0] += time.perf_counter() - t0
+
+    eng.embedder.encode = timed_encode
+    started = time.perf_counter()
+    report = eng.add([folder])
+    added_s = time.perf_counter() - started
+    eng.search("when did the new passages arrive", 10)  # the first search sees them
+    total_s = time.perf_counter() - started
+    eng.embedder.encode = encode
     print(
-        f"search k=10 hybrid warm: p50 {p50:.1f} ms, p95 {p95:.1f} ms over {min(len(queries), 300)} queries"
+        f"add {report.chunks_embedded} passages ({len(report.added)} files) to the library: "
+        f"{total_s:.1f}s until searchable (add {added_s:.1f}s, of which encode {spent[0]:.1f}s; "
+        f"first search after it {total_s - added_s:.1f}s); without encoding: {total_s - spent[0]:.1f}s"
     )
 
 
@@ -141,6 +243,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="the shared data folder")
     parser.add_argument("--corpus", choices=["squad", "scifact", "both", "none"], default="both")
     parser.add_argument("--synthetic", type=int, default=0, help="chunks in a synthetic library")
+    parser.add_argument(
+        "--live", action="store_true", help="search SQuAD dev while another process indexes it"
+    )
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temp dir)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-bench-"))
@@ -152,6 +257,8 @@ def main() -> None:
     if args.corpus in ("scifact", "both"):
         queries, _ = scifact_queries(args.data / "scifact")
         bench_corpus("scifact", scifact_corpus(args.data / "scifact"), list(queries.values()), work)
+    if args.live:
+        bench_live(squad_paragraphs(dev), sq_queries, work)
     if args.synthetic:
         texts = [t for _, t in squad_paragraphs(dev)]
         bench_synthetic(args.synthetic, sq_queries, texts, work)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import shutil
 import threading
 import time
@@ -15,6 +16,7 @@ from qa_app.library import DB_FILE, CancelFn, Library, ProgressFn
 from qa_app.locking import WriterLock
 from qa_app.records import DocumentInfo, Passage, Result, SyncReport
 from qa_app.retrieval import fuse, keyword_query, to_passages
+from qa_app.store import StoreMissing
 from qa_app.vectors import search as dense_search
 
 DEFAULT_K = 10
@@ -30,12 +32,22 @@ class Engine:
         *,
         embedder: Embedder | None = None,
         reader: str | None = None,
+        create: bool = True,
     ) -> None:
+        """Open a library for reading (nothing is written by opening).
+
+        ``create``: make the library if it does not exist; otherwise a missing library raises
+        StoreMissing, with the closest existing names. The default library is always created
+        (it is built from the bundled seeds by ``ensure_ready``).
+        """
         self.name = paths.check_library_name(library or paths.DEFAULT_LIBRARY)
         self.is_default = library is None or library == paths.DEFAULT_LIBRARY
+        directory = paths.library_dir(self.name)
+        if not create and not self.is_default and not (directory / DB_FILE).is_file():
+            raise StoreMissing(missing_library_message(self.name))
         self.embedder: Embedder = embedder or SentenceTransformerEmbedder()
         self.reader_name = reader
-        self.library = Library(paths.library_dir(self.name), self.embedder, name=self.name)
+        self.library = Library(directory, self.embedder, name=self.name)
         self._readers: dict[str, Any] = {}
         self._reader_lock = threading.Lock()
 
@@ -80,21 +92,54 @@ class Engine:
         """Return messages about rebuilds the user should hear about (manifest mismatches)."""
         return self.library.notices
 
+    @property
+    def needs_seeding(self) -> bool:
+        """Return True for the default library before it was built from the bundled seeds."""
+        return self.is_default and SEEDED_KEY not in self.library.store.meta()
+
+    @property
+    def needs_rebuild(self) -> str | None:
+        """Return what changed since the index was built ("schema", "model", "chunking"), or None.
+
+        Reading still works meanwhile (keyword-only after a model change); ``rebuild`` repairs it.
+        """
+        return self.library.needs_rebuild
+
+    def pending(self) -> int:
+        """Return how many passages wait for their embedding (keyword search finds them already)."""
+        return self.library.pending()
+
+    def seed(
+        self, progress: ProgressFn | None = None, cancel: CancelFn | None = None
+    ) -> SyncReport:
+        """Build the default library from the bundled seeds (takes the writer lock)."""
+        store = self.library.store
+        report = self.library.add([paths.seeds_dir()], progress, cancel)
+        if not report.cancelled:
+            with store.transaction() as db:
+                store.set_meta(db, **{SEEDED_KEY: str(paths.seeds_dir())})
+        return report
+
+    def rebuild(
+        self, progress: ProgressFn | None = None, cancel: CancelFn | None = None
+    ) -> SyncReport:
+        """Repair a manifest mismatch and finish what waits: a locked sync with progress/cancel."""
+        return self.library.rebuild(progress, cancel)
+
     def ensure_ready(
         self, progress: ProgressFn | None = None, cancel: CancelFn | None = None
     ) -> SyncReport | None:
-        """Build the default library from the bundled seeds on first use; finish pending embeddings.
+        """The explicit write step after opening: seed the default library on first use, repair a
+        manifest mismatch, finish pending embeddings. Takes the writer lock only when there is
+        work (raises LibraryBusy if another process holds it).
 
         Returns the report of the work done, or None when there was nothing to do.
         """
-        store = self.library.store
-        if self.is_default and SEEDED_KEY not in store.meta():
-            report = self.library.add([paths.seeds_dir()], progress, cancel)
-            if not report.cancelled:
-                with store.transaction() as db:
-                    store.set_meta(db, **{SEEDED_KEY: str(paths.seeds_dir())})
-            return report
-        if store.counts()[2]:
+        if self.needs_seeding:
+            return self.seed(progress, cancel)
+        if self.needs_rebuild is not None:
+            return self.rebuild(progress, cancel)
+        if self.pending():
             started = time.monotonic()
             embedded = self.library.embed_pending(progress, cancel)
             return SyncReport(chunks_embedded=embedded, seconds=time.monotonic() - started)
@@ -129,12 +174,29 @@ class Engine:
         """Re-read added files and folders; index changes, drop deleted files."""
         return self.library.sync(progress, cancel)
 
+    def exclude(self, items: Sequence[str | Path]) -> list[str]:
+        """Remove files or folders that lie inside added folders so sync leaves them out
+        (the same as ``remove``; undone by ``include`` or ``add``)."""
+        return self.library.remove(items)
+
+    def include(self, items: Sequence[str | Path]) -> None:
+        """Stop excluding files or folders inside added folders (the next sync indexes them)."""
+        self.library.include(items)
+
+    def exclusions(self) -> list[str]:
+        """Return the files and folders excluded from inside added folders."""
+        return self.library.exclusions()
+
     def folders(self) -> list[str]:
         """Return the folders added to this library."""
-        return [p for p, kind in self.library.store.roots() if kind == "folder"]
+        if not self.library.readable:
+            return []
+        return [r.path for r in self.library.store.roots() if r.kind == "folder"]
 
     def documents(self) -> list[DocumentInfo]:
-        """Return every document (and every file that failed) in the library."""
+        """Return every document, every file that failed and every exclusion in the library."""
+        if not self.library.readable:
+            return []
         return self.library.store.documents()
 
     def document_text(self, doc_id: int) -> str:
@@ -145,12 +207,14 @@ class Engine:
 
     def search(self, query: str, k: int = DEFAULT_K) -> list[Passage]:
         """Return up to ``k`` passages for ``query``, dense and keyword results fused."""
+        if not self.library.readable:
+            return []
         depth = max(50, 3 * k)
         store = self.library.store
         keyword = store.keyword_search(keyword_query(query), depth)
         index = self.library.vector_index()
         dense = []
-        if getattr(index, "ntotal", 0):
+        if index.ntotal:
             vector = self.embedder.encode([query])[0]
             dense = dense_search(index, vector, depth)
         ranked = fuse(dense, keyword, k)
@@ -209,3 +273,13 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def missing_library_message(name: str) -> str:
+    """Return "there is no library called …", with the closest existing names if any."""
+    close = difflib.get_close_matches(name, Engine.libraries(), n=3, cutoff=0.6)
+    hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+    return (
+        f"there is no library called '{name}'{hint}; 'qa-app libraries' lists them, "
+        "'qa-app add --library NAME PATH' makes one"
+    )

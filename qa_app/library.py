@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa_app import __version__
 from qa_app.chunking import ChunkSettings, chunk_document
 from qa_app.embedding import Embedder, sha256_file
+from qa_app.library_scan import absolute, covered, scan, under
 from qa_app.locking import WriterLock
 from qa_app.records import FileError, Progress, SyncReport
-from qa_app.store import SCHEMA_VERSION, Store
-from qa_app.vectors import VectorCache
+from qa_app.store import SCHEMA_VERSION, Store, StoreError, describe_os_error
+from qa_app.vectors import FaissIndex, VectorCache, empty_index
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[Progress], None]
 CancelFn = Callable[[], bool]
-EMBED_BATCH = 512  # chunks embedded together; large enough that padding waste stays small
+# Passages embedded and committed together: a kill loses at most this many, and each commit
+# comes within seconds even on a slow machine.
+EMBED_BATCH = 64
 DB_FILE = "library.db"
 MANIFEST_FILE = "manifest.json"
+LOG_KEEP = 10_000  # embedding changes kept beyond the library's size, for caches that lag behind
 
 
 @dataclass
@@ -35,11 +41,16 @@ class _Run:
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[FileError] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
     unchanged: int = 0
     embedded: int = 0
     cancelled: bool = False
+    started: float = field(default_factory=time.monotonic)
 
-    def report(self, seconds: float) -> SyncReport:
+    def fail(self, path: str, reason: str) -> None:
+        self.failed.append(FileError(path, reason))
+
+    def report(self) -> SyncReport:
         return SyncReport(
             added=tuple(self.added),
             updated=tuple(self.updated),
@@ -48,7 +59,8 @@ class _Run:
             failed=tuple(self.failed),
             cancelled=self.cancelled,
             chunks_embedded=self.embedded,
-            seconds=seconds,
+            seconds=time.monotonic() - self.started,
+            notices=tuple(self.notices),
         )
 
 
@@ -57,12 +69,13 @@ def content_hash(path: Path) -> str:
     return sha256_file(path)
 
 
-def _is_hidden(name: str) -> bool:
-    return name.startswith(".") or name.startswith("~$")
-
-
 class Library:
-    """One named library on disk: ``library.db`` (truth), ``vectors.faiss`` (cache), manifest."""
+    """One named library on disk: ``library.db`` (truth), ``vectors.faiss`` (cache), manifest.
+
+    Opening reads only: a manifest mismatch is reported in ``notices`` and ``needs_rebuild``, and
+    repaired by the next writing call (``add``, ``sync``, ``embed_pending``, ``rebuild``).
+    Raises StoreMissing when there is no library and ``create`` is false.
+    """
 
     def __init__(
         self,
@@ -71,20 +84,22 @@ class Library:
         *,
         name: str | None = None,
         chunking: ChunkSettings | None = None,
+        create: bool = True,
     ) -> None:
         self.directory = directory
         self.name = name or directory.name
         self.embedder = embedder
         self.chunking = chunking or ChunkSettings()
-        self.notices: list[str] = []  # manifest mismatches and rebuilds, said once to the user
-        self.store = Store(directory / DB_FILE)
+        self.notices: list[str] = []  # manifest mismatches, said once to the user
+        self.store = Store(directory / DB_FILE, create=create)
         self.vectors = VectorCache(directory, embedder.dimension, embedder.weights_hash)
-        self._check_manifest()
+        self._empty: FaissIndex | None = None
+        self.needs_rebuild: str | None = self._check_manifest()
 
     # -- manifest ---------------------------------------------------------------------------
 
     def manifest(self) -> dict[str, object]:
-        """Return what this library's index was built with (the manifest)."""
+        """Return what this library's index is built with (the manifest)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "model_name": self.embedder.name,
@@ -94,70 +109,105 @@ class Library:
             "app_version": __version__,
         }
 
-    def _check_manifest(self) -> None:
+    def _check_manifest(self) -> str | None:
+        """Compare the stored manifest with this app's (reads only); return what must be rebuilt."""
         meta = self.store.meta()
         want = self.manifest()
         if "schema_version" in meta and int(meta["schema_version"]) != SCHEMA_VERSION:
-            self._rebuild_store(
-                f"library '{self.name}' was written by an incompatible version "
-                f"(schema {meta['schema_version']}, this app uses {SCHEMA_VERSION}); rebuilding it "
-                "from its documents"
+            self.notices.append(
+                f"library '{self.name}' was written by an incompatible version (schema "
+                f"{meta['schema_version']}, this app uses {SCHEMA_VERSION}); it must be rebuilt "
+                "from its documents (sync it, or rebuild it in the window)"
             )
-            meta = {}
-        model_changed = "model_hash" in meta and (
+            return "schema"
+        if "model_hash" in meta and (
             meta.get("model_hash") != want["model_hash"]
             or int(meta.get("dimension", 0)) != want["dimension"]
-        )
-        chunking_changed = "chunking" in meta and json.loads(meta["chunking"]) != want["chunking"]
-        if chunking_changed:
-            self.notices.append(
-                f"library '{self.name}' was chunked with other settings; re-chunking and "
-                "re-embedding its documents"
-            )
-            self.store.rechunk_all(
-                (doc_id, chunk_document(self.store.document(doc_id), self.chunking))
-                for doc_id in self.store.document_ids()
-            )
-        elif model_changed:
+        ):
             self.notices.append(
                 f"library '{self.name}' was embedded with another model "
-                f"({meta.get('model_name')}, {meta.get('model_hash', '')[:12]}…); its embeddings "
-                "will be rebuilt"
+                f"({meta.get('model_name')}, {meta.get('model_hash', '')[:12]}…); searching uses "
+                "keywords only until its embeddings are rebuilt (sync it, or rebuild it in the window)"
             )
-            self.store.clear_embeddings()
-        if model_changed or chunking_changed:
-            self.vectors.invalidate()
-        with self.store.transaction() as db:
-            self.store.set_meta(
-                db,
-                schema_version=str(SCHEMA_VERSION),
-                model_name=str(want["model_name"]),
-                model_hash=str(want["model_hash"]),
-                dimension=str(want["dimension"]),
-                chunking=json.dumps(want["chunking"], sort_keys=True),
+            return "model"
+        if "chunking" in meta and json.loads(meta["chunking"]) != want["chunking"]:
+            self.notices.append(
+                f"library '{self.name}' was chunked with other settings; its old passages are "
+                "used until it is re-chunked (sync it, or rebuild it in the window)"
             )
-        self._write_manifest_file()
+            return "chunking"
+        return None
 
-    def _rebuild_store(self, notice: str) -> None:
-        self.notices.append(notice)
+    @property
+    def readable(self) -> bool:
+        """Return False when the stored schema is not this app's (nothing can be read)."""
+        return self.needs_rebuild != "schema"
+
+    def _prepare(self, run: _Run, progress: ProgressFn | None, cancel: CancelFn | None) -> bool:
+        """Repair a manifest mismatch (under the writer lock); return False if cancelled."""
+        kind = self.needs_rebuild
+        if kind == "schema":
+            self._rebuild_store()
+        elif kind == "model":
+            self.store.clear_embeddings()
+            self.vectors.invalidate()
+        elif kind == "chunking":
+            ids = self.store.document_ids()
+            for done, doc_id in enumerate(ids):
+                if cancel is not None and cancel():
+                    run.cancelled = True
+                    return False
+                if progress is not None:
+                    progress(Progress(done, len(ids), "rechunk"))
+                self.store.rechunk(
+                    doc_id, chunk_document(self.store.document(doc_id), self.chunking)
+                )
+            if progress is not None:
+                progress(Progress(len(ids), len(ids), "rechunk"))
+        if kind is not None:
+            run.notices.append(f"library '{self.name}' rebuilt ({kind} changed)")
+        self.needs_rebuild = None
+        self._write_manifest()
+        return True
+
+    def _rebuild_store(self) -> None:
         roots = self.store.roots()
+        exclusions = self.store.exclusions()
         self.store.close()
         stale = self.directory / DB_FILE
         backup = stale.with_name(f"{DB_FILE}.old-{int(time.time())}")
-        os.replace(stale, backup)
-        for suffix in ("-wal", "-shm"):
-            Path(str(stale) + suffix).unlink(missing_ok=True)
-        self.store = Store(stale)
-        for path, kind in roots:
-            self.store.add_root(path, kind)
+        try:
+            os.replace(stale, backup)
+            for suffix in ("-wal", "-shm"):
+                Path(str(stale) + suffix).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreError(describe_os_error(exc, self.directory)) from exc
+        self.store = Store(stale, create=True)
+        for root in roots:
+            self.store.add_root(root.path, root.kind)
+        self.store.set_excluded(exclusions, True)
         self.vectors.invalidate()
 
-    def _write_manifest_file(self) -> None:
-        # A human-readable copy; the database's meta table is what is checked.
+    def _write_manifest(self) -> None:
+        """Record the manifest in the database (what is checked) and in manifest.json (a copy)."""
+        want = self.manifest()
+        values = {
+            "schema_version": str(SCHEMA_VERSION),
+            "model_name": str(want["model_name"]),
+            "model_hash": str(want["model_hash"]),
+            "dimension": str(want["dimension"]),
+            "chunking": json.dumps(want["chunking"], sort_keys=True),
+        }
+        meta = self.store.meta()
+        if any(meta.get(k) != v for k, v in values.items()):
+            with self.store.transaction() as db:
+                self.store.set_meta(db, **values)
         path = self.directory / MANIFEST_FILE
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.manifest(), indent=2, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        text = json.dumps(want, indent=2, sort_keys=True)
+        with contextlib.suppress(OSError):
+            if path.read_text(encoding="utf-8") == text:
+                return
+        write_atomically(path, text)
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -171,50 +221,81 @@ class Library:
         progress: ProgressFn | None = None,
         cancel: CancelFn | None = None,
     ) -> SyncReport:
-        """Add files and folders (folders recursively) and index what is new or changed."""
+        """Add files and folders (folders recursively) and index what is new or changed.
+
+        A path removed earlier from inside an added folder is included again.
+        """
         with self.writer():
             run = _Run()
+            rebuilt = self.needs_rebuild == "schema"
+            if not self._prepare(run, progress, cancel):
+                return run.report()
             roots: list[tuple[str, str]] = []
             for raw in paths:
                 path = Path(raw).expanduser()
-                absolute = Path(os.path.abspath(path))
                 if path.is_dir():
-                    roots.append((str(absolute.resolve()), "folder"))
+                    roots.append((str(Path(absolute(path)).resolve()), "folder"))
                 elif path.is_file():
-                    roots.append((str(absolute.resolve()), "file"))
+                    roots.append((str(Path(absolute(path)).resolve()), "file"))
                 elif path.is_symlink():
-                    run.failed.append(
-                        FileError(str(absolute), "broken link: its target is missing")
-                    )
+                    run.fail(absolute(path), "broken link: its target is missing")
                 else:
-                    run.failed.append(FileError(str(absolute), "no such file or folder"))
+                    run.fail(absolute(path), "no such file or folder")
             for root, kind in roots:
                 self.store.add_root(root, kind)
-            started = time.monotonic()
-            self._index(self._scan(roots, run), run, progress, cancel)
-            return run.report(time.monotonic() - started)
+            wanted = [r for r in self.store.roots() if rebuilt or (r.path, r.kind) in roots]
+            self._index(self._scan(wanted, run), run, progress, cancel)
+            return run.report()
 
     def remove(self, paths: Sequence[str | Path]) -> list[str]:
-        """Remove files or folders (and every document under them); return the removed paths."""
+        """Remove files or folders; return the removed document paths (and new exclusions).
+
+        An added file or folder is forgotten with every document under it. A file or folder
+        inside an added folder is excluded, so that sync does not bring it back; ``add`` undoes
+        that.
+        """
         with self.writer():
-            targets = [str(Path(os.path.abspath(Path(p).expanduser()))) for p in paths]
-            resolved = [str(Path(t).resolve()) if Path(t).exists() else t for t in targets]
-            wanted = set(targets) | set(resolved)
-            for root, _kind in self.store.roots():
-                if root in wanted or any(_under(root, t) for t in wanted):
-                    self.store.remove_root(root)
+            targets = {absolute(p) for p in paths}
+            targets |= {str(Path(t).resolve()) for t in targets if Path(t).exists()}
+            for root in self.store.roots():
+                if root.path in targets or any(under(root.path, t) for t in targets):
+                    self.store.remove_root(root.path)
+            folders = [r.path for r in self.store.roots() if r.kind == "folder"]
+            excluded = sorted(t for t in targets if any(under(t, f) for f in folders))
+            stale = [e for e in self.store.exclusions() if not any(under(e, f) for f in folders)]
+            self.store.set_excluded(stale, False)  # exclusions outlive no folder
+            new = [e for e in excluded if e not in set(self.store.exclusions())]
+            self.store.set_excluded(excluded, True)
             known = list(self.store.known_files()) + list(self.store.failures())
-            doomed = [p for p in known if p in wanted or any(_under(p, t) for t in wanted)]
-            return sorted(set(self.store.delete_documents(doomed)))
+            doomed = [p for p in known if covered(p, sorted(targets))]
+            removed = set(self.store.delete_documents(doomed))
+            return sorted(removed | {e for e in new if not any(under(r, e) for r in removed)})
+
+    def include(self, paths: Sequence[str | Path]) -> None:
+        """Stop excluding files or folders inside added folders (the next sync indexes them)."""
+        with self.writer():
+            targets = {absolute(p) for p in paths}
+            targets |= {str(Path(t).resolve()) for t in targets if Path(t).exists()}
+            self.store.set_excluded(sorted(targets), False)
 
     def sync(
         self, progress: ProgressFn | None = None, cancel: CancelFn | None = None
     ) -> SyncReport:
-        """Re-read every added file and folder: index new/changed files, drop deleted ones."""
+        """Re-read every added file and folder: index new/changed files, drop deleted ones.
+
+        An added file that no longer exists is dropped with a notice (not a failure).
+        """
         with self.writer():
             run = _Run()
-            started = time.monotonic()
-            roots = self.store.roots()
+            if not self._prepare(run, progress, cancel):
+                return run.report()
+            roots = []
+            for root in self.store.roots():
+                if root.kind == "file" and not os.path.lexists(root.path):
+                    self.store.remove_root(root.path)
+                    run.notices.append(f"{root.path} no longer exists; removed from the library")
+                else:
+                    roots.append(root)
             found = self._scan(roots, run)
             present = set(found) | {f.path for f in run.failed}
             gone = [
@@ -224,34 +305,30 @@ class Library:
             ]
             run.removed.extend(self.store.delete_documents(gone))
             self._index(found, run, progress, cancel)
-            return run.report(time.monotonic() - started)
+            return run.report()
+
+    def rebuild(
+        self, progress: ProgressFn | None = None, cancel: CancelFn | None = None
+    ) -> SyncReport:
+        """Repair a manifest mismatch and bring the library up to date (a locked sync)."""
+        return self.sync(progress, cancel)
 
     def embed_pending(
         self, progress: ProgressFn | None = None, cancel: CancelFn | None = None
     ) -> int:
-        """Embed chunks still waiting for a vector (after an interruption or model change)."""
+        """Embed passages still waiting for a vector (after an interruption or model change)."""
         with self.writer():
             run = _Run()
-            self._embed_pending(run, progress, cancel, flush=True)
+            if self._prepare(run, progress, cancel):
+                self._embed(run, progress, cancel)
             return run.embedded
 
     # -- the pipeline -----------------------------------------------------------------------
 
-    def _scan(self, roots: Sequence[tuple[str, str]], run: _Run) -> list[str]:
+    def _scan(self, roots: Sequence, run: _Run) -> list[str]:
         from qa_app.ingest import SUPPORTED_SUFFIXES
 
-        found: dict[str, None] = {}
-        for root, kind in roots:
-            if kind == "file":
-                found[root] = None
-                continue
-            if not Path(root).is_dir():
-                run.failed.append(FileError(root, "folder no longer exists or cannot be opened"))
-                continue
-            for path in _walk(root, run):
-                if path.suffix.lower() in SUPPORTED_SUFFIXES:
-                    found[str(path)] = None
-        return sorted(found)
+        return scan(roots, self.store.exclusions(), set(SUPPORTED_SUFFIXES), run.fail)
 
     def _index(
         self,
@@ -260,8 +337,7 @@ class Library:
         progress: ProgressFn | None,
         cancel: CancelFn | None,
     ) -> None:
-        from qa_app.ingest import MAX_FILE_BYTES, IngestError, load
-
+        """Read changed files (one commit each), then embed what waits (bounded commits)."""
         known = self.store.known_files()
         failures = self.store.failures()
         work: list[tuple[str, os.stat_result]] = []
@@ -274,115 +350,152 @@ class Library:
                     if os.path.islink(path)
                     else str(exc.strerror or exc)
                 )
-                self._fail(run, path, reason, None, None)
+                self._fail(run, path, reason)
                 continue
             have = known.get(path)
-            if have is not None and have[1] == st.st_size and have[2] == st.st_mtime:
+            if have is not None and (have.size, have.mtime) == (st.st_size, st.st_mtime):
                 run.unchanged += 1
                 continue
             failed = failures.get(path)
-            if failed is not None and failed[1] == st.st_size and failed[2] == st.st_mtime:
-                run.failed.append(FileError(path, failed[0]))  # still broken; no need to re-read
+            if failed is not None and (failed.size, failed.mtime) == (st.st_size, st.st_mtime):
+                run.fail(path, failed.reason)  # still broken; no need to re-read
                 continue
             work.append((path, st))
 
-        # Finish what an interrupted run left unembedded before starting on new files.
-        self._embed_pending(run, progress, cancel, flush=True)
-        total = len(work)
-        done = 0
-        for path, st in work:
+        for done, (path, st) in enumerate(work):
             if cancel is not None and cancel():
                 run.cancelled = True
                 break
             if progress is not None:
-                progress(Progress(done, total, "index", path))
-            done += 1
-            have = known.get(path)
-            try:
-                if st.st_size > MAX_FILE_BYTES:
-                    raise IngestError(
-                        path,
-                        f"too large ({st.st_size / 1e6:.0f} MB; the limit is "
-                        f"{MAX_FILE_BYTES / 1e6:.0f} MB)",
-                    )
-                digest = content_hash(Path(path))
-                if have is not None and have[3] == digest:
-                    self.store.touch_document(path, st.st_size, st.st_mtime)
-                    run.unchanged += 1
-                    continue
-                document = load(path)
-            except IngestError as exc:
-                self._fail(run, path, exc.reason, st.st_size, st.st_mtime)
-                continue
-            except OSError as exc:
-                self._fail(run, path, f"cannot be read ({exc.strerror or exc})", None, None)
-                continue
+                progress(Progress(done, len(work), "index", path))
+            self._read_file(path, st, known, failures, run)
+        else:
+            if progress is not None:
+                progress(Progress(len(work), len(work), "index", ""))
+        if not run.cancelled:
+            self._embed(run, progress, cancel)
+        with contextlib.suppress(StoreError):  # housekeeping only
+            self.store.prune_vector_log(LOG_KEEP + self.store.counts().chunks)
+
+    def _read_file(
+        self, path: str, st: os.stat_result, known: dict, failures: dict, run: _Run
+    ) -> None:
+        from qa_app.ingest import MAX_FILE_BYTES, IngestError, load
+
+        have = known.get(path)
+        digest = None
+        try:
+            if st.st_size > MAX_FILE_BYTES:
+                raise IngestError(
+                    path,
+                    f"too large ({st.st_size / 1e6:.0f} MB; the limit is "
+                    f"{MAX_FILE_BYTES / 1e6:.0f} MB)",
+                )
+            digest = content_hash(Path(path))
+            if have is not None and have.content_hash == digest:
+                self.store.touch_document(path, st.st_size, st.st_mtime)
+                run.unchanged += 1
+                return
+            failed = failures.get(path)
+            if failed is not None and failed.content_hash == digest:
+                # Same bytes that failed before: not worth reading again until they change.
+                self._fail(run, path, failed.reason, st, digest)
+                return
+            document = load(path)
             chunks = chunk_document(document, self.chunking)
             self.store.put_document(
                 document, chunks, size=st.st_size, mtime=st.st_mtime, content_hash=digest
             )
-            (run.updated if have is not None else run.added).append(path)
-            self._embed_pending(run, None, cancel, flush=False)
-        if progress is not None:
-            progress(Progress(done, total, "index", ""))
-        if not run.cancelled:
-            self._embed_pending(run, progress, cancel, flush=True)
+        except IngestError as exc:
+            self._fail(run, path, exc.reason, st, digest)
+            return
+        except OSError as exc:
+            self._fail(run, path, f"cannot be read ({exc.strerror or exc})", None, digest)
+            return
+        except sqlite3.DataError as exc:
+            self._fail(run, path, f"too large to store ({exc})", st, digest)
+            return
+        except StoreError:
+            raise
+        except MemoryError:
+            self._fail(run, path, "too large to read: the computer ran out of memory", st, digest)
+            return
+        except Exception as exc:  # noqa: BLE001 - a bad file must not stop the others
+            log.debug("reading %s failed", path, exc_info=True)
+            self._fail(run, path, f"cannot be read ({type(exc).__name__}: {exc})", st, digest)
+            return
+        (run.updated if have is not None else run.added).append(path)
 
-    def _embed_pending(
-        self,
-        run: _Run,
-        progress: ProgressFn | None,
-        cancel: CancelFn | None,
-        *,
-        flush: bool,
-    ) -> None:
-        total = self.store.counts()[2] if progress is not None else 0
+    def _embed(self, run: _Run, progress: ProgressFn | None, cancel: CancelFn | None) -> None:
+        total = self.store.counts().pending
+        if not total:
+            return
         done = 0
+        if progress is not None:
+            progress(Progress(0, total, "embed"))
         while True:
             batch = self.store.pending_chunks(EMBED_BATCH)
-            if not batch or (not flush and len(batch) < EMBED_BATCH):
+            if not batch:
                 return
             if cancel is not None and cancel():
                 run.cancelled = True
                 return
-            ids = [cid for cid, _ in batch]
-            vectors = self.embedder.encode([text for _, text in batch])
-            self.store.put_embeddings(ids, vectors)
-            run.embedded += len(ids)
-            done += len(ids)
+            vectors = self.embedder.encode([c.text for c in batch])
+            self.store.put_embeddings([c.id for c in batch], vectors)
+            run.embedded += len(batch)
+            done += len(batch)
             if progress is not None:
                 progress(Progress(done, max(total, done), "embed"))
 
     def _fail(
-        self, run: _Run, path: str, reason: str, size: int | None, mtime: float | None
+        self,
+        run: _Run,
+        path: str,
+        reason: str,
+        st: os.stat_result | None = None,
+        digest: str | None = None,
     ) -> None:
         log.info("%s: %s", path, reason)
-        run.failed.append(FileError(path, reason))
-        self.store.record_failure(path, reason, size, mtime)
+        run.fail(path, reason)
+        size, mtime = (st.st_size, st.st_mtime) if st is not None else (None, None)
+        self.store.record_failure(path, reason, size, mtime, digest)
 
     # -- reading ----------------------------------------------------------------------------
 
-    def vector_index(self) -> object:
-        """Return the FAISS index for the current generation (rebuilt from SQLite if needed)."""
-        return self.vectors.get(
-            self.store.generation(), lambda: self.store.embeddings(self.embedder.dimension)
-        )
+    def exclusions(self) -> list[str]:
+        """Return the files and folders removed from inside added folders."""
+        return self.store.exclusions() if self.readable else []
+
+    def pending(self) -> int:
+        """Return how many passages wait for an embedding (keyword search already finds them)."""
+        return self.store.counts().pending if self.readable else 0
+
+    def vector_index(self) -> FaissIndex:
+        """Return a FAISS index of every committed embedding (empty while the model mismatches)."""
+        if self.needs_rebuild in ("model", "schema"):
+            if self._empty is None:
+                self._empty = empty_index(self.embedder.dimension)
+            return self._empty
+        return self.vectors.get(self.store)
 
     def close(self) -> None:
         """Close the database."""
         self.store.close()
 
 
-def _under(path: str, folder: str) -> bool:
-    return path.startswith(folder.rstrip(os.sep) + os.sep)
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file; nothing half-written is left behind.
 
-
-def _walk(root: str, run: _Run) -> Iterator[Path]:
-    def onerror(exc: OSError) -> None:
-        run.failed.append(FileError(exc.filename or root, f"cannot be read ({exc.strerror})"))
-
-    for folder, dirs, files in os.walk(root, onerror=onerror):
-        dirs[:] = sorted(d for d in dirs if not _is_hidden(d))
-        for name in sorted(files):
-            if not _is_hidden(name):
-                yield Path(folder) / name
+    Raises StoreError with a one-line reason (disk full, read-only) when it cannot.
+    """
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise StoreError(describe_os_error(exc, path.parent)) from exc

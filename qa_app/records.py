@@ -164,6 +164,7 @@ class SyncReport:
     cancelled: bool = False
     chunks_embedded: int = 0
     seconds: float = 0.0
+    notices: tuple[str, ...] = ()  # things the user should know that are not failures
 
     @property
     def ok(self) -> bool:
@@ -177,5 +178,5 @@ class Progress:
 
     done: int
     total: int
-    stage: str  # "scan" | "parse" | "embed" | "index" | "answer"
+    stage: str  # "index" (reading files) | "rechunk" | "embed" | "answer"
     item: str = ""

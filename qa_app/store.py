@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -11,108 +14,205 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qa_app import store_schema
 from qa_app.records import Block, Chunk, Document, DocumentInfo
+from qa_app.store_schema import (
+    SCHEMA_VERSION,
+    Counts,
+    Failure,
+    KnownFile,
+    PassageRow,
+    PendingChunk,
+    Root,
+    VectorChanges,
+    VectorState,
+)
 
 if TYPE_CHECKING:
     import numpy as np
 
-SCHEMA_VERSION = 1
+__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "StoreMissing", "describe_os_error"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS roots (
-    path TEXT PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind IN ('file', 'folder')),
-    added REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS documents (
-    id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL,
-    format TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime REAL NOT NULL,
-    content_hash TEXT NOT NULL,
-    pages INTEGER,
-    text TEXT NOT NULL,
-    blocks TEXT NOT NULL,
-    indexed_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY,
-    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    ordinal INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    page INTEGER,
-    text TEXT NOT NULL,
-    embedding BLOB
-);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(id) WHERE embedding IS NULL;
-CREATE TABLE IF NOT EXISTS failures (
-    path TEXT PRIMARY KEY,
-    reason TEXT NOT NULL,
-    size INTEGER,
-    mtime REAL,
-    at REAL NOT NULL
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
-);
-"""
+_IN_BATCH = 900  # below SQLite's default limit of bound parameters
 
 
 class StoreError(RuntimeError):
-    """The library database cannot be used as it is (damaged, or from an incompatible version)."""
+    """The library database cannot be used as asked (damaged, full, read-only, locked, missing)."""
+
+
+class StoreMissing(StoreError):
+    """There is no library database at the path (and none was to be created)."""
+
+
+def describe_os_error(exc: OSError, where: Path) -> str:
+    """Return a one-line message for an OS error while writing under ``where``."""
+    if exc.errno == errno.ENOSPC:
+        return f"{where}: the disk is full; free some space and try again (nothing saved was lost)"
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"{where}: the library folder is read-only; it can be searched but not changed"
+    return f"{where}: cannot write ({exc.strerror or exc})"
+
+
+def _describe_sqlite(exc: sqlite3.Error, path: Path) -> str:
+    text = str(exc).lower()
+    folder = path.parent
+    if "full" in text:
+        return describe_os_error(OSError(errno.ENOSPC, "disk full"), folder)
+    if "readonly" in text or "read-only" in text:
+        return describe_os_error(OSError(errno.EROFS, "read-only"), folder)
+    if "locked" in text or "busy" in text:
+        return f"{path}: the library database is locked by another program; try again"
+    return f"{path}: the library database cannot be written ({exc})"
 
 
 class Store:
-    """One library's SQLite database. Every write is one transaction; readers never block (WAL)."""
+    """One library's SQLite database (WAL).
 
-    def __init__(self, path: Path) -> None:
+    Reading uses read-only connections, one per thread, so readers never wait for the writer and
+    work on a read-only folder. The write connection opens on the first write.
+    """
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_guard = threading.Lock()
+        self._write_lock = threading.RLock()
+        self._db: sqlite3.Connection | None = None
+        self._closed = False
+        if not path.is_file():
+            if not create:
+                raise StoreMissing(f"{path}: there is no library database here")
+            self._writer()
+        self._read()  # fail now, with a clear message, if it cannot be read
+
+    # -- connections ------------------------------------------------------------------------
+
+    def _read(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            if self._closed:
+                raise StoreError(f"{self.path}: the library is closed")
+            db = self._open_reader()
+            self._local.db = db
+            with self._readers_guard:
+                self._readers.append(db)
+        return db
+
+    def _open_reader(self) -> sqlite3.Connection:
+        uri = self.path.resolve().as_uri()
         try:
-            self._db = sqlite3.connect(
-                str(path), timeout=30.0, isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(_SCHEMA)
+            db = sqlite3.connect(
+                f"{uri}?mode=ro", uri=True, timeout=30.0, isolation_level=None,
+                check_same_thread=False,
+            )  # fmt: skip
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError as exc:
+            # WAL needs a -shm file; on a read-only folder without one, only an immutable open
+            # works, and it is safe only when no -wal holds committed pages.
+            wal = Path(f"{self.path}-wal")
+            folder_writable = os.access(self.path.parent, os.W_OK)
+            if folder_writable or (wal.exists() and wal.stat().st_size > 0):
+                raise StoreError(
+                    f"{self.path}: the library database cannot be read ({exc})"
+                ) from exc
+        try:
+            db = sqlite3.connect(
+                f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None,
+                check_same_thread=False,
+            )  # fmt: skip
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return db
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path}: the library database cannot be opened ({exc})") from exc
-        self._lock = threading.RLock()
+            raise StoreError(f"{self.path}: the library database cannot be read ({exc})") from exc
+
+    def _writer(self) -> sqlite3.Connection:
+        with self._write_lock:
+            if self._db is not None:
+                return self._db
+            if self._closed:
+                raise StoreError(f"{self.path}: the library is closed")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(describe_os_error(exc, self.path.parent)) from exc
+            db: sqlite3.Connection | None = None
+            try:
+                db = sqlite3.connect(
+                    str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
+                )
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("PRAGMA foreign_keys=ON")
+                store_schema.create(db)
+            except sqlite3.DatabaseError as exc:
+                if db is not None:
+                    db.close()
+                raise StoreError(_describe_sqlite(exc, self.path)) from exc
+            self._db = db
+            return db
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
-        with self._lock:
-            self._db.close()
+        """Close every connection (idempotent)."""
+        self._closed = True
+        with self._write_lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+        with self._readers_guard:
+            for db in self._readers:
+                db.close()
+            self._readers.clear()
+
+    @property
+    def writable(self) -> bool:
+        """Return whether the write connection is open (a write happened through this store)."""
+        return self._db is not None
 
     # -- transactions -----------------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Yield the connection inside BEGIN IMMEDIATE … COMMIT; roll back on any exception."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        """Yield the write connection inside BEGIN IMMEDIATE … COMMIT; roll back on any exception.
+
+        Raises StoreError with a one-line reason (disk full, read-only, locked) when SQLite refuses.
+        """
+        with self._write_lock:
+            db = self._writer()
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(_describe_sqlite(exc, self.path)) from exc
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException as exc:
+                if db.in_transaction:
+                    # SQLite may have rolled back already (e.g. after SQLITE_FULL).
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise StoreError(_describe_sqlite(exc, self.path)) from exc
                 raise
-            self._db.execute("COMMIT")
 
     def _query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
+        return self._read().execute(sql, args).fetchall()
+
+    def _optional(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Query a table added after version 1 (absent until a writer opened the library)."""
+        try:
+            return self._query(sql, args)
+        except sqlite3.OperationalError as exc:
+            if "no such" in str(exc):
+                return []
+            raise
 
     # -- meta -------------------------------------------------------------------------------
 
     def meta(self) -> dict[str, str]:
         """Return every meta key/value."""
-        return dict(self._query("SELECT key, value FROM meta"))
+        return {str(k): str(v) for k, v in self._query("SELECT key, value FROM meta")}
 
     def set_meta(self, db: sqlite3.Connection, **values: str) -> None:
         """Set meta keys inside an open transaction."""
@@ -134,31 +234,51 @@ class Store:
             "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
 
-    # -- roots ------------------------------------------------------------------------------
+    # -- roots and exclusions ---------------------------------------------------------------
 
-    def roots(self) -> list[tuple[str, str]]:
-        """Return (path, kind) of every added file and folder."""
-        return self._query("SELECT path, kind FROM roots ORDER BY path")
+    def roots(self) -> list[Root]:
+        """Return every added file and folder."""
+        return [
+            Root(str(p), str(k))
+            for p, k in self._query("SELECT path, kind FROM roots ORDER BY path")
+        ]
 
     def add_root(self, path: str, kind: str) -> None:
-        """Remember an added file or folder."""
+        """Remember an added file or folder (and stop excluding it)."""
         with self.transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO roots(path, kind, added) VALUES (?, ?, ?)",
                 (path, kind, time.time()),
             )
+            db.execute("DELETE FROM exclusions WHERE path = ?", (path,))
 
     def remove_root(self, path: str) -> bool:
         """Forget an added file or folder; return True if it was there."""
         with self.transaction() as db:
             return db.execute("DELETE FROM roots WHERE path = ?", (path,)).rowcount > 0
 
+    def exclusions(self) -> list[str]:
+        """Return the files and folders inside added folders that the user removed."""
+        return [str(r[0]) for r in self._optional("SELECT path FROM exclusions ORDER BY path")]
+
+    def set_excluded(self, paths: Iterable[str], excluded: bool) -> None:
+        """Exclude (or include again) files or folders that lie inside added folders."""
+        with self.transaction() as db:
+            for path in paths:
+                if excluded:
+                    db.execute(
+                        "INSERT OR IGNORE INTO exclusions(path, added) VALUES (?, ?)",
+                        (path, time.time()),
+                    )
+                else:
+                    db.execute("DELETE FROM exclusions WHERE path = ?", (path,))
+
     # -- documents --------------------------------------------------------------------------
 
-    def known_files(self) -> dict[str, tuple[int, int, float, str]]:
-        """Return {path: (doc id, size, mtime, content hash)} for stored documents."""
+    def known_files(self) -> dict[str, KnownFile]:
+        """Return what is stored of each indexed file, by path."""
         rows = self._query("SELECT path, id, size, mtime, content_hash FROM documents")
-        return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+        return {str(r[0]): KnownFile(int(r[1]), int(r[2]), float(r[3]), str(r[4])) for r in rows}
 
     def put_document(
         self,
@@ -171,12 +291,21 @@ class Store:
     ) -> int:
         """Store (insert or replace) a document and its chunks in one transaction; return its id.
 
-        Embeddings of the new chunks start empty (pending) and are filled by ``put_embeddings``.
+        A passage whose text the old version of the document had keeps its embedding; the others
+        start pending and are filled by ``put_embeddings``.
         """
         blocks = json.dumps([[b.start, b.end, b.page, b.kind] for b in doc.blocks])
         with self.transaction() as db:
             old = db.execute("SELECT id FROM documents WHERE path = ?", (doc.path,)).fetchone()
+            reuse: dict[str, bytes] = {}
             if old is not None:
+                reuse = dict(
+                    db.execute(
+                        "SELECT text, embedding FROM chunks WHERE doc_id = ? "
+                        "AND embedding IS NOT NULL",
+                        (old[0],),
+                    ).fetchall()
+                )
                 self._delete_doc(db, old[0])
             cur = db.execute(
                 "INSERT INTO documents(path, title, format, size, mtime, content_hash, pages, text, "
@@ -195,7 +324,7 @@ class Store:
                 ),
             )
             doc_id = int(cur.lastrowid or 0)
-            self._insert_chunks(db, doc_id, chunks)
+            self._insert_chunks(db, doc_id, chunks, reuse)
             db.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
             self.bump_generation(db)
         return doc_id
@@ -209,13 +338,26 @@ class Store:
             db.execute("DELETE FROM failures WHERE path = ?", (path,))
 
     @staticmethod
-    def _insert_chunks(db: sqlite3.Connection, doc_id: int, chunks: Sequence[Chunk]) -> None:
-        """Insert a document's chunks and their full-text rows (embeddings come later)."""
+    def _insert_chunks(
+        db: sqlite3.Connection,
+        doc_id: int,
+        chunks: Sequence[Chunk],
+        reuse: dict[str, bytes] | None = None,
+    ) -> None:
+        """Insert a document's chunks and their full-text rows (embeddings reused by text)."""
         for chunk in chunks:
             cur = db.execute(
-                'INSERT INTO chunks(doc_id, ordinal, start, "end", page, text) '
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (doc_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, chunk.text),
+                'INSERT INTO chunks(doc_id, ordinal, start, "end", page, text, embedding) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    doc_id,
+                    chunk.ordinal,
+                    chunk.start,
+                    chunk.end,
+                    chunk.page,
+                    chunk.text,
+                    (reuse or {}).get(chunk.text),
+                ),
             )
             db.execute(
                 "INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)", (cur.lastrowid, chunk.text)
@@ -251,23 +393,36 @@ class Store:
                 self.bump_generation(db)
         return removed
 
-    def record_failure(self, path: str, reason: str, size: int | None, mtime: float | None) -> None:
+    def record_failure(
+        self,
+        path: str,
+        reason: str,
+        size: int | None,
+        mtime: float | None,
+        content_hash: str | None = None,
+    ) -> None:
         """Remember that a file could not be indexed (its previous good version, if any, is kept)."""
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO failures(path, reason, size, mtime, at) VALUES (?, ?, ?, ?, ?) "
+                "INSERT INTO failures(path, reason, size, mtime, at, content_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(path) DO UPDATE SET reason = excluded.reason, size = excluded.size, "
-                "mtime = excluded.mtime, at = excluded.at",
-                (path, reason, size, mtime, time.time()),
+                "mtime = excluded.mtime, at = excluded.at, content_hash = excluded.content_hash",
+                (path, reason, size, mtime, time.time(), content_hash),
             )
 
-    def failures(self) -> dict[str, tuple[str, int | None, float | None]]:
-        """Return {path: (reason, size, mtime)} of files that failed to index."""
-        rows = self._query("SELECT path, reason, size, mtime FROM failures")
-        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+    def failures(self) -> dict[str, Failure]:
+        """Return the files that failed to index, by path."""
+        try:
+            rows = self._query("SELECT path, reason, size, mtime, content_hash FROM failures")
+        except sqlite3.OperationalError:  # written before failures kept a content hash
+            rows = [
+                (*r, None) for r in self._query("SELECT path, reason, size, mtime FROM failures")
+            ]
+        return {str(r[0]): Failure(str(r[1]), r[2], r[3], r[4]) for r in rows}
 
     def documents(self) -> list[DocumentInfo]:
-        """Return every stored document plus every failed file, sorted by path."""
+        """Return every stored document, every failed file and every exclusion, sorted by path."""
         rows = self._query(
             "SELECT d.id, d.path, d.title, d.format, d.size, d.mtime, d.content_hash, d.pages, "
             "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id), "
@@ -276,38 +431,26 @@ class Store:
         )
         infos = [
             DocumentInfo(
-                id=r[0],
-                path=r[1],
-                title=r[2],
-                format=r[3],
-                size=r[4],
-                mtime=r[5],
-                content_hash=r[6],
+                id=int(r[0]),
+                path=str(r[1]),
+                title=str(r[2]),
+                format=str(r[3]),
+                size=int(r[4]),
+                mtime=float(r[5]),
+                content_hash=str(r[6]),
                 pages=r[7],
-                chunks=r[8],
+                chunks=int(r[8]),
                 status="failed" if r[10] else ("pending" if r[9] else "indexed"),
                 error=r[10],
             )
             for r in rows
         ]
         stored = {i.path for i in infos}
-        for path, (reason, size, mtime) in self.failures().items():
+        for path, failure in self.failures().items():
             if path not in stored:
-                infos.append(
-                    DocumentInfo(
-                        id=-1,
-                        path=path,
-                        title=Path(path).name,
-                        format=Path(path).suffix.lstrip(".").lower(),
-                        size=size or 0,
-                        mtime=mtime or 0.0,
-                        content_hash="",
-                        pages=None,
-                        chunks=0,
-                        status="failed",
-                        error=reason,
-                    )
-                )
+                infos.append(_unstored(path, "failed", failure.reason, failure.size, failure.mtime))
+        for path in self.exclusions():
+            infos.append(_unstored(path, "excluded", None, None, None))
         return sorted(infos, key=lambda i: i.path)
 
     def document(self, doc_id: int) -> Document:
@@ -336,23 +479,24 @@ class Store:
 
     def document_ids(self) -> list[int]:
         """Return the ids of every stored document."""
-        return [r[0] for r in self._query("SELECT id FROM documents ORDER BY id")]
+        return [int(r[0]) for r in self._query("SELECT id FROM documents ORDER BY id")]
 
     # -- chunks and embeddings --------------------------------------------------------------
 
-    def counts(self) -> tuple[int, int, int]:
+    def counts(self) -> Counts:
         """Return (documents, chunks, chunks still waiting for an embedding)."""
         row = self._query(
             "SELECT (SELECT COUNT(*) FROM documents), (SELECT COUNT(*) FROM chunks), "
             "(SELECT COUNT(*) FROM chunks WHERE embedding IS NULL)"
         )[0]
-        return int(row[0]), int(row[1]), int(row[2])
+        return Counts(int(row[0]), int(row[1]), int(row[2]))
 
-    def pending_chunks(self, limit: int) -> list[tuple[int, str]]:
-        """Return up to ``limit`` (chunk id, text) whose embedding is still missing."""
-        return self._query(
+    def pending_chunks(self, limit: int) -> list[PendingChunk]:
+        """Return up to ``limit`` passages whose embedding is still missing, oldest first."""
+        rows = self._query(
             "SELECT id, text FROM chunks WHERE embedding IS NULL ORDER BY id LIMIT ?", (limit,)
         )
+        return [PendingChunk(int(r[0]), str(r[1])) for r in rows]
 
     def put_embeddings(self, ids: Sequence[int], vectors: np.ndarray) -> None:
         """Store float32 embeddings for chunks in one transaction (missing chunk ids are skipped)."""
@@ -370,24 +514,90 @@ class Store:
         """Drop every embedding (after a model change) so all chunks are re-embedded."""
         with self.transaction() as db:
             db.execute("UPDATE chunks SET embedding = NULL")
+            self._reset_vector_log(db)
             self.bump_generation(db)
 
-    def embeddings(self, dimension: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return (chunk ids as int64, float32 matrix) of every embedded chunk."""
+    def _reset_vector_log(self, db: sqlite3.Connection) -> None:
+        db.execute("DELETE FROM vector_log")
+        db.execute(
+            "INSERT INTO meta(key, value) VALUES ('vector_epoch', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def prune_vector_log(self, keep: int) -> None:
+        """Forget all but the last ``keep`` embedding changes (caches older than that rebuild)."""
+        with self.transaction() as db:
+            db.execute(
+                "DELETE FROM vector_log WHERE seq <= (SELECT MAX(seq) FROM vector_log) - ?",
+                (keep,),
+            )
+
+    def _vector_state(self, db: sqlite3.Connection) -> VectorState:
+        epoch = db.execute("SELECT value FROM meta WHERE key = 'vector_epoch'").fetchone()
+        try:
+            seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'vector_log'").fetchone()
+            oldest = db.execute("SELECT MIN(seq) FROM vector_log").fetchone()
+        except sqlite3.OperationalError:  # no change log yet: only a full build is possible
+            return VectorState(int(epoch[0]) if epoch else 0, -1, 0)
+        last = int(seq[0]) if seq else 0
+        return VectorState(
+            int(epoch[0]) if epoch else 0, last, int(oldest[0]) if oldest[0] else last + 1
+        )
+
+    def vector_state(self) -> VectorState:
+        """Return the embeddings' epoch and last change (what a vector cache is stamped with)."""
+        return self._vector_state(self._read())
+
+    def embeddings(self, dimension: int) -> tuple[VectorState, np.ndarray, np.ndarray]:
+        """Return (state, chunk ids as int64, float32 matrix) of every embedded chunk, consistently."""
         import numpy as np
 
-        with self._lock:
-            cur = self._db.execute("SELECT id, embedding FROM chunks WHERE embedding IS NOT NULL")
+        db = self._read()
+        with _snapshot(db):
+            state = self._vector_state(db)
             ids: list[int] = []
             blobs: list[bytes] = []
-            for cid, blob in cur:
+            for cid, blob in db.execute(
+                "SELECT id, embedding FROM chunks WHERE embedding IS NOT NULL"
+            ):
                 ids.append(cid)
                 blobs.append(blob)
         matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), dimension)
-        return np.asarray(ids, dtype=np.int64), matrix
+        return state, np.asarray(ids, dtype=np.int64), matrix
 
-    def passages(self, chunk_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-        """Return {chunk id: (doc id, path, title, page, start, end, text)} for the given chunks."""
+    def vector_changes(self, since: int, limit: int) -> VectorChanges | None:
+        """Return embedding changes after change ``since``; None if they are no longer all logged
+        or more than ``limit`` chunks changed (a full rebuild is then the cheaper way)."""
+        db = self._read()
+        with _snapshot(db):
+            state = self._vector_state(db)
+            if state.seq < 0 or since + 1 < state.oldest:
+                return None
+            touched = [
+                int(r[0])
+                for r in db.execute(
+                    "SELECT DISTINCT chunk_id FROM vector_log WHERE seq > ? AND seq <= ?",
+                    (since, state.seq),
+                )
+            ]
+            if len(touched) > limit:
+                return None
+            ids: list[int] = []
+            blobs: list[bytes] = []
+            for lo in range(0, len(touched), _IN_BATCH):
+                part = touched[lo : lo + _IN_BATCH]
+                marks = ",".join("?" * len(part))
+                for cid, blob in db.execute(
+                    f"SELECT id, embedding FROM chunks WHERE id IN ({marks}) "
+                    "AND embedding IS NOT NULL",
+                    part,
+                ):
+                    ids.append(int(cid))
+                    blobs.append(blob)
+        return VectorChanges(state, touched, ids, blobs)
+
+    def passages(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
+        """Return the passage row of each given chunk id that still exists."""
         if not chunk_ids:
             return {}
         marks = ",".join("?" * len(chunk_ids))
@@ -396,7 +606,12 @@ class Store:
             f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
             [int(i) for i in chunk_ids],
         )
-        return {r[0]: r[1:] for r in rows}
+        return {
+            int(r[0]): PassageRow(
+                int(r[1]), str(r[2]), str(r[3]), r[4], int(r[5]), int(r[6]), str(r[7])
+            )
+            for r in rows
+        }
 
     def keyword_search(self, match: str, limit: int) -> list[tuple[int, float]]:
         """Return (chunk id, BM25 score, higher is better) for an FTS5 MATCH expression."""
@@ -412,10 +627,43 @@ class Store:
             return []
         return [(int(r[0]), -float(r[1])) for r in rows]
 
-    def rechunk_all(self, documents: Iterable[tuple[int, Sequence[Chunk]]]) -> None:
-        """Replace every document's chunks (after a chunking change) in one transaction."""
+    def rechunk(self, doc_id: int, chunks: Sequence[Chunk]) -> None:
+        """Replace one document's chunks (after a chunking change), keeping embeddings by text."""
         with self.transaction() as db:
-            for doc_id, chunks in documents:
-                self._delete_chunks(db, doc_id)
-                self._insert_chunks(db, doc_id, chunks)
+            reuse = dict(
+                db.execute(
+                    "SELECT text, embedding FROM chunks WHERE doc_id = ? AND embedding IS NOT NULL",
+                    (doc_id,),
+                ).fetchall()
+            )
+            self._delete_chunks(db, doc_id)
+            self._insert_chunks(db, doc_id, chunks, reuse)
             self.bump_generation(db)
+
+
+@contextmanager
+def _snapshot(db: sqlite3.Connection) -> Iterator[None]:
+    """Run several reads on one consistent snapshot (a read transaction)."""
+    db.execute("BEGIN")
+    try:
+        yield
+    finally:
+        db.execute("COMMIT")
+
+
+def _unstored(
+    path: str, status: str, error: str | None, size: int | None, mtime: float | None
+) -> DocumentInfo:
+    return DocumentInfo(
+        id=-1,
+        path=path,
+        title=Path(path).name,
+        format=Path(path).suffix.lstrip(".").lower(),
+        size=size or 0,
+        mtime=mtime or 0.0,
+        content_hash="",
+        pages=None,
+        chunks=0,
+        status=status,
+        error=error,
+    )

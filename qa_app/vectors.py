@@ -1,17 +1,19 @@
-"""The FAISS vector index: a rebuildable cache of the library's embeddings, stamped with its generation."""
+"""The FAISS vector index: a cache of the library's embeddings that grows with its change log."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from qa_app.store_schema import VectorChanges, VectorState
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +21,43 @@ log = logging.getLogger(__name__)
 # IVF index keeps latency flat as the library grows.
 EXACT_LIMIT = 50_000
 INDEX_FILE = "vectors.faiss"
-STAMP_FILE = "vectors.json"
+FORMAT = 2  # one file: a JSON stamp line, then the serialised FAISS index
+# An IVF index trained on n vectors is retrained once the library holds this many times more.
+RETRAIN_GROWTH = 4
+# The cache file is rewritten when this share of its vectors changed since it was saved.
+SAVE_SHARE = 20
+
+
+class FaissIndex(Protocol):
+    """What the app uses of a FAISS index (faiss ships no type stubs)."""
+
+    ntotal: int
+    d: int
+
+    def search(self, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def add_with_ids(self, x: np.ndarray, ids: np.ndarray) -> None: ...
+
+    def remove_ids(self, ids: Any) -> int: ...
+
+
+class EmbeddingSource(Protocol):
+    """Where the cache reads embeddings from (the Store)."""
+
+    def vector_state(self) -> VectorState: ...
+
+    def vector_changes(self, since: int, limit: int) -> VectorChanges | None: ...
+
+    def embeddings(self, dimension: int) -> tuple[VectorState, np.ndarray, np.ndarray]: ...
+
+
+class Stamp(NamedTuple):
+    """What a cached index holds: which embeddings, of which model, how it was built."""
+
+    epoch: int
+    seq: int
+    kind: str
+    trained_on: int
 
 
 def choose_kind(count: int) -> str:
@@ -32,7 +70,7 @@ def _ivf_lists(count: int) -> int:
     return max(64, min(8192, int(4 * count**0.5)))
 
 
-def build_index(ids: np.ndarray, vectors: np.ndarray, dimension: int) -> Any:
+def build_index(ids: np.ndarray, vectors: np.ndarray, dimension: int) -> FaissIndex:
     """Return a FAISS inner-product index over ``vectors`` with ``ids``, exact or IVF by size."""
     import faiss
     import numpy as np
@@ -51,100 +89,156 @@ def build_index(ids: np.ndarray, vectors: np.ndarray, dimension: int) -> Any:
         index.nprobe = max(8, nlist // 16)
     if count:
         index.add_with_ids(np.ascontiguousarray(vectors), np.ascontiguousarray(ids))
-    return index
+    result: FaissIndex = index
+    return result
+
+
+def empty_index(dimension: int) -> FaissIndex:
+    """Return an exact index with no vectors (dense search then finds nothing)."""
+    import numpy as np
+
+    return build_index(np.zeros(0, dtype=np.int64), np.zeros((0, dimension), np.float32), dimension)
 
 
 class VectorCache:
-    """Keeps the FAISS file in step with the store: missing, stale or damaged → rebuilt from SQLite."""
+    """Keeps a FAISS index in step with the store by applying its logged embedding changes.
+
+    A missing, damaged, stale (other model, other epoch, changes no longer logged) file is
+    rebuilt from SQLite; the exact↔IVF switch happens by size. Saving is best effort, so a
+    read-only library still answers from memory.
+    """
 
     def __init__(self, directory: Path, dimension: int, model_hash: str) -> None:
         self.directory = directory
         self.dimension = dimension
         self.model_hash = model_hash
-        self._index: Any = None
-        self._generation: int | None = None
+        self._index: FaissIndex | None = None
+        self._stamp: Stamp | None = None
+        self._unsaved = 0
         self._lock = threading.Lock()
+        self.rebuilds = 0  # full builds from SQLite in this process (for tests and benchmarks)
 
     @property
     def index_path(self) -> Path:
-        """Return the path of the saved FAISS index."""
+        """Return the path of the saved FAISS index (stamp included)."""
         return self.directory / INDEX_FILE
 
-    @property
-    def stamp_path(self) -> Path:
-        """Return the path of the stamp that says which generation the index holds."""
-        return self.directory / STAMP_FILE
+    def get(self, source: EmbeddingSource) -> FaissIndex:
+        """Return an index holding every committed embedding of ``source``."""
+        state = source.vector_state()
+        with self._lock:
+            if self._index is None or self._stamp is None or self._stamp.epoch != state.epoch:
+                self._index, self._stamp = self._load() or (None, None)
+                self._unsaved = 0
+            index, stamp = self._index, self._stamp
+            if index is not None and stamp is not None and (stamp.epoch, stamp.seq) == state[:2]:
+                return index
+            updated = None
+            if index is not None and stamp is not None and stamp.epoch == state.epoch:
+                updated = self._apply(index, stamp, source)
+            if updated is None:
+                built_state, ids, vectors = source.embeddings(self.dimension)
+                index = build_index(ids, vectors, self.dimension)
+                stamp = Stamp(built_state.epoch, built_state.seq, choose_kind(len(ids)), len(ids))
+                self.rebuilds += 1
+                self._unsaved = max(1, len(ids))
+            else:
+                index, stamp = updated
+            self._index, self._stamp = index, stamp
+            if self._unsaved >= max(1000, index.ntotal // SAVE_SHARE) or updated is None:
+                self._save(index, stamp)
+            return index
 
-    def _stamp_matches(self, generation: int) -> bool:
-        try:
-            stamp = json.loads(self.stamp_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        return bool(
-            stamp.get("generation") == generation
-            and stamp.get("dimension") == self.dimension
-            and stamp.get("model_hash") == self.model_hash
-        )
+    def _apply(
+        self, index: FaissIndex, stamp: Stamp, source: EmbeddingSource
+    ) -> tuple[FaissIndex, Stamp] | None:
+        import numpy as np
 
-    def _load(self, generation: int) -> Any:
+        changes = source.vector_changes(stamp.seq, limit=max(1000, index.ntotal // 2))
+        if changes is None:
+            return None
+        if changes.touched:
+            index.remove_ids(np.asarray(changes.touched, dtype=np.int64))
+        if changes.ids:
+            matrix = np.frombuffer(b"".join(changes.blobs), dtype=np.float32)
+            index.add_with_ids(
+                matrix.reshape(len(changes.ids), self.dimension),
+                np.asarray(changes.ids, dtype=np.int64),
+            )
+        count = index.ntotal
+        if choose_kind(count) != stamp.kind or (
+            stamp.kind == "ivf" and count > RETRAIN_GROWTH * stamp.trained_on
+        ):
+            return None  # crossed the exact/IVF line, or outgrew its training: build afresh
+        self._unsaved += len(changes.touched)
+        return index, Stamp(changes.state.epoch, changes.state.seq, stamp.kind, stamp.trained_on)
+
+    def _load(self) -> tuple[FaissIndex, Stamp] | None:
         import faiss
+        import numpy as np
 
-        if not self._stamp_matches(generation) or not self.index_path.is_file():
+        try:
+            with open(self.index_path, "rb") as handle:
+                header = json.loads(handle.readline())
+                body = handle.read()
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("%s is damaged (%s); rebuilding it from the library", self.index_path, exc)
+            return None
+        if not isinstance(header, dict) or (
+            header.get("format") != FORMAT
+            or header.get("dimension") != self.dimension
+            or header.get("model_hash") != self.model_hash
+        ):
             return None
         try:
-            index = faiss.read_index(str(self.index_path))
-        except (RuntimeError, OSError) as exc:
+            index: FaissIndex = faiss.deserialize_index(np.frombuffer(body, dtype=np.uint8))
+            stamp = Stamp(
+                int(header["epoch"]),
+                int(header["seq"]),
+                str(header["kind"]),
+                int(header["trained_on"]),
+            )
+        except (RuntimeError, KeyError, TypeError, ValueError) as exc:
             log.warning("%s is damaged (%s); rebuilding it from the library", self.index_path, exc)
             return None
         if index.d != self.dimension:
             return None
-        return index
+        return index, stamp
 
-    def _save(self, index: Any, generation: int, count: int) -> None:
+    def _save(self, index: FaissIndex, stamp: Stamp) -> None:
         import faiss
 
-        self.directory.mkdir(parents=True, exist_ok=True)
-        tmp = self.index_path.with_suffix(".faiss.tmp")
-        faiss.write_index(index, str(tmp))
-        os.replace(tmp, self.index_path)
-        stamp = {
-            "generation": generation,
+        header = {
+            "format": FORMAT,
             "dimension": self.dimension,
             "model_hash": self.model_hash,
-            "count": count,
-            "kind": choose_kind(count),
+            "count": index.ntotal,
+            **stamp._asdict(),
         }
-        tmp_stamp = self.stamp_path.with_suffix(".json.tmp")
-        tmp_stamp.write_text(json.dumps(stamp), encoding="utf-8")
-        os.replace(tmp_stamp, self.stamp_path)
-
-    def get(
-        self, generation: int, load_embeddings: Callable[[], tuple[np.ndarray, np.ndarray]]
-    ) -> Any:
-        """Return an index for ``generation``: from memory, from disk, or rebuilt and saved."""
-        with self._lock:
-            if self._index is not None and self._generation == generation:
-                return self._index
-            index = self._load(generation)
-            if index is None:
-                ids, vectors = load_embeddings()
-                index = build_index(ids, vectors, self.dimension)
-                try:
-                    self._save(index, generation, len(ids))
-                except OSError as exc:  # a read-only library still answers from memory
-                    log.warning("could not save %s: %s", self.index_path, exc)
-            self._index, self._generation = index, generation
-            return index
+        tmp = self.index_path.with_name(f"{INDEX_FILE}.{os.getpid()}.tmp")
+        try:
+            body = faiss.serialize_index(index)
+            with open(tmp, "wb") as handle:
+                handle.write(json.dumps(header).encode() + b"\n")
+                handle.write(body.tobytes())
+            os.replace(tmp, self.index_path)
+            self._unsaved = 0
+        except OSError as exc:  # read-only or full: the index still serves from memory
+            log.info("could not save %s: %s", self.index_path, exc)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
 
     def invalidate(self) -> None:
         """Forget the in-memory index and delete the saved one."""
         with self._lock:
-            self._index = self._generation = None
-            for path in (self.index_path, self.stamp_path):
-                path.unlink(missing_ok=True)
+            self._index = self._stamp = None
+            self.index_path.unlink(missing_ok=True)
+            (self.directory / "vectors.json").unlink(missing_ok=True)  # format 1's stamp
 
 
-def search(index: Any, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+def search(index: FaissIndex, query: np.ndarray, k: int) -> list[tuple[int, float]]:
     """Return up to ``k`` (chunk id, cosine similarity) best first for one normalised query vector."""
     import numpy as np
 

@@ -138,12 +138,17 @@ def test_remove_folder_and_file(docs: Path) -> None:
         eng.add([docs])
         removed = eng.remove([docs / "sub"])
         assert [Path(p).name for p in removed] == ["beta.md"]
-        # beta.md is still under the added folder, so the next sync brings it back
+        # sub/ lies inside the added folder: it is excluded, so sync does not bring it back
+        assert eng.exclusions() == [str((docs / "sub").resolve())]
+        assert not eng.sync().added
+        assert {Path(d.path).name for d in eng.documents() if d.status != "excluded"} == {
+            "alpha.txt"
+        }
+        eng.include([docs / "sub"])
         assert [Path(p).name for p in eng.sync().added] == ["beta.md"]
-        assert {Path(d.path).name for d in eng.documents()} == {"alpha.txt", "beta.md"}
         eng.remove([docs])
         assert eng.documents() == []
-        assert eng.folders() == []
+        assert eng.folders() == [] and eng.exclusions() == []
 
 
 def test_keyword_and_dense_results_fuse(docs: Path) -> None:
@@ -160,7 +165,7 @@ def test_faiss_cache_rebuilt_when_missing_stale_or_damaged(docs: Path) -> None:
         eng.add([docs])
         first = [p.chunk_id for p in eng.search("harbour", k=3)]
         cache = eng.library.vectors
-        assert cache.index_path.is_file() and cache.stamp_path.is_file()
+        assert cache.index_path.is_file()
     cache.index_path.write_bytes(b"garbage")  # damaged
     with engine() as eng:
         assert [p.chunk_id for p in eng.search("harbour", k=3)] == first
@@ -191,7 +196,10 @@ def test_reembedding_after_a_model_change_reports_progress(docs: Path) -> None:
     ticks = []
     with Engine("m", embedder=FakeEmbedder(32)) as eng:
         eng.library.embed_pending(progress=ticks.append)
-    assert [(t.stage, t.done, t.total) for t in ticks] == [("embed", chunks, chunks)]
+    assert [(t.stage, t.done, t.total) for t in ticks] == [
+        ("embed", 0, chunks),
+        ("embed", chunks, chunks),
+    ]
 
 
 def test_model_change_is_detected_and_embeddings_rebuilt(docs: Path) -> None:
@@ -199,10 +207,16 @@ def test_model_change_is_detected_and_embeddings_rebuilt(docs: Path) -> None:
         eng.add([docs])
     with Engine("m", embedder=FakeEmbedder(32)) as eng:
         assert any("another model" in n for n in eng.notices)
-        assert eng.library.store.counts()[2] > 0  # pending re-embedding
-        eng.ensure_ready()
-        assert eng.library.store.counts()[2] == 0
-        assert eng.search("harbour", k=1)
+        assert eng.needs_rebuild == "model"
+        assert eng.pending() == 0  # opening wrote nothing
+        hits = eng.search("harbour", k=3)  # keywords only until the rebuild
+        assert hits and all(h.dense_rank is None for h in hits)
+        report = eng.ensure_ready()
+        assert report is not None and report.chunks_embedded > 0
+        assert eng.needs_rebuild is None and eng.pending() == 0
+        assert eng.search("harbour", k=1)[0].dense_rank is not None
+    with Engine("m", embedder=FakeEmbedder(32)) as eng:
+        assert eng.needs_rebuild is None and not eng.notices
 
 
 def test_schema_mismatch_rebuilds_from_documents(docs: Path) -> None:
@@ -213,10 +227,15 @@ def test_schema_mismatch_rebuilds_from_documents(docs: Path) -> None:
     con.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
     con.commit()
     con.close()
+    before = db_path.read_bytes()
     with engine() as eng:
         assert any("incompatible" in n for n in eng.notices)
-        assert eng.documents() == []
-        assert len(eng.sync().added) == 2
+        assert eng.needs_rebuild == "schema"
+        assert eng.documents() == [] and eng.search("harbour") == []
+        assert db_path.read_bytes() == before  # reported on open, not rebuilt
+        report = eng.rebuild()
+        assert len(report.added) == 2 and report.chunks_embedded > 0
+        assert len(eng.documents()) == 2
 
 
 def test_manifest_describes_the_index(docs: Path) -> None:

@@ -1,0 +1,150 @@
+"""The library database's tables, the additive migrations a writer applies, and its named rows."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import NamedTuple
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS roots (
+    path TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('file', 'folder')),
+    added REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    format TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    content_hash TEXT NOT NULL,
+    pages INTEGER,
+    text TEXT NOT NULL,
+    blocks TEXT NOT NULL,
+    indexed_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    page INTEGER,
+    text TEXT NOT NULL,
+    embedding BLOB
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(id) WHERE embedding IS NULL;
+CREATE TABLE IF NOT EXISTS failures (
+    path TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    size INTEGER,
+    mtime REAL,
+    at REAL NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+);
+"""
+
+# Added after version 1 shipped; created by the first writer, absent tables read as empty.
+_ADDITIONS = """
+CREATE TABLE IF NOT EXISTS exclusions (path TEXT PRIMARY KEY, added REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS vector_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    chunk_id INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS chunks_vector_insert AFTER INSERT ON chunks
+    WHEN new.embedding IS NOT NULL
+    BEGIN INSERT INTO vector_log(chunk_id) VALUES (new.id); END;
+CREATE TRIGGER IF NOT EXISTS chunks_vector_update AFTER UPDATE OF embedding ON chunks
+    BEGIN INSERT INTO vector_log(chunk_id) VALUES (new.id); END;
+CREATE TRIGGER IF NOT EXISTS chunks_vector_delete AFTER DELETE ON chunks
+    WHEN old.embedding IS NOT NULL
+    BEGIN INSERT INTO vector_log(chunk_id) VALUES (old.id); END;
+"""
+
+
+def create(db: sqlite3.Connection) -> None:
+    """Create the tables (idempotent) and apply the additive migrations."""
+    db.executescript(_SCHEMA + _ADDITIONS)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(failures)")}
+    if "content_hash" not in columns:
+        try:
+            db.execute("ALTER TABLE failures ADD COLUMN content_hash TEXT")
+        except sqlite3.OperationalError as exc:  # another writer added it meanwhile
+            if "duplicate column" not in str(exc):
+                raise
+
+
+class Root(NamedTuple):
+    """A file or folder the user added."""
+
+    path: str
+    kind: str  # "file" | "folder"
+
+
+class KnownFile(NamedTuple):
+    """What the store remembers of an indexed file."""
+
+    id: int
+    size: int
+    mtime: float
+    content_hash: str
+
+
+class Failure(NamedTuple):
+    """A file that could not be indexed, as it was when it failed."""
+
+    reason: str
+    size: int | None
+    mtime: float | None
+    content_hash: str | None
+
+
+class PendingChunk(NamedTuple):
+    """A passage still waiting for its embedding."""
+
+    id: int
+    text: str
+
+
+class PassageRow(NamedTuple):
+    """A passage with the document it belongs to."""
+
+    doc_id: int
+    path: str
+    title: str
+    page: int | None
+    start: int
+    end: int
+    text: str
+
+
+class Counts(NamedTuple):
+    """Sizes of a library."""
+
+    documents: int
+    chunks: int
+    pending: int
+
+
+class VectorState(NamedTuple):
+    """Where the embeddings stand: the epoch (bumped when all are cleared) and the last change."""
+
+    epoch: int
+    seq: int
+    oldest: int  # the oldest change still logged; older caches must be rebuilt
+
+
+class VectorChanges(NamedTuple):
+    """Embeddings changed since a given point: ids to drop, then ids and vectors to add."""
+
+    state: VectorState
+    touched: list[int]
+    ids: list[int]
+    blobs: list[bytes]
