@@ -28,25 +28,37 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED_FILES, EXIT_USAGE, EXIT_BUSY, EXIT_CANCELLED = 0, 1, 2, 3, 130
 
 
-def _open(args: argparse.Namespace, *, ready: bool = True) -> Engine:
+def _open(args: argparse.Namespace, *, ready: bool = True, create: bool = False) -> Engine:
+    """Open the library for reading (a missing one is an error unless ``create``); with ``ready``,
+    build the default library from the bundled seeds on first use (the one write on opening)."""
     from qa_app.engine import Engine
 
-    engine = Engine(args.library, reader=getattr(args, "reader", None))
+    engine = Engine(args.library, reader=getattr(args, "reader", None), create=create)
     for notice in engine.notices:
         print(f"note: {notice}", file=sys.stderr)
-    if ready:
+    if ready and engine.needs_seeding:
         bar = ProgressBar(args.quiet)
         try:
             with Interrupt() as stop:
-                report = engine.ensure_ready(bar, stop)
+                report = engine.seed(bar, stop)
         finally:
             bar.close()
-        if report is not None and report.added and not args.quiet:
+        if report.added and not args.quiet:
             print(
                 f"built library '{engine.name}' from {plural(len(report.added), 'bundled document')}",
                 file=sys.stderr,
             )
     return engine
+
+
+def _say_pending(engine: Engine, quiet: bool) -> None:
+    waiting = engine.pending()
+    if waiting and not quiet:
+        print(
+            f"note: {waiting} passages still wait for their embeddings (keyword search finds them "
+            "already); 'qa-app sync' finishes them",
+            file=sys.stderr,
+        )
 
 
 def _print_report(report: SyncReport, quiet: bool) -> int:
@@ -56,6 +68,8 @@ def _print_report(report: SyncReport, quiet: bool) -> int:
             f"{len(report.removed)}, unchanged {report.unchanged}, failed {len(report.failed)} "
             f"({plural(report.chunks_embedded, 'passage')} embedded in {report.seconds:.1f}s)"
         )
+    for notice in report.notices:
+        print(f"note: {notice}", file=sys.stderr)
     for failure in report.failed:
         print(f"error: {failure.path}: {failure.reason}", file=sys.stderr)
     if report.cancelled:
@@ -75,13 +89,18 @@ def _indexing(args: argparse.Namespace, work: Callable[..., SyncReport]) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    with _open(args) as engine:
+    with _open(args, create=True) as engine:
         return _indexing(args, lambda bar, stop: engine.add(args.paths, bar, stop))
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
     with _open(args) as engine:
         return _indexing(args, lambda bar, stop: engine.sync(bar, stop))
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    with _open(args) as engine:
+        return _indexing(args, lambda bar, stop: engine.rebuild(bar, stop))
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
@@ -106,7 +125,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         passages = "passage " if doc.chunks == 1 else "passages"
         line = f"{doc.status:8} {doc.format:5} {pages:>5} {doc.chunks:5} {passages}  {doc.path}"
         print(line + (f"\n         error: {doc.error}" if doc.error else ""))
-    indexed = sum(d.status != "failed" for d in docs)
+    indexed = sum(d.status not in ("failed", "excluded") for d in docs)
     print(f"{plural(indexed, 'document')} in library '{args.library or 'seeds'}'")
     return EXIT_OK
 
@@ -164,6 +183,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not args.query.strip():
         raise UsageError("the search query is empty")
     with _open(args) as engine:
+        _say_pending(engine, args.quiet)
         passages = engine.search(args.query, args.k)
     if args.json:
         print(json.dumps([asdict(p) for p in passages], indent=2, ensure_ascii=False))
@@ -182,6 +202,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from qa_app.answers import result_to_dict
 
     with _open(args) as engine:
+        _say_pending(engine, args.quiet)
         result = engine.ask(args.question, args.k, reader=args.reader, threshold=args.threshold)
     if args.json:
         print(json.dumps(result_to_dict(result), indent=2, ensure_ascii=False))
@@ -291,6 +312,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_remove)
     p = sub.add_parser("sync", parents=[common], help="re-read added folders: index changes")
     p.set_defaults(func=cmd_sync)
+    p = sub.add_parser(
+        "rebuild",
+        parents=[common],
+        help="rebuild the index after a model, chunking or version change; finish waiting passages",
+    )
+    p.set_defaults(func=cmd_rebuild)
     p = sub.add_parser("list", parents=[common], help="list the library's documents")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
@@ -349,6 +376,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BUSY
     except (UsageError, ModelError, StoreError, ValueError, KeyError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # e.g. a full disk outside the database; said in one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("aborted", file=sys.stderr)

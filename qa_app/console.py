@@ -40,19 +40,25 @@ class Interrupt:
 
 
 class ProgressBar:
-    """Turns core Progress ticks into a tqdm bar on stderr (counts, rate, ETA)."""
+    """Turns core Progress ticks into tqdm bars on stderr: one bar per stage, counted as it moves
+    (rate and ETA measured from the stage's own start)."""
 
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
         self._bar: Any = None
         self._stage = ""
 
-    UNITS = {"index": ("file", "indexing"), "embed": ("passage", "embedding")}
+    UNITS = {
+        "index": ("file", "reading files"),
+        "rechunk": ("document", "re-chunking"),
+        "model": ("model", "loading the model"),
+        "embed": ("passage", "embedding"),
+    }
 
     def __call__(self, tick: Progress) -> None:
         if self.quiet or tick.stage not in self.UNITS:
             return
-        if self._bar is not None and self._stage != tick.stage:
+        if self._bar is not None and (self._stage != tick.stage or tick.done < self._bar.n):
             self.close()
         if self._bar is None:
             from tqdm import tqdm
@@ -60,13 +66,17 @@ class ProgressBar:
             unit, desc = self.UNITS[tick.stage]
             self._stage = tick.stage
             self._bar = tqdm(
-                total=tick.total, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True
+                total=tick.total,
+                initial=tick.done,  # work done before this bar appeared does not count as rate
+                unit=unit,
+                desc=desc,
+                file=sys.stderr,
+                dynamic_ncols=True,
             )
         self._bar.total = tick.total
-        self._bar.n = tick.done
         if tick.item:
             self._bar.set_postfix_str(tick.item.rsplit("/", 1)[-1][-40:], refresh=False)
-        self._bar.refresh()
+        self._bar.update(tick.done - self._bar.n)
 
     def close(self) -> None:
         if self._bar is not None:

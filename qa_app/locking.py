@@ -43,8 +43,13 @@ class WriterLock:
         return self
 
     def _acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        from qa_app.store import StoreError, describe_os_error
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a read-only or full library folder cannot be written
+            raise StoreError(describe_os_error(exc, self.path.parent)) from exc
         try:
             _lock_fd(fd)
         except OSError:
@@ -54,8 +59,11 @@ class WriterLock:
                 f"library '{self.library}' is being updated by another qa-app process"
                 f"{f' (pid {owner})' if owner else ''}; try again when it finishes"
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+        except OSError:
+            pass  # the owner's pid is only a hint in the busy message
         self._fd = fd
 
     def __exit__(

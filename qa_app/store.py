@@ -156,14 +156,16 @@ class Store:
     def close(self) -> None:
         """Close every connection (idempotent)."""
         self._closed = True
-        with self._write_lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+        # Readers first: the last connection to close checkpoints the WAL, which only the
+        # writer can do.
         with self._readers_guard:
             for db in self._readers:
                 db.close()
             self._readers.clear()
+        with self._write_lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     @property
     def writable(self) -> bool:
