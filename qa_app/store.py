@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_VERSION", "Store", "StoreError", "StoreMissing", "describe_os_error"]
 
+BUSY_TIMEOUT = 30.0  # seconds a write waits for another program's transaction to end
 _IN_BATCH = 900  # below SQLite's default limit of bound parameters
 
 
@@ -103,7 +104,7 @@ class Store:
         uri = self.path.resolve().as_uri()
         try:
             db = sqlite3.connect(
-                f"{uri}?mode=ro", uri=True, timeout=30.0, isolation_level=None,
+                f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT, isolation_level=None,
                 check_same_thread=False,
             )  # fmt: skip
             db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
@@ -140,7 +141,10 @@ class Store:
             db: sqlite3.Connection | None = None
             try:
                 db = sqlite3.connect(
-                    str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
+                    str(self.path),
+                    timeout=BUSY_TIMEOUT,
+                    isolation_level=None,
+                    check_same_thread=False,
                 )
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
