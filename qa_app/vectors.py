@@ -8,7 +8,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 if TYPE_CHECKING:
     import numpy as np
@@ -219,7 +219,7 @@ class VectorCache:
         }
         tmp = self.index_path.with_name(f"{INDEX_FILE}.{os.getpid()}.tmp")
         try:
-            body = faiss.serialize_index(index)
+            body = faiss.serialize_index(cast(Any, index))
             with open(tmp, "wb") as handle:
                 handle.write(json.dumps(header).encode() + b"\n")
                 handle.write(body.tobytes())
