@@ -19,6 +19,7 @@ from qa_app.library_scan import absolute, covered, scan, under
 from qa_app.locking import WriterLock
 from qa_app.records import FileError, Progress, SyncReport
 from qa_app.store import SCHEMA_VERSION, Store, StoreError, describe_os_error
+from qa_app.store_schema import Failure, KnownFile, Root
 from qa_app.vectors import FaissIndex, VectorCache, empty_index
 
 log = logging.getLogger(__name__)
@@ -325,7 +326,7 @@ class Library:
 
     # -- the pipeline -----------------------------------------------------------------------
 
-    def _scan(self, roots: Sequence, run: _Run) -> list[str]:
+    def _scan(self, roots: Sequence[Root], run: _Run) -> list[str]:
         from qa_app.ingest import SUPPORTED_SUFFIXES
 
         return scan(roots, self.store.exclusions(), set(SUPPORTED_SUFFIXES), run.fail)
@@ -378,7 +379,12 @@ class Library:
             self.store.prune_vector_log(LOG_KEEP + self.store.counts().chunks)
 
     def _read_file(
-        self, path: str, st: os.stat_result, known: dict, failures: dict, run: _Run
+        self,
+        path: str,
+        st: os.stat_result,
+        known: dict[str, KnownFile],
+        failures: dict[str, Failure],
+        run: _Run,
     ) -> None:
         from qa_app.ingest import MAX_FILE_BYTES, IngestError, load
 

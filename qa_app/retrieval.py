@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from qa_app.records import Passage
+from qa_app.store_schema import PassageRow
 
 RRF_K = 60  # the constant from Cormack et al. (2009); robust across collections
 
@@ -64,24 +65,23 @@ def fuse(
     return fused[:k]
 
 
-def to_passages(ranked: Sequence[Ranked], rows: dict[int, tuple[object, ...]]) -> list[Passage]:
-    """Return Passages for ranked chunk ids, using store rows (doc id, path, title, page, start, end, text)."""
+def to_passages(ranked: Sequence[Ranked], rows: Mapping[int, PassageRow]) -> list[Passage]:
+    """Return Passages for ranked chunk ids, from the store's passage rows."""
     passages = []
     for item in ranked:
         row = rows.get(item.chunk_id)
         if row is None:  # removed between the search and the lookup
             continue
-        doc_id, path, title, page, start, end, text = row
         passages.append(
             Passage(
                 chunk_id=item.chunk_id,
-                doc_id=int(doc_id),  # type: ignore[call-overload]
-                path=str(path),
-                title=str(title),
-                page=page,  # type: ignore[arg-type]
-                start=int(start),  # type: ignore[call-overload]
-                end=int(end),  # type: ignore[call-overload]
-                text=str(text),
+                doc_id=row.doc_id,
+                path=row.path,
+                title=row.title,
+                page=row.page,
+                start=row.start,
+                end=row.end,
+                text=row.text,
                 score=item.score,
                 dense_rank=item.dense_rank,
                 keyword_rank=item.keyword_rank,
