@@ -437,6 +437,11 @@ class Library:
         if not total:
             return
         done = 0
+        if progress is not None and hasattr(type(self.embedder), "model"):
+            # Load the model as its own stage, so the embedding rate measures embedding.
+            progress(Progress(0, 1, "model"))
+            getattr(self.embedder, "model")  # noqa: B009 - a property that loads the model
+            progress(Progress(1, 1, "model"))
         if progress is not None:
             progress(Progress(0, total, "embed"))
         while True:
