@@ -17,7 +17,6 @@ from qa_app.locking import WriterLock
 from qa_app.records import DocumentInfo, Passage, Result, SyncReport
 from qa_app.retrieval import fuse, keyword_query, to_passages
 from qa_app.store import StoreMissing
-from qa_app.vectors import search as dense_search
 
 DEFAULT_K = 10
 SEEDED_KEY = "seeded_from"
@@ -212,11 +211,10 @@ class Engine:
         depth = max(50, 3 * k)
         store = self.library.store
         keyword = store.keyword_search(keyword_query(query), depth)
-        index = self.library.vector_index()
         dense = []
-        if index.ntotal:
+        if self.library.has_vectors():
             vector = self.embedder.encode([query])[0]
-            dense = dense_search(index, vector, depth)
+            dense = self.library.dense_search(vector, depth)
         ranked = fuse(dense, keyword, k)
         return to_passages(ranked, store.passages([r.chunk_id for r in ranked]))
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa_app import __version__
 from qa_app.chunking import ChunkSettings, chunk_document
@@ -21,6 +22,9 @@ from qa_app.records import FileError, Progress, SyncReport
 from qa_app.store import SCHEMA_VERSION, Store, StoreError, describe_os_error
 from qa_app.store_schema import Failure, KnownFile, Root
 from qa_app.vectors import FaissIndex, VectorCache, empty_index
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -488,6 +492,17 @@ class Library:
                 self._empty = empty_index(self.embedder.dimension)
             return self._empty
         return self.vectors.get(self.store)
+
+    def has_vectors(self) -> bool:
+        """Return whether dense search has any embedding to search (brings the cache up to date)."""
+        return self.vector_index().ntotal > 0
+
+    def dense_search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Return up to ``k`` (chunk id, cosine similarity) for a normalised query vector, from
+        every committed embedding; safe beside other threads that search or write."""
+        if self.needs_rebuild in ("model", "schema"):
+            return []
+        return self.vectors.search(self.store, query, k)
 
     def close(self) -> None:
         """Close the database."""

@@ -124,30 +124,44 @@ class VectorCache:
         return self.directory / INDEX_FILE
 
     def get(self, source: EmbeddingSource) -> FaissIndex:
-        """Return an index holding every committed embedding of ``source``."""
+        """Return an index holding every committed embedding of ``source``.
+
+        The index is updated in place by later calls: a thread that searches while another
+        may update should use ``search`` instead.
+        """
         state = source.vector_state()
         with self._lock:
-            if self._index is None or self._stamp is None or self._stamp.epoch != state.epoch:
-                self._index, self._stamp = self._load() or (None, None)
-                self._unsaved = 0
-            index, stamp = self._index, self._stamp
-            if index is not None and stamp is not None and (stamp.epoch, stamp.seq) == state[:2]:
-                return index
-            updated = None
-            if index is not None and stamp is not None and stamp.epoch == state.epoch:
-                updated = self._apply(index, stamp, source)
-            if updated is None:
-                built_state, ids, vectors = source.embeddings(self.dimension)
-                index = build_index(ids, vectors, self.dimension)
-                stamp = Stamp(built_state.epoch, built_state.seq, choose_kind(len(ids)), len(ids))
-                self.rebuilds += 1
-                self._unsaved = max(1, len(ids))
-            else:
-                index, stamp = updated
-            self._index, self._stamp = index, stamp
-            if self._unsaved >= max(1000, index.ntotal // SAVE_SHARE) or updated is None:
-                self._save(index, stamp)
+            return self._current(state, source)
+
+    def search(self, source: EmbeddingSource, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Bring the index up to date and search it, safely beside other threads."""
+        state = source.vector_state()
+        with self._lock:
+            return search(self._current(state, source), query, k)
+
+    def _current(self, state: VectorState, source: EmbeddingSource) -> FaissIndex:
+        """Return the index for ``state``: in memory, loaded, updated from the log, or rebuilt."""
+        if self._index is None or self._stamp is None or self._stamp.epoch != state.epoch:
+            self._index, self._stamp = self._load() or (None, None)
+            self._unsaved = 0
+        index, stamp = self._index, self._stamp
+        if index is not None and stamp is not None and (stamp.epoch, stamp.seq) == state[:2]:
             return index
+        updated = None
+        if index is not None and stamp is not None and stamp.epoch == state.epoch:
+            updated = self._apply(index, stamp, source)
+        if updated is None:
+            built_state, ids, vectors = source.embeddings(self.dimension)
+            index = build_index(ids, vectors, self.dimension)
+            stamp = Stamp(built_state.epoch, built_state.seq, choose_kind(len(ids)), len(ids))
+            self.rebuilds += 1
+            self._unsaved = max(1, len(ids))
+        else:
+            index, stamp = updated
+        self._index, self._stamp = index, stamp
+        if self._unsaved >= max(1000, index.ntotal // SAVE_SHARE) or updated is None:
+            self._save(index, stamp)
+        return index
 
     def _apply(
         self, index: FaissIndex, stamp: Stamp, source: EmbeddingSource
