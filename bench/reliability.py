@@ -250,7 +250,7 @@ def bench_disk_full(work: Path, env: dict[str, str]) -> None:
         for argv in steps:
             quoted = " ".join(f"'{a}'" for a in argv)
             script += f'; {py} -c "$FAKE_CLI" {quoted} >/dev/null 2>>"$LOG"; echo rc=$? >>"$LOG"'
-        script += f"; echo tmp=$(ls \"{lib}/lib\" | grep -c '[.]tmp$') >>\"$LOG\""
+        script += f'; echo tmp=$(ls "{lib}/lib" | grep -c \'[.]tmp$\') >>"$LOG"'
         log = work / "full.log"
         log.unlink(missing_ok=True)
         run_env = dict(env, QA_APP_HOME=str(home), FAKE_CLI=FAKE_CLI, LOG=str(log))
