@@ -167,15 +167,20 @@ def test_opening_and_reading_write_nothing_even_while_a_writer_holds_the_lock(
 
 INDEXER = """
 import sys, time
+from pathlib import Path
 from qa_app.embedding import FakeEmbedder
 from qa_app.engine import Engine
 
-class Slow(FakeEmbedder):
-    def encode(self, texts, **kw):
-        time.sleep(0.3 * len(texts))
+release = Path(sys.argv[2])
+
+class Held(FakeEmbedder):
+    def encode(self, texts, **kw):  # embedding waits until the test has read
+        deadline = time.monotonic() + 120
+        while not release.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         return super().encode(texts, **kw)
 
-with Engine("lib", embedder=Slow()) as eng:
+with Engine("lib", embedder=Held()) as eng:
     eng.add([sys.argv[1]], progress=lambda p: print(p.stage, p.done, p.total, flush=True))
 print("finished", flush=True)
 """
@@ -183,20 +188,22 @@ print("finished", flush=True)
 
 def test_search_in_one_process_while_add_runs_in_another(tmp_path: Path) -> None:
     docs = make_docs(tmp_path / "docs", 40)
+    release = tmp_path / "release"
     writer = subprocess.Popen(
-        [sys.executable, "-c", INDEXER, str(docs)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", INDEXER, str(docs), str(release)], stdout=subprocess.PIPE, text=True
     )
     assert writer.stdout is not None
-    lines = []
     for line in writer.stdout:  # files are read and committed; embedding has begun
-        lines.append(line)
         if line.startswith("embed 0 "):
             break
-    results = []
-    for argv in READS[:2]:
-        done = subprocess.run(cli_command(*argv), capture_output=True, text=True, timeout=120)
-        results.append(done)
-    assert writer.poll() is None  # the reads finished while the writer was still working
+    try:
+        results = [
+            subprocess.run(cli_command(*argv), capture_output=True, text=True, timeout=120)
+            for argv in READS[:2]
+        ]
+        assert writer.poll() is None  # the reads finished while the writer was still working
+    finally:
+        release.touch()
     rest = writer.stdout.read()
     assert writer.wait(timeout=120) == 0
     assert "finished" in rest
