@@ -201,6 +201,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     from qa_app.answers import result_to_dict
 
+    if not args.question.strip():  # before opening: a usage error whatever the library
+        raise UsageError("the question is empty")
     with _open(args) as engine:
         _say_pending(engine, args.quiet)
         result = engine.ask(args.question, args.k, reader=args.reader, threshold=args.threshold)
