@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this tree's qa_app, not another
 
 from corpora import (  # noqa: E402
     scifact_corpus,
@@ -39,12 +40,12 @@ def percentiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
-def search_latency(eng, queries: list[str]) -> tuple[float, float]:
-    """Median and 95th percentile (ms) of a top-10 search over up to 300 queries, after 5 warm-up."""
+def search_latency(eng, queries: list[str], limit: int = 300) -> tuple[float, float]:
+    """Median and 95th percentile (ms) of a top-10 search over up to ``limit`` queries, after 5 warm-up."""
     for q in queries[:5]:
         eng.search(q, 10)
     lat = []
-    for q in queries[:300]:
+    for q in queries[:limit]:
         started = time.perf_counter()
         eng.search(q, 10)
         lat.append((time.perf_counter() - started) * 1e3)
@@ -107,7 +108,11 @@ def bench_synthetic(count: int, queries: list[str], texts: list[str], work: Path
     from qa_app.engine import Engine
     from qa_app.records import Block, Document
 
-    embedder = SentenceTransformerEmbedder()
+    embedder: object = SentenceTransformerEmbedder()
+    if os.environ.get("BENCH_FAKE_EMBEDDER"):
+        from qa_app.embedding import FakeEmbedder
+
+        embedder = FakeEmbedder(384)
     with Engine("bench-synthetic", embedder=embedder) as eng:
         store = eng.library.store
         rng = np.random.default_rng(0)
@@ -132,12 +137,13 @@ def bench_synthetic(count: int, queries: list[str], texts: list[str], work: Path
         started = time.perf_counter()
         index = eng.library.vector_index()
         index_s = time.perf_counter() - started
-        p50, p95 = search_latency(eng, queries)
+        limit = int(os.environ.get("BENCH_QUERIES", "300"))
+        p50, p95 = search_latency(eng, queries, limit)
         print(
             f"\n== synthetic: {made} chunks in {doc_no} docs (store {built:.0f}s, FAISS {type(index).__name__} {index_s:.1f}s)"
         )
         print(
-            f"search k=10 hybrid warm: p50 {p50:.1f} ms, p95 {p95:.1f} ms over {min(len(queries), 300)} queries"
+            f"search k=10 hybrid warm: p50 {p50:.1f} ms, p95 {p95:.1f} ms over {min(len(queries), limit)} queries"
         )
         bench_add_to(eng, texts, 1000, work)
 
