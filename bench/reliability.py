@@ -27,6 +27,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this tree's qa_app, not another install's
 
 KILLED = """
 import sys, time
