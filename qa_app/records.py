@@ -13,6 +13,7 @@ class Block:
     end: int
     page: int | None = None  # 1-based page for paged formats (PDF), else None
     kind: str = "paragraph"  # "paragraph" | "heading" | "item" | "table"
+    ocr: bool = False  # the text was recognised from an image of the page (OCR), not read
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Document:
 
     path: str
     title: str
-    format: str  # "txt" | "md" | "html" | "pdf" | "docx"
+    format: str  # a key of qa_app.ingest.LOADERS: "txt", "pdf", "image", "eml", "xlsx", …
     text: str
     blocks: tuple[Block, ...]
     pages: int | None = None

@@ -24,8 +24,11 @@ class DocumentBuilder:
         self._blocks: list[Block] = []
         self._length = 0
 
-    def add(self, text: str, kind: str = "paragraph", page: int | None = None) -> None:
-        """Append ``text`` (cleaned; dropped when nothing is left) as one block."""
+    def add(
+        self, text: str, kind: str = "paragraph", page: int | None = None, *, ocr: bool = False
+    ) -> None:
+        """Append ``text`` (cleaned; dropped when nothing is left) as one block; ``ocr`` marks
+        text recognised from an image."""
         text = clean_block(text)
         if not text:
             return
@@ -35,7 +38,12 @@ class DocumentBuilder:
         start = self._length
         self._parts.append(text)
         self._length += len(text)
-        self._blocks.append(Block(start, self._length, page, kind))
+        self._blocks.append(Block(start, self._length, page, kind, ocr))
+
+    @property
+    def empty(self) -> bool:
+        """Return True while no block has been added."""
+        return not self._blocks
 
     def texts(self) -> list[tuple[str, str]]:
         """Return ``(text, kind)`` of every block so far."""

@@ -114,13 +114,24 @@ def _title(root: Any) -> str | None:
 
 def load_html(path: Path) -> Document:
     """Return the Document for an HTML file; raises IngestError for unusable files."""
-    import lxml.html
-    from lxml import etree
-
     data = read_bytes(path)
     markup = decode(data, path, declared_charset(data))
     if not markup.strip():
         raise IngestError(path, "contains no text (only blank space)")
+    title, blocks = markup_blocks(markup, path)
+    builder = DocumentBuilder(path, "html")
+    for text, kind in blocks:
+        builder.add(text, kind)
+    return builder.build(title)
+
+
+def markup_blocks(markup: str, path: Path) -> tuple[str | None, Blocks]:
+    """Return the title and the clean (text, kind) blocks of HTML ``markup``, boilerplate
+    removed (also used for e-mail bodies and e-book chapters). Raises IngestError (naming
+    ``path``) when lxml cannot parse it."""
+    import lxml.html
+    from lxml import etree
+
     try:
         # lxml refuses a str that still carries an XML encoding declaration (XHTML files).
         root = lxml.html.document_fromstring(_XML_DECLARATION.sub("", markup, count=1))
@@ -133,8 +144,4 @@ def load_html(path: Path) -> Document:
     blocks = [(clean(text), kind) for text, kind in blocks]
     blocks = [(text, kind) for text, kind in blocks if text]
     keep = boilerplate.keep_mask([" ".join(text.split()) for text, _ in blocks])
-    builder = DocumentBuilder(path, "html")
-    for (text, kind), kept in zip(blocks, keep, strict=True):
-        if kept:
-            builder.add(text, kind)
-    return builder.build(title)
+    return title, [block for block, kept in zip(blocks, keep, strict=True) if kept]

@@ -13,6 +13,7 @@ from qa_app.ingest.build import DocumentBuilder
 from qa_app.ingest.errors import IngestError
 from qa_app.ingest.files import read_bytes
 from qa_app.ingest.normalize import clean
+from qa_app.ingest.options import LoadOptions
 from qa_app.ingest.paragraphs import is_item, looks_like_heading, paragraphs, wrap_width
 from qa_app.records import Document
 
@@ -82,24 +83,44 @@ def _page_lines(reader: Any, path: Path) -> list[list[str]]:
     return pages
 
 
-def load_pdf(path: Path) -> Document:
+def load_pdf(path: Path, options: LoadOptions | None = None) -> Document:
     """Return the Document for a PDF; blocks carry 1-based pages.
 
-    Raises IngestError for damaged, encrypted or text-less (scanned) PDFs.
+    Pages without a text layer are OCRed (unless ``options.ocr`` is off) and their blocks
+    marked ``ocr``; pages with one never are. Raises IngestError for damaged or encrypted
+    PDFs and for PDFs with no text at all; LoadCancelled when asked to stop during OCR.
     """
-    reader = _open(read_bytes(path), path)
+    options = options or LoadOptions()
+    data = read_bytes(path)
+    reader = _open(data, path)
     pages = boilerplate.strip_running(_page_lines(reader, path))
-    if not any(line for page in pages for line in page):
-        raise IngestError(
-            path,
-            "no extractable text: the pages are probably scanned images (run OCR on it first)",
+    scanned: dict[int, list[str]] = {}
+    empty = [number for number, lines in enumerate(pages, 1) if not any(lines)]
+    if empty and options.ocr:
+        from qa_app.ingest.pdf_ocr import ocr_pages
+
+        scanned = ocr_pages(data, empty, path, options)
+    if not any(line for page in pages for line in page) and not any(scanned.values()):
+        reason = (
+            "no extractable text: the pages are images in which OCR found no text"
+            if options.ocr
+            else "no extractable text: the pages are probably scanned images (OCR is switched "
+            "off for this library)"
         )
+        raise IngestError(path, reason)
     width = wrap_width([line for page in pages for line in page], max_width=None)
     builder = DocumentBuilder(path, "pdf")
     for number, lines in enumerate(pages, 1):
+        for paragraph in scanned.get(number, []):
+            builder.add(paragraph, kind_of(paragraph), page=number, ocr=True)
         for paragraph in paragraphs(lines, width):
-            kind = "item" if is_item(paragraph) else "paragraph"
-            if kind == "paragraph" and looks_like_heading(paragraph):
-                kind = "heading"
-            builder.add(paragraph, kind, page=number)
+            builder.add(paragraph, kind_of(paragraph), page=number)
     return builder.build(_metadata_title(reader), pages=len(pages))
+
+
+def kind_of(paragraph: str) -> str:
+    """Return "item", "heading" or "paragraph" for one paragraph of a page."""
+    kind = "item" if is_item(paragraph) else "paragraph"
+    if kind == "paragraph" and looks_like_heading(paragraph):
+        kind = "heading"
+    return kind
