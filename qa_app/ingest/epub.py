@@ -47,7 +47,8 @@ def _chapters(book: Any) -> list[Any]:
     items = []
     for idref, *_ in book.spine:
         item = book.get_item_with_id(idref)
-        if item is not None and item.get_type() == ebooklib.ITEM_DOCUMENT:
+        # The navigation document (table of contents) is a document too, but not a chapter.
+        if item is not None and item.get_type() == ebooklib.ITEM_DOCUMENT and item.is_chapter():
             items.append(item)
     return items
 
@@ -69,7 +70,7 @@ def load_epub(path: Path) -> Document:
         markup = decode(item.get_content(), path)
         if not markup.strip():
             continue
-        title, blocks = markup_blocks(markup, path)
+        title, blocks = markup_blocks(markup, path, main_content=False)
         if title and title != book_title and not any(k == "heading" for _, k in blocks[:2]):
             builder.add(title, "heading")
         for text, kind in blocks:

@@ -125,10 +125,13 @@ def load_html(path: Path) -> Document:
     return builder.build(title)
 
 
-def markup_blocks(markup: str, path: Path) -> tuple[str | None, Blocks]:
+def markup_blocks(
+    markup: str, path: Path, *, main_content: bool = True
+) -> tuple[str | None, Blocks]:
     """Return the title and the clean (text, kind) blocks of HTML ``markup``, boilerplate
-    removed (also used for e-mail bodies and e-book chapters). Raises IngestError (naming
-    ``path``) when lxml cannot parse it."""
+    removed (also used for e-mail bodies and e-book chapters). ``main_content=False`` skips
+    trafilatura's main-content detection (a book chapter is all content). Raises IngestError
+    (naming ``path``) when lxml cannot parse it."""
     import lxml.html
     from lxml import etree
 
@@ -138,7 +141,7 @@ def markup_blocks(markup: str, path: Path) -> tuple[str | None, Blocks]:
     except (etree.ParserError, ValueError) as exc:
         raise IngestError(path, f"not readable as HTML ({exc})") from None
     title = _title(root)
-    blocks = _trafilatura_blocks(markup)
+    blocks = _trafilatura_blocks(markup) if main_content else []
     if not any(clean(text) for text, _ in blocks):
         blocks = _fallback_blocks(root)
     blocks = [(clean(text), kind) for text, kind in blocks]

@@ -24,6 +24,7 @@ MODELS = {
 }
 MIN_SCORE = 0.6  # lines recognised with less confidence are mostly noise on photos and drawings
 MAX_SIDE = 2000  # pixels; larger images are scaled down first (the detector works at this size)
+PARAGRAPH_GAP = 0.5  # × line height: more space than this above a line starts a paragraph
 _HYPHENATED = re.compile(r"[^\W\d_]-$")
 
 _engine: Any = None
@@ -87,9 +88,11 @@ def _lines(result: Any) -> list[_Line]:
         text = " ".join(str(text).split())
         if not text:
             continue
-        xs = [float(point[0]) for point in box]
-        ys = [float(point[1]) for point in box]
-        lines.append(_Line(min(xs), min(ys), max(xs), max(ys), text))
+        # Corners run clockwise from the top left. Top and bottom are taken at the line's left
+        # end: on a slightly turned page the box around a whole line is much taller than the
+        # line, but its left edge is not.
+        (x0, y0), (x1, _), (x2, _), (x3, y3) = ((float(x), float(y)) for x, y in box)
+        lines.append(_Line(min(x0, x3), y0, max(x1, x2), max(y3, y0 + 1), text))
     return lines
 
 
@@ -126,7 +129,7 @@ def _join(previous: str, following: str) -> str:
 
 def paragraphs(lines: list[_Line]) -> list[str]:
     """Return the text of OCRed lines as paragraphs in reading order (top to bottom): a line
-    starts a new paragraph after a gap taller than most lines or when it is indented."""
+    starts a new paragraph after a gap of more than about half a line, or when indented."""
     rows = _rows(lines)
     if not rows:
         return []
@@ -134,9 +137,8 @@ def paragraphs(lines: list[_Line]) -> list[str]:
     out: list[str] = []
     current = rows[0].text
     for previous, row in zip(rows, rows[1:], strict=False):
-        gap = row.top - previous.bottom
         indented = row.left - previous.left > 1.5 * height
-        if gap > 0.8 * height or indented:
+        if row.top - previous.bottom > PARAGRAPH_GAP * height or indented:
             out.append(current)
             current = row.text
         else:
