@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import warnings
 from pathlib import Path
 
 from qa_app.ingest.build import DocumentBuilder
@@ -31,8 +32,11 @@ def load_image(path: Path, options: LoadOptions) -> Document:
         raise IngestError(path, "an image: its text can only be read by OCR, which is switched off")
     data = read_bytes(path)
     try:
-        image = Image.open(io.BytesIO(data))
-        frames = getattr(image, "n_frames", 1)
+        with warnings.catch_warnings():
+            # Pillow warns about images over ~89 megapixels; MAX_PIXELS below decides instead.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            frames = getattr(image, "n_frames", 1)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
         raise IngestError(path, f"corrupt or not an image ({exc})") from None
     if frames > MAX_FRAMES:

@@ -23,6 +23,7 @@ MODELS = {
     "Rec.model_path": "PP-OCRv6_rec_small.onnx",
 }
 MIN_SCORE = 0.6  # lines recognised with less confidence are mostly noise on photos and drawings
+SURE_SCORE = 0.9  # a line of one character is kept only when recognised this surely
 MAX_SIDE = 2000  # pixels; larger images are scaled down first (the detector works at this size)
 PARAGRAPH_GAP = 0.5  # × line height: more space than this above a line starts a paragraph
 _HYPHENATED = re.compile(r"[^\W\d_]-$")
@@ -84,10 +85,11 @@ def _lines(result: Any) -> list[_Line]:
     if result is None or result.boxes is None or result.txts is None:
         return []
     lines = []
-    for box, text in zip(result.boxes, result.txts, strict=True):
+    scores = result.scores if result.scores is not None else [1.0] * len(result.txts)
+    for box, text, score in zip(result.boxes, result.txts, scores, strict=True):
         text = " ".join(str(text).split())
-        if not text:
-            continue
+        if sum(char.isalnum() for char in text) < 2 and float(score) < SURE_SCORE:
+            continue  # one unsure character: a shape in a picture, seen as "O" or "|"
         # Corners run clockwise from the top left. Top and bottom are taken at the line's left
         # end: on a slightly turned page the box around a whole line is much taller than the
         # line, but its left edge is not.
