@@ -127,7 +127,7 @@ def test_image_errors(tmp_path: Path, fake: FakeRecogniser) -> None:
 
 def test_missing_engine_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def unavailable(image: Any) -> list[str]:
-        raise ocr.OcrUnavailable("the OCR engine is not installed (no module named 'rapidocr')")
+        raise ocr.OcrUnavailable("the OCR engine is not installed (no module named 'tesserocr')")
 
     monkeypatch.setattr(image_loader, "recognise", unavailable)
     path = tmp_path / "page.jpg"
@@ -135,31 +135,18 @@ def test_missing_engine_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mon
     with pytest.raises(IngestError) as caught:
         load(path)
     assert caught.value.reason == (
-        "cannot run OCR: the OCR engine is not installed (no module named 'rapidocr')"
+        "cannot run OCR: the OCR engine is not installed (no module named 'tesserocr')"
     )
 
 
-def _line(left: float, top: float, text: str, height: float = 30, width: float = 900) -> Any:
-    return ocr._Line(left, top, left + width, top + height, text)
-
-
-def test_lines_become_paragraphs_in_reading_order() -> None:
-    lines = [
-        _line(100, 300, "second paragraph, whose lines"),
-        _line(100, 100, "Title"),
-        _line(100, 160, "The first para-"),
-        _line(100, 196, "graph goes on here."),
-        _line(100, 336, "follow one another."),
-        _line(1050, 300, "(right)", width=100),  # a piece of the same printed line
-        _line(160, 372, "An indented line starts another."),
-    ]
-    assert ocr.paragraphs(lines) == [
-        "Title",
-        "The first paragraph goes on here.",
-        "second paragraph, whose lines (right) follow one another.",
-        "An indented line starts another.",
-    ]
-    assert ocr.paragraphs([]) == []
+def test_paragraph_lines_are_joined_and_noise_dropped() -> None:
+    assert ocr.join_lines("The first para-\ngraph goes on\n\n  here.\n") == (
+        "The first paragraph goes on here."
+    )
+    assert ocr.join_lines("North-\nEast") == "North- East"  # a capital: not a broken word
+    assert ocr.keep("Storage memo", 91.0)
+    assert not ocr.keep("Storage memo", 20.0)  # unsure: noise read into a picture
+    assert not ocr.keep("|", 96.0)  # one stray mark
 
 
 # -- the real engine (slower) ---------------------------------------------------------------

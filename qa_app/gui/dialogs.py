@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
-DOCUMENT_FILTER = "Documents (*.txt *.md *.markdown *.html *.htm *.pdf *.docx);;All files (*)"
+from qa_app.ingest import dialog_filter
+
+DOCUMENT_FILTER = dialog_filter()  # every suffix a loader reads
 
 
 def pick_files(parent: QWidget) -> list[str]:

