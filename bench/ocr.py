@@ -1,9 +1,9 @@
-"""OCR benchmark: character error rate and seconds per page of the app's OCR (RapidOCR on ONNX
-Runtime) and, when installed, Tesseract (tesserocr), on pages rendered from known text and on the
-PDFs of ../shared/data/realfiles/pdf; then what the OCR engine adds to the installer.
+"""OCR benchmark: character error rate and seconds per page of the app's OCR (Tesseract through
+tesserocr, qa_app.ingest.ocr) and, when it is installed, RapidOCR on ONNX Runtime (the other
+candidate), on pages rendered from known text and on the PDFs of ../shared/data/realfiles/pdf;
+then what each engine adds to the installer.
 
-    python bench/ocr.py --data ../shared/data [--tesseract /usr/share/tesseract-ocr/5/tessdata]
-                        [--repeat 3] [--json out.json]
+    python bench/ocr.py --data ../shared/data [--rapidocr] [--repeat 3] [--json out.json]
 
 Pages: a seed report's first paragraphs set in several fonts and sizes on an A4 page at 150 dpi,
 the same page turned 90° and skewed 3°, a noisy scan and a phone photo of it. Real files: the
@@ -39,9 +39,10 @@ TEXT_LAYER_PAGES = {  # realfiles PDF → pages (1-based) whose text layer is th
     "pdflatex-4-pages.pdf": [1],
     "multicolumn.pdf": [1],
 }
-INSTALL_PACKAGES = (  # what the OCR engine brings into the bundle (site-packages folders)
+INSTALL_PACKAGES = (  # what each engine brings into the bundle (site-packages folders)
+    "tesserocr", "tesserocr.libs", "../../../share/tessdata", "pypdfium2", "pypdfium2_raw",
     "rapidocr", "onnxruntime", "cv2", "opencv_python_headless.libs", "shapely", "shapely.libs",
-    "pyclipper", "omegaconf", "antlr4", "colorlog", "pypdfium2", "pypdfium2_raw",
+    "pyclipper", "omegaconf",
 )  # fmt: skip
 
 Engine = Callable[[Any], str]
@@ -56,20 +57,22 @@ def cer(found: str, reference: str) -> float:
     return Levenshtein.distance(normalise(found), reference) / max(1, len(reference))
 
 
-def rapidocr_engine() -> Engine:
+def app_engine() -> Engine:
     from qa_app.ingest.ocr import recognise
 
     return lambda image: "\n".join(recognise(image))
 
 
-def tesseract_engine(tessdata: str) -> Engine:
-    import tesserocr
+def rapidocr_engine() -> Engine:
+    """RapidOCR with the models its wheel carries (pip install rapidocr onnxruntime)."""
+    import numpy as np
+    from rapidocr import RapidOCR
 
-    api = tesserocr.PyTessBaseAPI(path=tessdata, lang="eng", psm=tesserocr.PSM.AUTO_OSD)
+    engine = RapidOCR(params={"Global.log_level": "error"})
 
     def run(image: Any) -> str:
-        api.SetImage(image.convert("RGB"))
-        return str(api.GetUTF8Text())
+        result = engine(np.asarray(image.convert("RGB")))
+        return "\n".join(result.txts or ())
 
     return run
 
@@ -95,7 +98,9 @@ def synthetic_pages() -> list[tuple[str, Any, str]]:
     faces = [(Path(f).stem, f) for f in FONT_FILES if Path(f).is_file()] + [("PillowDefault", None)]
     for name, face in faces:
         for size in (18, 24, 32):  # 150 dpi: about 8.5, 11.5 and 15 pt
-            pages.append((f"{name} {size}px", render_page(text, font_file=face, size=size), reference))
+            pages.append(
+                (f"{name} {size}px", render_page(text, font_file=face, size=size), reference)
+            )
     base = render_page(text, size=24)
     pages.append(("turned 90°", base.rotate(90, expand=True, fillcolor=255), reference))
     pages.append(("skewed 3°", base.rotate(3, expand=True, fillcolor=255), reference))
@@ -133,7 +138,9 @@ def real_pages(data: Path) -> list[tuple[str, Any, str | None]]:
     return pages
 
 
-def measure(engine: Engine, pages: list[tuple[str, Any, str | None]], repeat: int) -> list[dict[str, Any]]:
+def measure(
+    engine: Engine, pages: list[tuple[str, Any, str | None]], repeat: int
+) -> list[dict[str, Any]]:
     rows = []
     for name, image, reference in pages:
         times, found = [], ""
@@ -147,7 +154,9 @@ def measure(engine: Engine, pages: list[tuple[str, Any, str | None]], repeat: in
         else:
             row["cer"] = cer(found, reference)
         rows.append(row)
-        shown = f"CER {row['cer']:.3f}" if "cer" in row else f"invented {row['invented_chars']} chars"
+        shown = (
+            f"CER {row['cer']:.3f}" if "cer" in row else f"invented {row['invented_chars']} chars"
+        )
         print(f"  {name:34s} {shown:22s} {row['seconds']:6.2f} s", flush=True)
     return rows
 
@@ -163,12 +172,12 @@ def folder_size(path: Path) -> tuple[int, int]:
 
 
 def install_cost() -> list[dict[str, Any]]:
-    import onnxruntime
+    import pypdfium2
 
-    site = Path(onnxruntime.__file__).parent.parent
+    site = Path(pypdfium2.__file__).parent.parent
     rows = []
     for name in INSTALL_PACKAGES:
-        path = site / name
+        path = (site / name).resolve()
         if path.exists():
             unpacked, packed = folder_size(path)
             rows.append({"package": name, "unpacked_mb": unpacked / 1e6, "targz_mb": packed / 1e6})
@@ -188,17 +197,18 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--tesseract", help="tessdata folder: also measure Tesseract (tesserocr)")
+    parser.add_argument("--rapidocr", action="store_true", help="also measure RapidOCR")
     parser.add_argument("--repeat", type=int, default=1, help="runs per page (median time)")
     parser.add_argument("--json", type=Path, help="write every figure here")
     args = parser.parse_args(argv)
 
-    engines: dict[str, Engine] = {"rapidocr": rapidocr_engine()}
-    if args.tesseract:
-        engines["tesseract"] = tesseract_engine(args.tesseract)
-    started = time.perf_counter()
-    engines["rapidocr"](render_page(["warm up"], width=400, height=200))
-    print(f"RapidOCR first call (loads the models): {time.perf_counter() - started:.2f} s")
+    engines: dict[str, Engine] = {"tesseract": app_engine()}
+    if args.rapidocr:
+        engines["rapidocr"] = rapidocr_engine()
+    for name, engine in engines.items():
+        started = time.perf_counter()
+        engine(render_page(["warm up"], width=400, height=200))
+        print(f"{name}: first call (loads the models) {time.perf_counter() - started:.2f} s")
     pages = synthetic_pages()
     real = real_pages(args.data) if (args.data / "realfiles").is_dir() else []
     report: dict[str, Any] = {}

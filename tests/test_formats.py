@@ -75,7 +75,9 @@ def test_every_suffix_has_a_loader_and_the_dialog_lists_it() -> None:
     import importlib
 
     for spec in LOADERS.values():
-        assert callable(getattr(importlib.import_module(f"qa_app.ingest.{spec.module}"), spec.function))
+        assert callable(
+            getattr(importlib.import_module(f"qa_app.ingest.{spec.module}"), spec.function)
+        )
 
 
 # -- e-mail ---------------------------------------------------------------------------------
@@ -114,7 +116,9 @@ def test_eml_headers_body_and_attachments(tmp_path: Path) -> None:
 
 
 def test_eml_html_only_body_is_cleaned_like_html(tmp_path: Path) -> None:
-    message = email_message(sender="a@example.org", to="b@example.org", subject="Menu", date=WHEN, body="x")
+    message = email_message(
+        sender="a@example.org", to="b@example.org", subject="Menu", date=WHEN, body="x"
+    )
     message.set_content(
         "<html><body><script>alert(1)</script><p>The canteen opens at <b>7:30</b>.</p></body></html>",
         subtype="html",
@@ -142,8 +146,11 @@ def test_eml_nested_message_is_a_section(tmp_path: Path) -> None:
 def test_mbox_messages_are_sections_numbered_as_pages(tmp_path: Path) -> None:
     messages = [
         email_message(
-            sender=f"clerk{i}@example.org", to="desk@example.org", subject=f"Gate {i}",
-            date=WHEN + dt.timedelta(days=i), body=f"The depot lorry waits at gate {i + 10}.",
+            sender=f"clerk{i}@example.org",
+            to="desk@example.org",
+            subject=f"Gate {i}",
+            date=WHEN + dt.timedelta(days=i),
+            body=f"The depot lorry waits at gate {i + 10}.",
         )  # fmt: skip
         for i in range(3)
     ]
@@ -270,7 +277,10 @@ def test_odt_and_ods(tmp_path: Path) -> None:
         load(
             write_ods(
                 tmp_path / "sheet.ods",
-                {"Revenue": [["Year", "Revenue"], [2023, 4.2]], "Notes": [["Topic", "Text"], ["Audit", "Done"]]},
+                {
+                    "Revenue": [["Year", "Revenue"], [2023, 4.2]],
+                    "Notes": [["Topic", "Text"], ["Audit", "Done"]],
+                },
             )
         )
     )
@@ -280,10 +290,16 @@ def test_odt_and_ods(tmp_path: Path) -> None:
 
 
 def test_rtf(tmp_path: Path) -> None:
-    path = write_rtf(tmp_path / "memo.rtf", ["Ferry memo", "The ferry to Kellen Island stopped in 1988.", "Café prices rose by 5%."])
+    path = write_rtf(
+        tmp_path / "memo.rtf",
+        ["Ferry memo", "The ferry to Kellen Island stopped in 1988.", "Café prices rose by 5%."],
+    )
     doc = well_formed(load(path))
     assert doc.format == "rtf" and doc.title == "Ferry memo"
-    assert texts(doc)[1:] == ["The ferry to Kellen Island stopped in 1988.", "Café prices rose by 5%."]
+    assert texts(doc)[1:] == [
+        "The ferry to Kellen Island stopped in 1988.",
+        "Café prices rose by 5%.",
+    ]
     (tmp_path / "fake.rtf").write_text("plain words, not RTF")
     assert reason(tmp_path / "fake.rtf").startswith("not an RTF file")
 
@@ -292,7 +308,10 @@ def test_epub_chapters_are_sections_without_the_table_of_contents(tmp_path: Path
     path = write_epub(
         tmp_path / "tales.epub",
         "Harbour Tales",
-        [("Chapter One", ["The lighthouse was finished in 1923."]), ("Chapter Two", ["The storm came in 1931."])],
+        [
+            ("Chapter One", ["The lighthouse was finished in 1923."]),
+            ("Chapter Two", ["The storm came in 1931."]),
+        ],
     )
     doc = well_formed(load(path))
     assert doc.format == "epub" and doc.title == "Harbour Tales"
@@ -306,7 +325,13 @@ def test_epub_chapters_are_sections_without_the_table_of_contents(tmp_path: Path
 
 # -- errors of ZIP-based formats ------------------------------------------------------------
 
-ZIPPED = {".pptx": "PowerPoint", ".xlsx": "Excel", ".odt": "OpenDocument", ".ods": "OpenDocument", ".epub": "EPUB"}
+ZIPPED = {
+    ".pptx": "PowerPoint",
+    ".xlsx": "Excel",
+    ".odt": "OpenDocument",
+    ".ods": "OpenDocument",
+    ".epub": "EPUB",
+}
 
 
 @pytest.mark.parametrize("suffix", sorted(ZIPPED))

@@ -36,7 +36,9 @@ WHEN = dt.datetime(2024, 3, 5, 9, 30, tzinfo=dt.UTC)
 def make_folder(folder: Path) -> None:
     """One file per supported suffix, each with facts no other file holds."""
     folder.mkdir()
-    (folder / "notes.txt").write_text("The archive room on the third floor was repainted in 2019.\n")
+    (folder / "notes.txt").write_text(
+        "The archive room on the third floor was repainted in 2019.\n"
+    )
     (folder / "notes.md").write_text("# Garden\n\nThe rose garden has 214 varieties of roses.\n")
     (folder / "notes.markdown").write_text("The greenhouse heater was replaced in 2020.\n")
     for suffix in (".html", ".htm"):
@@ -86,8 +88,11 @@ def make_folder(folder: Path) -> None:
         folder / "desk.mbox",
         [
             email_message(
-                sender="clerk@example.org", to="desk@example.org", subject="Gate change",
-                date=WHEN, body="The grain lorries now use the east gate.",
+                sender="clerk@example.org",
+                to="desk@example.org",
+                subject="Gate change",
+                date=WHEN,
+                body="The grain lorries now use the east gate.",
             )  # fmt: skip
         ],
     )
@@ -100,7 +105,13 @@ def make_folder(folder: Path) -> None:
     )
     write_xlsx(
         folder / "accounts.xlsx",
-        {"Revenue": [["Year", "Revenue", "Region"], [2022, "3.9M", "North"], [2023, "4.2M", "North"]]},
+        {
+            "Revenue": [
+                ["Year", "Revenue", "Region"],
+                [2022, "3.9M", "North"],
+                [2023, "4.2M", "North"],
+            ]
+        },
     )
     write_csv(folder / "staff.csv", [["Team", "Members"], ["Dredging", 14], ["Pilots", 9]])
     write_odt(folder / "history.odt", "Quay history", ["The stone quay was extended in 1911."])
@@ -115,7 +126,12 @@ def make_folder(folder: Path) -> None:
 
 QUESTIONS = [
     # (question, expected answer text, file cited, page cited)
-    ("How much diesel does the storage tank at the north depot hold?", "5,000 litres", "scan.pdf", 1),
+    (
+        "How much diesel does the storage tank at the north depot hold?",
+        "5,000 litres",
+        "scan.pdf",
+        1,
+    ),
     ("When does the harbour master's office close on Fridays?", "4 pm", "photo.png", None),
     ("Who sent the pump station report?", "Maria Okafor", "pump.eml", None),
     ("When does the new depot at Carrow open?", "September 2025", "review.pptx", 2),

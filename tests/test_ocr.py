@@ -14,9 +14,8 @@ from fixtures.formats import mixed_pdf_bytes, photo, render_page, scanned_pdf_by
 from fixtures.ingest.make_files import pdf_bytes
 from rapidfuzz.distance import Levenshtein
 
-from qa_app.ingest import IngestError, LoadCancelled, LoadOptions, load
+from qa_app.ingest import IngestError, LoadCancelled, LoadOptions, load, ocr
 from qa_app.ingest import image as image_loader
-from qa_app.ingest import ocr
 from qa_app.ingest import pdf_ocr as pdf_ocr_loader
 
 MEMO = [
