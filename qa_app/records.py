@@ -37,6 +37,7 @@ class Chunk:
     end: int
     text: str
     page: int | None = None
+    ocr: bool = False  # some of its text was recognised from an image of the page (OCR)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Passage:
     score: float  # fused retrieval score (higher is better)
     dense_rank: int | None = None  # 1-based rank in dense search, None if not retrieved there
     keyword_rank: int | None = None  # 1-based rank in keyword search
+    ocr: bool = False  # some of its text was recognised from an image (OCR): may hold misreadings
 
 
 @dataclass(frozen=True)

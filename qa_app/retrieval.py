@@ -65,13 +65,14 @@ def fuse(
 
 
 def to_passages(ranked: Sequence[Ranked], rows: dict[int, tuple[object, ...]]) -> list[Passage]:
-    """Return Passages for ranked chunk ids, using store rows (doc id, path, title, page, start, end, text)."""
+    """Return Passages for ranked chunk ids, using store rows (doc id, path, title, page, start,
+    end, text and, from stores that have it, the OCR flag)."""
     passages = []
     for item in ranked:
         row = rows.get(item.chunk_id)
         if row is None:  # removed between the search and the lookup
             continue
-        doc_id, path, title, page, start, end, text = row
+        doc_id, path, title, page, start, end, text, *rest = row
         passages.append(
             Passage(
                 chunk_id=item.chunk_id,
@@ -85,6 +86,7 @@ def to_passages(ranked: Sequence[Ranked], rows: dict[int, tuple[object, ...]]) -
                 score=item.score,
                 dense_rank=item.dense_rank,
                 keyword_rank=item.keyword_rank,
+                ocr=bool(rest[0]) if rest else False,
             )
         )
     return passages

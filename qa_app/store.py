@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     "end" INTEGER NOT NULL,
     page INTEGER,
     text TEXT NOT NULL,
-    embedding BLOB
+    embedding BLOB,
+    ocr INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(id) WHERE embedding IS NULL;
@@ -81,9 +82,21 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SCHEMA)
+            self._add_ocr_column()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: the library database cannot be opened ({exc})") from exc
         self._lock = threading.RLock()
+
+    def _add_ocr_column(self) -> None:
+        # Libraries made before OCR have no chunks.ocr; their chunks were all read, not OCRed.
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
+        self._ocr_column = "ocr" in columns
+        if not self._ocr_column:
+            try:
+                self._db.execute("ALTER TABLE chunks ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")
+                self._ocr_column = True
+            except sqlite3.OperationalError:  # a read-only library: read it as it is
+                pass
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -173,7 +186,9 @@ class Store:
 
         Embeddings of the new chunks start empty (pending) and are filled by ``put_embeddings``.
         """
-        blocks = json.dumps([[b.start, b.end, b.page, b.kind] for b in doc.blocks])
+        blocks = json.dumps(
+            [[b.start, b.end, b.page, b.kind, *([1] if b.ocr else [])] for b in doc.blocks]
+        )
         with self.transaction() as db:
             old = db.execute("SELECT id FROM documents WHERE path = ?", (doc.path,)).fetchone()
             if old is not None:
@@ -213,9 +228,9 @@ class Store:
         """Insert a document's chunks and their full-text rows (embeddings come later)."""
         for chunk in chunks:
             cur = db.execute(
-                'INSERT INTO chunks(doc_id, ordinal, start, "end", page, text) '
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (doc_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, chunk.text),
+                'INSERT INTO chunks(doc_id, ordinal, start, "end", page, text, ocr) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (doc_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, chunk.text, chunk.ocr),
             )
             db.execute(
                 "INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)", (cur.lastrowid, chunk.text)
@@ -323,7 +338,7 @@ class Store:
             title=title,
             format=fmt,
             text=text,
-            blocks=tuple(Block(s, e, p, k) for s, e, p, k in json.loads(blocks)),
+            blocks=tuple(Block(r[0], r[1], r[2], r[3], bool(r[4:])) for r in json.loads(blocks)),
             pages=pages,
         )
 
@@ -387,12 +402,14 @@ class Store:
         return np.asarray(ids, dtype=np.int64), matrix
 
     def passages(self, chunk_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-        """Return {chunk id: (doc id, path, title, page, start, end, text)} for the given chunks."""
+        """Return {chunk id: (doc id, path, title, page, start, end, text, ocr)} for the given
+        chunks."""
         if not chunk_ids:
             return {}
         marks = ",".join("?" * len(chunk_ids))
+        ocr = "c.ocr" if self._ocr_column else "0"
         rows = self._query(
-            f'SELECT c.id, c.doc_id, d.path, d.title, c.page, c.start, c."end", c.text '
+            f'SELECT c.id, c.doc_id, d.path, d.title, c.page, c.start, c."end", c.text, {ocr} '
             f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
             [int(i) for i in chunk_ids],
         )

@@ -184,3 +184,19 @@ def test_a_picture_without_text_is_reported(tmp_path: Path) -> None:
     with pytest.raises(IngestError) as caught:
         load(path)
     assert caught.value.reason.startswith("no text found")
+
+
+def test_the_ocr_flag_reaches_the_passages(tmp_path: Path, fake: FakeRecogniser) -> None:
+    from qa_app.embedding import FakeEmbedder
+    from qa_app.engine import Engine
+
+    (tmp_path / "scan.pdf").write_bytes(scanned_pdf_bytes([render_page(MEMO)]))
+    (tmp_path / "typed.pdf").write_bytes(pdf_bytes([["Recognised text typed by hand, not read."]]))
+    with Engine("ocr", embedder=FakeEmbedder(32)) as engine:
+        assert engine.add([tmp_path]).ok
+        passages = engine.search("recognised text", k=5)
+        flags = {Path(p.path).name: p.ocr for p in passages}
+        assert flags == {"scan.pdf": True, "typed.pdf": False}
+        scanned = next(p for p in passages if p.ocr)
+        document = engine.library.store.document(scanned.doc_id)
+        assert all(block.ocr for block in document.blocks)  # kept in the stored blocks too
