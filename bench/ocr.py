@@ -81,7 +81,7 @@ def seed_text(chars: int = 900) -> list[str]:
     """The first paragraphs of a seed report (up to about ``chars`` characters)."""
     paragraphs = [
         p.strip()
-        for p in (ROOT / "seeds" / "004_71c8a87dcccb59d2.txt").read_text().split("\n")
+        for p in (ROOT / "qa_app" / "seeds" / "004_71c8a87dcccb59d2.txt").read_text().split("\n")
         if len(p.strip()) > 40
     ]
     out: list[str] = []
