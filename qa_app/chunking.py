@@ -112,7 +112,13 @@ def _merge(pieces: list[_Piece], settings: ChunkSettings) -> list[_Piece]:
             group = groups[-1]
             fits = group.page == piece.page and piece.end - group.start <= settings.max_chars
             short_piece = piece.size < settings.min_chars and piece.kind != "heading"
-            if fits and (group.size < settings.min_chars or group.kind == "heading" or short_piece):
+            # A spreadsheet row is a passage of its own: next to its neighbours the reader
+            # answers "the revenue in 2023" from the 2022 row as readily as from the 2023 one.
+            rows = piece.kind == "row" or group.kind == "row"
+            joins = group.kind == "heading" or (
+                not rows and (group.size < settings.min_chars or short_piece)
+            )
+            if fits and joins:
                 group.end = piece.end
                 group.kind = piece.kind
                 group.ocr = group.ocr or piece.ocr

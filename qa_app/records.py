@@ -12,7 +12,7 @@ class Block:
     start: int
     end: int
     page: int | None = None  # 1-based page for paged formats (PDF), else None
-    kind: str = "paragraph"  # "paragraph" | "heading" | "item" | "table"
+    kind: str = "paragraph"  # "paragraph" | "heading" | "item" | "table" | "row" (of a sheet)
     ocr: bool = False  # the text was recognised from an image of the page (OCR), not read
 
 

@@ -22,6 +22,7 @@ QUESTIONS = [
     ),
     ("When does the harbour master's office close on Fridays?", "4 pm", "photo.png", None),
     ("Who sent the pump station report?", "Maria Okafor", "pump.eml", None),
+    ("When was the pump station report sent?", "05 Mar 2024", "pump.eml", None),
     ("When does the new depot at Carrow open?", "September 2025", "review.pptx", 2),
     ("What was the revenue in 2023?", "4.2M", "accounts.xlsx", 1),
 ]

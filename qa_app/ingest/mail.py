@@ -24,16 +24,21 @@ from qa_app.records import Document
 
 log = logging.getLogger(__name__)
 
-HEADERS = ("From", "To", "Cc", "Date", "Subject")
+HEADERS = ("Subject", "From", "Date", "To", "Cc")
+# The Date header is shown as "Sent:", as Outlook does: with the subject first and "Sent", the
+# reader answers "Who sent…" and "When was … sent" from these lines (0.74 and 0.59 against 0.36
+# and 0.24 for "From:" first and "Date:", on the bundled reader).
+LABELS = {"Date": "Sent"}
 
 
 def header_block(values: dict[str, str]) -> str:
-    """Return the header lines ("From: …", one per header that has a value)."""
+    """Return the header lines ("Subject: …", "From: …", "Sent: …", "To: …", "Cc: …"), one per
+    header that has a value."""
     lines = []
     for name in HEADERS:
         value = " ".join(values.get(name, "").split())
         if value:
-            lines.append(f"{name}: {value}")
+            lines.append(f"{LABELS.get(name, name)}: {value}")
     return "\n".join(lines)
 
 
@@ -137,7 +142,12 @@ def load_mbox(path: Path, options: LoadOptions) -> Document:
     try:
         for count, raw in enumerate(box.itervalues(), 1):
             options.check_cancel()
-            add_message(builder, _parse(raw.as_bytes()), options, page=count)
+            try:
+                message = _parse(raw.as_bytes())
+            except (ValueError, LookupError, UnicodeError) as exc:  # one broken message
+                log.warning("%s: message %d could not be read (%s)", path, count, exc)
+                continue
+            add_message(builder, message, options, page=count)
     finally:
         box.close()
     if count == 0:

@@ -41,8 +41,8 @@ def _add_slide(builder: DocumentBuilder, slide: Any, number: int) -> None:
             add_table(builder, rows, page=number)
         elif getattr(shape, "has_text_frame", False) and shape.has_text_frame:
             for paragraph in shape.text_frame.paragraphs:
-                text = "".join(run.text for run in paragraph.runs) or paragraph.text
-                builder.add(text, "item" if paragraph.level else "paragraph", page=number)
+                kind = "item" if paragraph.level else "paragraph"
+                builder.add(paragraph.text, kind, page=number)
     if slide.has_notes_slide:
         notes = slide.notes_slide.notes_text_frame
         if notes is not None and notes.text.strip():

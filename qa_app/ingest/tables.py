@@ -85,9 +85,9 @@ def add_table(
             if header if header is not None else looks_like_header(row):
                 labels = row
                 continue
-        builder.add(row_text(labels, row), "item", page=page)
+        builder.add(row_text(labels, row), "row", page=page)
         added += 1
     if first is not None and added == 0:  # a header and nothing else is still text
-        builder.add(" | ".join(cell for cell in first if cell), "item", page=page)
+        builder.add(" | ".join(cell for cell in first if cell), "row", page=page)
         added = 1
     return added
