@@ -180,8 +180,12 @@ def install_cost() -> list[dict[str, Any]]:
         path = (site / name).resolve()
         if path.exists():
             unpacked, packed = folder_size(path)
-            rows.append({"package": name, "unpacked_mb": unpacked / 1e6, "targz_mb": packed / 1e6})
-            print(f"  {name:30s} {unpacked / 1e6:7.1f} MB unpacked {packed / 1e6:7.1f} MB tar.gz")
+            rows.append(
+                {"package": path.name, "unpacked_mb": unpacked / 1e6, "targz_mb": packed / 1e6}
+            )
+            print(
+                f"  {path.name:30s} {unpacked / 1e6:7.1f} MB unpacked {packed / 1e6:7.1f} MB tar.gz"
+            )
     return rows
 
 
