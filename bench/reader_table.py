@@ -16,6 +16,11 @@ the reader's top answer, never "not found", the usual way SQuAD v1.1 readers are
 report also gives the figures at the reader's own threshold ("@T" rows) without a second run: the
 best answer does not depend on the threshold, only whether it is shown (qa_app.answers.assemble),
 so refusing every answer scored below T is exactly what `qa-app eval` with that threshold does.
+
+Selective-answering columns (see `qa-app eval --help`): "answered" and "right when answered"
+(F1 >= 0.5; an answer to an unanswerable question is wrong) and "answerable refused" are at the
+run's threshold; coverage@90 (the largest share of questions answerable, best scores first, with
+90% of them right), AURC and ECE rank the top candidates by score and need no threshold.
 """
 
 from __future__ import annotations
@@ -74,6 +79,8 @@ def command(name: str, reader: str, args: argparse.Namespace, report: Path) -> l
         str(report),
         *extra,
     ]
+    if "--reader-only" not in extra and name != "seeds":
+        cmd.append("--keep-library")  # the pooled library is reused by the set's other runs
     limit = args.dev_limit if name.startswith("dev") else (args.limit if name in OOD else None)
     if limit:
         cmd += ["--limit", str(limit)]
@@ -102,9 +109,14 @@ def summary_of(data: dict) -> dict:
 def at_threshold(data: dict, threshold: float) -> dict:
     """Return the answer metrics of a --threshold 0 report as if run with ``threshold``."""
     em, f1, has_em, has_f1, noans, sentence = [], [], [], [], [], []
+    given, right, refused = [], [], []
     for q in data["questions"]:
         shown = q["predicted"] is not None and (q["score"] or 0.0) >= threshold
+        given.append(float(shown))
+        if shown:
+            right.append(float(bool(q["gold"]) and (q["f1"] or 0.0) >= 0.5))
         if q["gold"]:
+            refused.append(float(not shown))
             e, f = (q["em"], q["f1"]) if shown else (0.0, 0.0)
             has_em.append(e)
             has_f1.append(f)
@@ -126,6 +138,10 @@ def at_threshold(data: dict, threshold: float) -> dict:
         "hasans_f1": mean(has_f1),
         "noans": mean(noans),
         "sentence": mean(sentence),
+        # coverage@90, AURC and ECE rank the top candidates by score: no threshold in them
+        "coverage": mean(given),
+        "precision": mean(right),
+        "refused": mean(refused),
     }
 
 
@@ -141,6 +157,11 @@ def pct(summary: dict, key: str) -> str:
     return "—" if value is None else f"{100 * value:.1f}"
 
 
+def num(summary: dict, key: str) -> str:
+    value = summary.get(key)
+    return "—" if value is None else f"{value:.3f}"
+
+
 def row(name: str, reader: str, s: dict) -> str:
     cells = [
         name,
@@ -154,6 +175,12 @@ def row(name: str, reader: str, s: dict) -> str:
         pct(s, "recall_at_5"),
         pct(s, "recall"),
         pct(s, "mrr"),
+        pct(s, "coverage"),
+        pct(s, "precision"),
+        pct(s, "refused"),
+        pct(s, "coverage_at_90"),
+        num(s, "aurc"),
+        num(s, "ece"),
         f"{s.get('latency_p50_ms', 0):.0f} / {s.get('latency_p95_ms', 0):.0f}",
     ]
     return "| " + " | ".join(cells) + " |"
@@ -176,7 +203,8 @@ def main() -> int:
 
     header = (
         "| set | reader | questions | EM | F1 | HasAns F1 | no-answer | sentence | R@5 | "
-        "R@k | MRR | p50 / p95 ms |"
+        "R@k | MRR | answered | right when answered | answerable refused | coverage@90 | AURC | "
+        "ECE | p50 / p95 ms |"
     )
     rows = []
     for name in args.sets:

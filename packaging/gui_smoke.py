@@ -7,6 +7,9 @@ Enabled only when QA_APP_SMOKE_QUESTION is set (launch.py checks, in the window 
   QA_APP_SMOKE_T0       the launcher's time.time() at start, so reported times include unpacking
 It prints lines starting with "SMOKE-" (window shown, question typed, answer seen, or a failure with
 everything the window showed) and ends the event loop: exit code 0 on success, 3 on failure.
+Run from a source tree, ``python packaging/gui_smoke.py`` opens the window with the hook installed
+(the start-up measurements in the README are taken this way); it prints "SMOKE-CLOSE <epoch>" when
+it closes the window, so quit time is the gap between that and the process's end.
 It relies on no private name in qa_app.gui: the question box is the widget named "question" if there
 is one, else the first visible, enabled line edit of the main window; the answer must show in the
 widget named "answer" or "answerText" if there is one, else anywhere in the window.
@@ -19,7 +22,7 @@ import sys
 import time
 from typing import Any
 
-POLL_MS = 100
+POLL_MS = 50
 # objectNames of the widget that shows the answer: a generic one, then the window's own.
 ANSWER_NAMES = ("answer", "answerText")
 FAIL_CODE = 3
@@ -105,11 +108,21 @@ class Driver:
             if self.window is not None:
                 for text in _visible_texts(self.window):
                     _say(f"TEXT {text[:300]!r}")
+            # A failed run need not close cleanly, and the window may end the process with
+            # status 0 once nothing writes (qa_app.gui.app.run): leave with the failure's code now.
+            sys.stdout.flush()
+            os._exit(FAIL_CODE)
         # Close the window the way a person would (so the app's own clean-up runs), then end the loop.
+        _say(f"CLOSE {time.time():.3f}")
+        code = 0 if ok else FAIL_CODE
+        closed = getattr(self.window, "closed", None)  # the window says when its work has stopped
+        if closed is not None:
+            closed.connect(lambda: QtWidgets.QApplication.exit(code))
         for widget in QtWidgets.QApplication.topLevelWidgets():
             if widget.isVisible():
                 widget.close()
-        QtWidgets.QApplication.exit(0 if ok else FAIL_CODE)
+        if closed is None:
+            QtWidgets.QApplication.exit(code)
 
 
 def _main_window() -> Any:
@@ -208,3 +221,12 @@ def install() -> None:
     # exec is static in PySide6; patching the class reaches app.exec() and QApplication.exec() alike.
     QtWidgets.QApplication.exec = staticmethod(exec_with_driver)  # type: ignore[method-assign]
     print(f"SMOKE-HOOK installed in {sys.executable}", flush=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("QA_APP_SMOKE_QUESTION", "When did Russia receive the first shipment?")
+    os.environ.setdefault("QA_APP_SMOKE_EXPECT", "earlier this month")
+    install()
+    from qa_app.gui.app import main as gui_main
+
+    sys.exit(gui_main([sys.argv[0]]))

@@ -226,8 +226,9 @@ def _pdf(lines: list[str]) -> bytes:
 def write_format_samples(folder: Path) -> list[str]:
     """Write one small document per format into folder; return the formats written.
 
-    The .docx needs python-docx and the AES-encrypted .pdf pypdf with cryptography (all three are
-    qa-app dependencies, so present wherever it was built); without them those formats are left out.
+    The .docx needs python-docx (a qa-app dependency) and the AES-encrypted .pdf pypdf with
+    cryptography (dev dependencies, present wherever it was built with '.[dev]'); without them the
+    .docx is left out and the .pdf is not encrypted.
     """
     folder.mkdir(parents=True)
     (folder / "harbour.html").write_text(

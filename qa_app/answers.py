@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from qa_app.reader.calibrator import Group
 from qa_app.records import Answer, Citation, Passage, Result, Span
 from qa_app.text_norm import group_key
+
+# (question, the answer's group, its rival groups, the passages read) -> probability it is right
+Scorer = Callable[[str, Group, Sequence[Group], Sequence[Passage]], float]
 
 # Each further document that gives the same answer closes this share of the gap to 1, in
 # proportion to its own score: score = 1 - (1 - best) * Π (1 - AGREEMENT * s_doc). Two documents
@@ -27,6 +31,7 @@ def assemble(
     threshold: float,
     reader: str,
     max_alternatives: int = 4,
+    scorer: Scorer | None = None,
 ) -> Result:
     """Return the Result for ``question``: best Answer (None below ``threshold``) and alternatives.
 
@@ -34,9 +39,13 @@ def assemble(
     document and location that gives it. A span that overlaps a better-scored one in the same
     document (a piece or an extension of it, "this month" beside "earlier this month") is the
     same finding, not an alternative, and is dropped. All passages are kept in the Result.
+    With a ``scorer`` (the neural reader's calibrator) each answer's score is the probability it
+    gives from the answer's evidence, agreement across passages and documents included; without
+    one, agreeing documents raise the best span score (AGREEMENT).
     Raises ValueError when a span's offsets do not match its passage text (a reader bug).
     """
     groups: dict[str, list[Citation]] = {}
+    members: dict[str, list[Span]] = {}
     texts: dict[str, tuple[float, str]] = {}
     taken: dict[int, list[tuple[int, int]]] = {}
     for span in sorted(spans, key=lambda s: -s.score):
@@ -54,9 +63,18 @@ def assemble(
             continue
         key = group_key(text)
         groups.setdefault(key, []).append(citation)
+        members.setdefault(key, []).append(span)
         if key not in texts or span.score > texts[key][0]:
             texts[key] = (span.score, text)
-    answers = [_answer(texts[key][1], cites) for key, cites in groups.items()]
+    if scorer is None:
+        answers = [_answer(texts[key][1], cites) for key, cites in groups.items()]
+    else:
+        found = {key: Group(texts[key][1], tuple(members[key])) for key in groups}
+        answers = []
+        for key, group in found.items():
+            others = [g for k, g in found.items() if k != key]
+            probability = min(1.0, max(0.0, scorer(question, group, others, passages)))
+            answers.append(_answer(group.text, groups[key], score=probability))
     answers.sort(key=lambda a: (-a.score, -a.documents, a.text))
     best = answers[0] if answers and answers[0].score >= threshold else None
     floor = threshold * ALTERNATIVE_FLOOR
@@ -71,7 +89,36 @@ def assemble(
         threshold=threshold,
         timings={},
         top=answers[0] if answers else None,
+        calibrated=scorer is not None,
     )
+
+
+def describe_confidence(score: float) -> str:
+    """Return what a calibrated score means, in words ("right about 9 times in 10 …")."""
+    tenths = round(10 * score)
+    if tenths >= 10:
+        return "answers scored this high were almost always right on held-out questions"
+    if tenths <= 0:
+        return "answers scored this low were almost never right on held-out questions"
+    return f"answers scored like this were right about {tenths} times in 10 on held-out questions"
+
+
+def mark_answer(citation: Citation, before: str = "**", after: str = "**") -> str:
+    """Return the citation's sentence with the answer wrapped in ``before``/``after``.
+
+    The one place the answer is marked inside its sentence (CLI text, exports); callers that
+    render markup escape the three pieces themselves via :func:`split_sentence`.
+    """
+    head, answer, tail = split_sentence(citation)
+    return f"{head}{before}{answer}{after}{tail}"
+
+
+def split_sentence(citation: Citation) -> tuple[str, str, str]:
+    """Return the citation's sentence as (text before the answer, the answer, text after)."""
+    a = citation.answer_start - citation.sentence_start
+    b = citation.answer_end - citation.sentence_start
+    s = citation.sentence
+    return s[:a], s[a:b], s[b:]
 
 
 def _citation(passages: Sequence[Passage], span: Span) -> Citation:
@@ -102,7 +149,7 @@ def _citation(passages: Sequence[Passage], span: Span) -> Citation:
     )
 
 
-def _answer(text: str, citations: list[Citation]) -> Answer:
+def _answer(text: str, citations: list[Citation], *, score: float | None = None) -> Answer:
     unique: dict[tuple[int, int, int], Citation] = {}
     for c in citations:
         key = (c.doc_id, c.answer_start, c.answer_end)
@@ -112,12 +159,13 @@ def _answer(text: str, citations: list[Citation]) -> Answer:
     per_doc: dict[int, float] = {}
     for c in ordered:
         per_doc.setdefault(c.doc_id, c.score)  # each document's best score
-    scores = list(per_doc.values())
-    best = scores[0]
-    gap = 1.0 - best
-    for s in scores[1:]:
-        gap *= 1.0 - AGREEMENT * s
-    return Answer(text=text, score=min(1.0, max(0.0, 1.0 - gap)), citations=tuple(ordered))
+    if score is None:
+        scores = list(per_doc.values())
+        gap = 1.0 - scores[0]
+        for s in scores[1:]:
+            gap *= 1.0 - AGREEMENT * s
+        score = min(1.0, max(0.0, 1.0 - gap))
+    return Answer(text=text, score=score, citations=tuple(ordered))
 
 
 def result_to_dict(result: Result) -> dict[str, Any]:
@@ -141,5 +189,12 @@ def result_to_dict(result: Result) -> dict[str, Any]:
         "passages": [asdict(p) for p in result.passages],
         "reader": result.reader,
         "threshold": result.threshold,
+        "calibrated": result.calibrated,
+        "score_meaning": (
+            "probability that the answer is right (F1 >= 0.5), measured on held-out questions"
+            if result.calibrated
+            else "reader score (not a calibrated probability)"
+        ),
+        "closest": answer(result.top) if result.answer is None else None,
         "timings": dict(result.timings),
     }

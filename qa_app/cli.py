@@ -4,81 +4,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
+import os
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from qa_app import APP_NAME, __version__
+from qa_app.cli_support import (
+    UsageError,
+    no_display,
+    plural,
+    positive_int,
+    show_warnings,
+    unit_float,
+)
+from qa_app.console import Interrupt, ProgressBar
 
 if TYPE_CHECKING:
     from qa_app.engine import Engine
-    from qa_app.records import Progress, SyncReport
+    from qa_app.records import SyncReport
 
 EXIT_OK, EXIT_FAILED_FILES, EXIT_USAGE, EXIT_BUSY, EXIT_CANCELLED = 0, 1, 2, 3, 130
-
-
-class Interrupt:
-    """First Ctrl-C asks the running core call to stop cleanly; a second one aborts."""
-
-    def __init__(self) -> None:
-        self.requested = threading.Event()
-        self._previous: Any = None
-
-    def __enter__(self) -> Interrupt:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: object) -> None:
-        if self.requested.is_set():
-            raise KeyboardInterrupt
-        self.requested.set()
-        print("\nstopping after the current file… (Ctrl-C again to abort)", file=sys.stderr)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-    def __call__(self) -> bool:
-        return self.requested.is_set()
-
-
-class ProgressBar:
-    """Turns core Progress ticks into a tqdm bar on stderr (counts, rate, ETA)."""
-
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet
-        self._bar: Any = None
-        self._stage = ""
-
-    UNITS = {"index": ("file", "indexing"), "embed": ("passage", "embedding")}
-
-    def __call__(self, tick: Progress) -> None:
-        if self.quiet or tick.stage not in self.UNITS:
-            return
-        if self._bar is not None and self._stage != tick.stage:
-            self.close()
-        if self._bar is None:
-            from tqdm import tqdm
-
-            unit, desc = self.UNITS[tick.stage]
-            self._stage = tick.stage
-            self._bar = tqdm(
-                total=tick.total, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True
-            )
-        self._bar.total = tick.total
-        self._bar.n = tick.done
-        if tick.item:
-            self._bar.set_postfix_str(tick.item.rsplit("/", 1)[-1][-40:], refresh=False)
-        self._bar.refresh()
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
 
 
 def _open(args: argparse.Namespace, *, ready: bool = True) -> Engine:
@@ -96,7 +43,7 @@ def _open(args: argparse.Namespace, *, ready: bool = True) -> Engine:
             bar.close()
         if report is not None and report.added and not args.quiet:
             print(
-                f"built library '{engine.name}' from {len(report.added)} bundled documents",
+                f"built library '{engine.name}' from {plural(len(report.added), 'bundled document')}",
                 file=sys.stderr,
             )
     return engine
@@ -107,7 +54,7 @@ def _print_report(report: SyncReport, quiet: bool) -> int:
         print(
             f"added {len(report.added)}, updated {len(report.updated)}, removed "
             f"{len(report.removed)}, unchanged {report.unchanged}, failed {len(report.failed)} "
-            f"({report.chunks_embedded} passages embedded in {report.seconds:.1f}s)"
+            f"({plural(report.chunks_embedded, 'passage')} embedded in {report.seconds:.1f}s)"
         )
     for failure in report.failed:
         print(f"error: {failure.path}: {failure.reason}", file=sys.stderr)
@@ -156,17 +103,54 @@ def cmd_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     for doc in docs:
         pages = f"{doc.pages}p" if doc.pages else "-"
-        line = f"{doc.status:8} {doc.format:5} {pages:>5} {doc.chunks:5} passages  {doc.path}"
+        passages = "passage " if doc.chunks == 1 else "passages"
+        line = f"{doc.status:8} {doc.format:5} {pages:>5} {doc.chunks:5} {passages}  {doc.path}"
         print(line + (f"\n         error: {doc.error}" if doc.error else ""))
-    print(
-        f"{sum(d.status != 'failed' for d in docs)} documents in library '{args.library or 'seeds'}'"
-    )
+    indexed = sum(d.status != "failed" for d in docs)
+    print(f"{plural(indexed, 'document')} in library '{args.library or 'seeds'}'")
     return EXIT_OK
+
+
+def _find(docs: Sequence[Any], wanted: str) -> Any:
+    """Return the document whose id or path is ``wanted``; raise UsageError naming it if none."""
+    if wanted.isdigit():
+        for doc in docs:
+            if doc.id == int(wanted):
+                return doc
+    candidates = {wanted, os.path.abspath(os.path.expanduser(wanted))}
+    candidates.add(os.path.realpath(os.path.expanduser(wanted)))
+    for doc in docs:
+        if doc.path in candidates:
+            return doc
+    raise UsageError(
+        f"no document {wanted!r} in this library (see 'qa-app list' for ids and paths)"
+    )
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with _open(args) as engine:
+        doc = _find(engine.documents(), args.document)
+        text = engine.document_text(doc.id) if doc.status != "failed" else ""
+    if args.json:
+        print(json.dumps({**asdict(doc), "text": text}, indent=2, ensure_ascii=False))
+    elif args.text:
+        sys.stdout.write(text)
+    else:
+        pages = f", {plural(doc.pages, 'page')}" if doc.pages else ""
+        print(f"{doc.title}\n{doc.path}")
+        print(f"id {doc.id}, {doc.format}{pages}, {plural(doc.chunks, 'passage')}, {doc.status}")
+        if doc.error:
+            print(f"error: {doc.error}")
+        print(f"\n{text}")
+    return EXIT_FAILED_FILES if doc.status == "failed" else EXIT_OK
 
 
 def cmd_libraries(args: argparse.Namespace) -> int:
     from qa_app import paths
     from qa_app.engine import Engine
+
+    if args.library is not None:
+        raise UsageError("'libraries' lists every library: it takes no --library")
 
     names = Engine.libraries()
     for name in names:
@@ -177,6 +161,8 @@ def cmd_libraries(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        raise UsageError("the search query is empty")
     with _open(args) as engine:
         passages = engine.search(args.query, args.k)
     if args.json:
@@ -205,10 +191,22 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def format_result(result: Any) -> str:
-    """Return a Result as readable text: answer, score, marked sentence, sources."""
+    """Return a Result as readable text: answer, confidence and its meaning, marked sentence,
+    sources; for "not found", the closest candidate with its score and the closest passages."""
+    from qa_app.answers import describe_confidence, mark_answer
+
     lines: list[str] = []
     if result.answer is None:
-        lines.append("Not found in your documents.")
+        lines.append(
+            f"Not found in your documents (no answer reached the {result.threshold:.2f} "
+            "confidence needed)."
+        )
+        top = result.top
+        if top is not None:
+            c = top.citations[0]
+            meaning = f": {describe_confidence(top.score)}" if result.calibrated else ""
+            lines.append(f"Closest candidate: {top.text} ({top.score:.2f}{meaning})")
+            lines.append(f"  in {c.path}: {mark_answer(c)}")
         if result.passages:
             lines.append("Closest passages:")
             for p in result.passages[:3]:
@@ -217,13 +215,11 @@ def format_result(result: Any) -> str:
         return "\n".join(lines)
     answer = result.answer
     lines.append(f"Answer: {answer.text}")
-    lines.append(f"Score:  {answer.score:.2f}   found in {answer.documents} document(s)")
+    lines.append(f"Score:  {answer.score:.2f}   found in {plural(answer.documents, 'document')}")
+    if result.calibrated:
+        lines.append(f"        ({describe_confidence(answer.score)})")
     best = answer.citations[0]
-    rel_a, rel_b = best.answer_start - best.sentence_start, best.answer_end - best.sentence_start
-    marked = (
-        best.sentence[:rel_a] + "**" + best.sentence[rel_a:rel_b] + "**" + best.sentence[rel_b:]
-    )
-    lines.append(f"Sentence: {marked}")
+    lines.append(f"Sentence: {mark_answer(best)}")
     lines.append("Sources:")
     for c in answer.citations:
         page = f", page {c.page}" if c.page else ""
@@ -235,9 +231,41 @@ def format_result(result: Any) -> str:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    reason = no_display()
+    if reason:
+        raise UsageError(reason)
+    if args.library is not None:
+        from qa_app.paths import check_library_name
+
+        name = check_library_name(args.library)
+        from qa_app.gui.settings import AppSettings
+
+        # The window opens the library it opened last; this makes it NAME (as choosing it in
+        # the window would).
+        AppSettings().library = name
     from qa_app.gui.app import main as gui_main
 
     return int(gui_main(["qa-app", *getattr(args, "paths", [])]) or 0)
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    # The same options before the command (defaults set there) and after it (SUPPRESS: a
+    # sub-command only overrides what was given, so "-l x list" and "list -l x" both work).
+    default: Any = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--library",
+        "-l",
+        metavar="NAME",
+        default=default,
+        help="library to use (default: the bundled 'seeds')",
+    )
+    parser.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="no progress bar or summary",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -248,11 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, opens the window.",
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    _global_options(parser, suppress=False)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--library", "-l", metavar="NAME", help="library to use (default: the bundled 'seeds')"
-    )
-    common.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    _global_options(common, suppress=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser(
@@ -268,27 +294,39 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", parents=[common], help="list the library's documents")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
-    p = sub.add_parser("libraries", parents=[common], help="list libraries")
+    p = sub.add_parser(
+        "show",
+        parents=[common],
+        help="print a document's stored text (what citation offsets point into) and metadata",
+    )
+    p.add_argument("document", metavar="DOC", help="document id (from 'list --json') or path")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--json", action="store_true", help="metadata and text as one JSON object")
+    how.add_argument("--text", action="store_true", help="the text only, exactly as stored")
+    p.set_defaults(func=cmd_show)
+    p = sub.add_parser("libraries", help="list libraries")
     p.set_defaults(func=cmd_libraries)
     p = sub.add_parser("search", parents=[common], help="show the passages that match a query")
     p.add_argument("query")
-    p.add_argument("-k", type=int, default=10, help="passages to show (default 10)")
+    p.add_argument("-k", type=positive_int, default=10, help="passages to show (default 10)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)
     p = sub.add_parser("ask", parents=[common], help="answer a question from the library")
     p.add_argument("question")
-    p.add_argument("-k", type=int, default=10, help="passages to read (default 10)")
+    p.add_argument("-k", type=positive_int, default=10, help="passages to read (default 10)")
     p.add_argument("--reader", help="reader to use (default: the best installed)")
-    p.add_argument("--threshold", type=float, help="answer score below which to say 'not found'")
+    p.add_argument(
+        "--threshold",
+        type=unit_float,
+        metavar="X",
+        help="answer score (0 to 1) below which to say 'not found'",
+    )
     p.add_argument("--json", action="store_true", help="print the whole result as JSON")
     p.set_defaults(func=cmd_ask)
-    try:
-        from qa_app import eval_cli
-    except ImportError:
-        eval_cli = None  # type: ignore[assignment]
-    if eval_cli is not None:
-        eval_cli.add_parser(sub, parents=[common])
-    p = sub.add_parser("gui", help="open the window")
+    from qa_app import eval_cli  # imports nothing of this module: no circle
+
+    eval_cli.add_parser(sub, parents=[common])
+    p = sub.add_parser("gui", parents=[common], help="open the window")
     p.add_argument("paths", nargs="*", help="files or folders to add to the library it opens")
     p.set_defaults(func=cmd_gui)
     return parser
@@ -298,18 +336,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        return cmd_gui(args)
+    show_warnings(bool(getattr(args, "quiet", False)))
+    func = getattr(args, "func", None) or cmd_gui
     from qa_app.embedding import ModelError
     from qa_app.locking import LibraryBusy
     from qa_app.store import StoreError
 
     try:
-        return int(args.func(args))
+        return int(func(args))
     except LibraryBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BUSY
-    except (ModelError, StoreError, ValueError, KeyError, FileExistsError) as exc:
+    except (UsageError, ModelError, StoreError, ValueError, KeyError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

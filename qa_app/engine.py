@@ -187,7 +187,11 @@ class Engine:
         spans = chosen.read(question, passages)
         read = time.perf_counter()
         limit = threshold if threshold is not None else float(getattr(chosen, "threshold", 0.5))
-        result = assemble(question, passages, spans, threshold=limit, reader=chosen.name)
+        make_scorer = getattr(chosen, "scorer", None)
+        scorer = make_scorer() if make_scorer is not None else None
+        result = assemble(
+            question, passages, spans, threshold=limit, reader=chosen.name, scorer=scorer
+        )
         timings = {
             "retrieve_ms": (searched - started) * 1e3,
             "read_ms": (read - searched) * 1e3,

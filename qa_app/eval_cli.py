@@ -3,40 +3,65 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import dataclasses
+import importlib.util
 import json
-import re
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path, PurePath
 from typing import Any
 
-from qa_app import __version__, paths
-from qa_app.eval_formats import EvalFormatError, EvalItem, EvalSet, load_eval_set, write_corpus
-from qa_app.eval_report import check_gates, format_table, parse_gate, summary_json, write_report
-from qa_app.evaluation import METRICS, Evaluation, Prediction, evaluate
-from qa_app.records import Passage, Progress
+from qa_app.eval_formats import EvalFormatError, EvalItem, EvalSet, load_eval_set
+from qa_app.eval_report import (
+    AT_LEAST,
+    AT_MOST,
+    Gate,
+    check_gates,
+    failure_line,
+    format_table,
+    parse_gate,
+    summary_json,
+    write_report,
+)
+from qa_app.eval_run import (
+    EngineFactory,
+    FileRun,
+    ReaderFactory,
+    eval_corpus_dir,
+    eval_library_name,
+    pooled,
+    run_file,
+)
+from qa_app.evaluation import LOWER_IS_BETTER, METRICS, SELECTIVE_HELP, Prediction
 
 EXIT_OK, EXIT_GATES, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 DEFAULT_K = 10
+__all__ = ["add_parser", "eval_corpus_dir", "eval_library_name", "run"]
 
-EngineFactory = Callable[[str | None, argparse.Namespace], Any]
-ReaderFactory = Callable[[argparse.Namespace], Callable[[EvalItem], Prediction]]
-
+_WIDTH = max(len(name) for name in METRICS)
 _EPILOG = (
     "formats (detected from the suffix or content):\n"
-    "  SQuAD v1.1/v2.0 .json   all contexts become a library (built once, reused); questions over it\n"
+    "  SQuAD v1.1/v2.0 .json   all contexts become a library, deleted after the run\n"
+    "                          (--keep-library keeps it for the next run); questions over it\n"
     "  .jsonl                  question, answers ([] = unanswerable), optional id, docs; over --library\n"
     "  .csv                    'question,answer' header; '|' separates answers; empty = unanswerable\n"
     "  BEIR folder             corpus.jsonl, queries.jsonl, qrels/test.tsv: retrieval metrics only\n"
-    "\nmetrics (names for --fail-under; values are fractions 0-1):\n"
-    + "\n".join(f"  {name:11} {text}" for name, (_, text) in METRICS.items())
-    + "\n  latency     p50 / p95 milliseconds per question (reported, not gated)\n"
+    "several files: each is reported, then all of them pooled (pooled figures are computed over\n"
+    "every question, not averaged); --limit applies to each file; gates apply to the pooled figures\n"
+    "\nmetrics (names for --fail-under and --fail-over; values are fractions 0-1):\n"
+    + "\n".join(f"  {name:{_WIDTH}} {text}" for name, (_, text) in METRICS.items())
+    + f"\n  {'latency':{_WIDTH}} p50 / p95 milliseconds per question (reported, not gated)\n"
     "\na relevant passage (recall, MRR, nDCG): for BEIR, a judged document; with 'docs' (JSONL) or\n"
     "a gold paragraph (SQuAD), a passage of that document holding a gold answer; otherwise any\n"
     "passage holding a gold answer\n"
-    "\nexit status: 0 ok, 1 a --fail-under gate failed, 2 bad input, 130 stopped (Ctrl-C)\n"
-    "example: qa-app eval seeds/questions.jsonl --fail-under em=0.5 f1=0.6 noans=0.8 sentence=0.9"
+    f"\n{SELECTIVE_HELP}\n"
+    "\ngates: --fail-under NAME=X fails when a metric is below X; --fail-over NAME=X fails when one\n"
+    f"that should be low ({', '.join(sorted(LOWER_IS_BETTER))}) is above X. NAME>=X and NAME<=X\n"
+    "say it outright in either. A gate on a metric the set cannot measure fails too.\n"
+    "\n--plot (with --report R.json) draws R.risk_coverage.png and R.reliability.png; it needs\n"
+    "matplotlib: pip install 'qa-app[plot]'\n"
+    "\nexit status: 0 ok, 1 a gate failed, 2 bad input, 130 stopped (Ctrl-C)\n"
+    "example: qa-app eval seeds/questions.jsonl --fail-under f1=0.6 noans=0.8 coverage@90=0.6\n"
+    "         --fail-over ece=0.1"
 )
 
 
@@ -47,11 +72,14 @@ def _positive(text: str) -> int:
     return value
 
 
-def _gate(text: str) -> tuple[str, float]:
-    try:
-        return parse_gate(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _gate(default: str) -> Callable[[str], Gate]:
+    def parse(text: str) -> Gate:
+        try:
+            return parse_gate(text, default)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
 def add_parser(
@@ -65,9 +93,10 @@ def add_parser(
     parser = subparsers.add_parser(
         "eval",
         parents=list(parents),
-        help="score a question set (SQuAD, JSONL, CSV, BEIR) and print metrics",
-        description="Ask every question of a question set and report exact match, F1, "
-        "no-answer accuracy, supporting-sentence accuracy, retrieval recall@5 and @k, MRR, nDCG@10 "
+        help="score question sets (SQuAD, JSONL, CSV, BEIR) and print metrics",
+        description="Ask every question of one or more question sets and report exact match, F1, "
+        "no-answer accuracy, supporting-sentence accuracy, selective answering (coverage at 80% "
+        "and 90% right, AURC, calibration error), retrieval recall@5 and @k, MRR, nDCG@10 "
         "and latency.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -79,7 +108,9 @@ def add_parser(
         )
     if "--quiet" not in given:
         parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    parser.add_argument("file", metavar="FILE", help="question file or BEIR folder")
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE", help="question files or BEIR folders (one or more)"
+    )
     parser.add_argument(
         "-k", type=_positive, default=DEFAULT_K, help="passages retrieved per question (default 10)"
     )
@@ -93,114 +124,42 @@ def add_parser(
         help="SQuAD only: give each question its gold paragraph, no retrieval",
     )
     parser.add_argument(
-        "--limit", type=_positive, metavar="N", help="ask only the first N questions"
+        "--limit", type=_positive, metavar="N", help="ask only the first N questions of each file"
     )
     parser.add_argument("--report", metavar="PATH", help="write a JSON report with every question")
+    parser.add_argument(
+        "--plot",
+        action="store_true",
+        help="with --report: also draw the risk-coverage curve and the reliability diagram (PNG)",
+    )
+    parser.add_argument(
+        "--keep-library",
+        action="store_true",
+        help="keep the library built from a SQuAD or BEIR file (listed by 'qa-app libraries') "
+        "so the next run reuses it",
+    )
     parser.add_argument(
         "--fail-under",
         nargs="+",
         action="extend",
-        type=_gate,
+        type=_gate(AT_LEAST),
         default=[],
         metavar="METRIC=VALUE",
         help="exit 1 if a metric is below VALUE, e.g. em=0.5 f1=0.6 noans=0.8 sentence=0.9 "
-        "recall=0.9 (names below)",
+        "recall=0.9 coverage@90=0.6 (names below)",
+    )
+    parser.add_argument(
+        "--fail-over",
+        nargs="+",
+        action="extend",
+        type=_gate(AT_MOST),
+        default=[],
+        metavar="METRIC=VALUE",
+        help="exit 1 if a metric that should be low is above VALUE: ece=0.05 aurc=0.1 refused=0.2",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)
     return parser
-
-
-def eval_library_name(evalset: EvalSet) -> str:
-    """Return the library name for a pooled question set: ``eval-<stem>-<hash8>``."""
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", evalset.path.stem or evalset.path.name).strip("-.")
-    return paths.check_library_name(f"eval-{stem[:40] or 'set'}-{evalset.file_hash[:8]}")
-
-
-def eval_corpus_dir(evalset: EvalSet) -> Path:
-    """Return the folder the corpus files of a pooled question set are written to."""
-    return paths.home() / "tmp" / "eval" / f"{evalset.format}-{evalset.file_hash[:16]}"
-
-
-def _default_engine(name: str | None, args: argparse.Namespace) -> Any:
-    from qa_app.engine import Engine
-
-    return Engine(name, reader=args.reader)
-
-
-def _ticker(total: int, quiet: bool, unit: str) -> tuple[Callable[[Progress], None], Any]:
-    """Return a progress callback drawing a tqdm bar on stderr, and the bar (None when quiet)."""
-    if quiet:
-        return (lambda tick: None), None
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True, desc="questions")
-
-    def tick(progress: Progress) -> None:
-        bar.update(progress.done - bar.n)
-
-    return tick, bar
-
-
-def _prepare_library(
-    engine: Any, evalset: EvalSet, args: argparse.Namespace, stop: Callable[[], bool]
-) -> bool:
-    """Make ``engine``'s library ready (for pooled sets: hold the whole corpus); False if stopped."""
-    from qa_app.cli import ProgressBar
-
-    bar = ProgressBar(args.quiet)
-    try:
-        ready = getattr(engine, "ensure_ready", None)
-        report = ready(bar, stop) if ready is not None else None
-        if report is not None and report.cancelled:
-            return False
-        if evalset.corpus is None:
-            if not engine.documents():
-                print(f"warning: library '{engine.name}' has no documents", file=sys.stderr)
-            return True
-        have = {PurePath(d.path).name for d in engine.documents() if d.status != "failed"}
-        if set(evalset.corpus) <= have:
-            if not args.quiet:
-                print(f"using library '{engine.name}' ({len(have)} documents)", file=sys.stderr)
-            return True
-        folder = write_corpus(evalset.corpus, eval_corpus_dir(evalset))
-        if not args.quiet:
-            print(
-                f"building library '{engine.name}' from {len(evalset.corpus)} documents "
-                f"(once; later runs reuse it)",
-                file=sys.stderr,
-            )
-        report = engine.add([folder], bar, stop)
-    finally:
-        bar.close()
-    for failure in report.failed[:5]:
-        print(f"warning: {failure.path}: {failure.reason}", file=sys.stderr)
-    if len(report.failed) > 5:
-        print(f"warning: {len(report.failed) - 5} more files failed", file=sys.stderr)
-    return not report.cancelled
-
-
-def _reader_only(args: argparse.Namespace) -> Callable[[EvalItem], Prediction]:
-    """Return a predictor that reads each question's gold paragraph as its single passage."""
-    from qa_app.answers import assemble
-    from qa_app.embedding import SentenceTransformerEmbedder
-    from qa_app.reader import DEFAULT_READER, get_reader
-
-    reader = get_reader(args.reader or DEFAULT_READER, SentenceTransformerEmbedder())
-    threshold = (
-        args.threshold if args.threshold is not None else float(getattr(reader, "threshold", 0.5))
-    )
-
-    def predict(item: EvalItem) -> Prediction:
-        context = item.context or ""
-        name = item.docs[0] if item.docs else item.id
-        passage = Passage(0, 0, name, name, None, 0, len(context), context, 1.0)
-        spans = reader.read(item.question, [passage])
-        return assemble(item.question, [passage], spans, threshold=threshold, reader=reader.name)
-
-    # Load the models now, so loading is not counted as the first question's latency.
-    predict(EvalItem("warm-up", "What is this?", context="This is a warm-up passage."))
-    return predict
 
 
 def run(
@@ -211,97 +170,79 @@ def run(
 ) -> int:
     """Run ``qa-app eval`` with parsed ``args``; return the exit status (0, 1 gates, 2, 130).
 
-    ``open_engine(library_name, args)`` and ``open_reader(args)`` replace the real engine and
-    reader (tests pass fakes).
+    Each file is evaluated in turn, then all are pooled. A file that cannot be read is named
+    with the reason and the others still run (the exit status is then 2). ``open_engine(
+    library_name, args)`` and ``open_reader(args)`` replace the real engine and reader (tests
+    pass fakes).
     """
-    from qa_app.cli import Interrupt
+    from qa_app.console import Interrupt
 
     args.quiet = bool(getattr(args, "quiet", False))
-    try:
-        evalset = load_eval_set(args.file)
-    except EvalFormatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    if args.plot and not args.report:
+        print("error: --plot draws next to the JSON report: give --report PATH", file=sys.stderr)
         return EXIT_USAGE
-    items = evalset.items[: args.limit] if args.limit else evalset.items
-    if args.reader_only and not evalset.has_contexts:
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
         print(
-            f"error: {args.file}: --reader-only needs gold paragraphs (SQuAD format); "
-            f"this is {evalset.format}",
+            "error: --plot needs matplotlib, which is not installed: "
+            "pip install 'qa-app[plot]' (or pip install matplotlib)",
             file=sys.stderr,
         )
         return EXIT_USAGE
-    settings: dict[str, Any] = {
-        "file": str(args.file),
-        "format": evalset.format,
-        "file_hash": evalset.file_hash,
-        "questions": len(items),
-        "library": None,
-        "reader": None if evalset.retrieval_only else args.reader,
-        "k": args.k,
-        "threshold": args.threshold,
-        "reader_only": bool(args.reader_only),
-        "limit": args.limit,
-        "version": __version__,
-        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    engine = None
-    predict: Callable[[EvalItem], Prediction]
+    sets, bad_input = _load_sets(args)
+    if not sets:
+        return EXIT_USAGE
+    over_library = not args.reader_only and any(s.corpus is None for s in sets)
+    if (
+        over_library
+        and open_engine is None
+        and args.library
+        and args.library not in _known_libraries()
+    ):
+        print(
+            f"error: there is no library called '{args.library}'; create it with "
+            f"'qa-app add --library {args.library} FOLDER'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    runs: list[FileRun] = []
+    readers: dict[str, Callable[[EvalItem], Prediction]] = {}
+    stopped = False
     with Interrupt() as stop:
-        if args.reader_only:
-            predict = (open_reader or _reader_only)(args)
-        else:
-            if evalset.corpus is not None:
-                if args.library and not args.quiet:
-                    print(f"note: --library is ignored for {evalset.format}", file=sys.stderr)
-                name: str | None = eval_library_name(evalset)
-            else:
-                name = args.library
-                if open_engine is None and name and name not in _known_libraries():
-                    print(
-                        f"error: there is no library called '{name}'; create it with "
-                        f"'qa-app add --library {name} FOLDER'",
-                        file=sys.stderr,
-                    )
-                    return EXIT_USAGE
-            engine = (open_engine or _default_engine)(name, args)
-            settings["library"] = engine.name
-            if not _prepare_library(engine, evalset, args, stop):
-                engine.close()
-                print("stopped while building the library; run again to resume", file=sys.stderr)
-                return EXIT_CANCELLED
-            predict = _engine_predictor(engine, evalset, args)
-        tick, bar = _ticker(len(items), args.quiet, "q")
+        for evalset in sets:
+            done = run_file(evalset, args, stop, open_engine, open_reader, readers)
+            stopped = done is None or done[1].cancelled
+            if done is not None:
+                runs.append(done)
+            if stopped:
+                break
+    if not runs:
+        return EXIT_CANCELLED
+    code = _output(runs, args, stopped=stopped)
+    return EXIT_USAGE if bad_input and code in (EXIT_OK, EXIT_GATES) else code
+
+
+def _load_sets(args: argparse.Namespace) -> tuple[list[EvalSet], bool]:
+    """Return the question sets that could be read, and whether any file was bad input."""
+    sets, bad = [], False
+    for file in args.files:
         try:
-            evaluation = evaluate(
-                items,
-                predict,
-                k=args.k,
-                progress=tick,
-                cancel=stop,
-                score_retrieval=not args.reader_only,
-                on_result=_settings_from(settings),
+            evalset = load_eval_set(file)
+        except EvalFormatError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            bad = True
+            continue
+        if args.reader_only and not evalset.has_contexts:
+            print(
+                f"error: {file}: --reader-only needs gold paragraphs (SQuAD format); "
+                f"this is {evalset.format}",
+                file=sys.stderr,
             )
-        finally:
-            if bar is not None:
-                bar.close()
-            if engine is not None:
-                engine.close()
-    settings["cancelled"] = evaluation.cancelled
-    return _output(evaluation, settings, args)
-
-
-def _engine_predictor(
-    engine: Any, evalset: EvalSet, args: argparse.Namespace
-) -> Callable[[EvalItem], Prediction]:
-    """Return a predictor asking ``engine`` (or only searching it, for retrieval-only sets)."""
-    if evalset.retrieval_only:
-        return lambda item: engine.search(item.question, args.k)
-    warm_up = getattr(engine, "warm_up", None)
-    if warm_up is not None:
-        warm_up()  # so model loading is not counted as the first question's latency
-    return lambda item: engine.ask(
-        item.question, args.k, reader=args.reader, threshold=args.threshold
-    )
+            bad = True
+            continue
+        sets.append(evalset)
+    if bad and sets:
+        print(f"going on with the other {len(sets)} file(s)", file=sys.stderr)
+    return sets, bad
 
 
 def _known_libraries() -> list[str]:
@@ -310,26 +251,21 @@ def _known_libraries() -> list[str]:
     return Engine.libraries()
 
 
-def _settings_from(settings: dict[str, Any]) -> Callable[[Prediction], None]:
-    """Return a callback that records the reader and threshold actually used (from a Result)."""
-
-    def note(outcome: Prediction) -> None:
-        reader = getattr(outcome, "reader", None)
-        if reader is not None:
-            settings["reader"] = reader
-            settings["threshold"] = getattr(outcome, "threshold", settings["threshold"])
-
-    return note
-
-
-def _output(evaluation: Evaluation, settings: dict[str, Any], args: argparse.Namespace) -> int:
+def _output(runs: Sequence[FileRun], args: argparse.Namespace, *, stopped: bool = False) -> int:
+    settings, evaluation = pooled(runs)
+    if stopped and not evaluation.cancelled:  # stopped before a later file was asked
+        settings = {**settings, "cancelled": True}
+        evaluation = dataclasses.replace(evaluation, cancelled=True)
+    files = runs if len(runs) > 1 else ()
     if args.json:
-        print(json.dumps(summary_json(evaluation, settings), indent=2, ensure_ascii=False))
+        print(json.dumps(summary_json(evaluation, settings, files), indent=2, ensure_ascii=False))
     else:
-        print(format_table(evaluation.summary, settings))
+        tables = [format_table(e.summary, s) for s, e in files]
+        tables.append(format_table(evaluation.summary, settings))
+        print("\n\n".join(tables))
     if args.report:
         try:
-            written = write_report(args.report, evaluation, settings)
+            written = write_report(args.report, evaluation, settings, files)
         except OSError as exc:
             print(
                 f"error: {args.report}: cannot write the report ({exc.strerror})", file=sys.stderr
@@ -337,17 +273,27 @@ def _output(evaluation: Evaluation, settings: dict[str, Any], args: argparse.Nam
             return EXIT_USAGE
         if not args.quiet:
             print(f"report written to {written}", file=sys.stderr)
+        if args.plot:
+            from qa_app.eval_plots import write_plots
+
+            try:
+                pictures = write_plots(written, evaluation, settings, files)
+            except OSError as exc:
+                print(f"error: {written}: cannot write the plots ({exc})", file=sys.stderr)
+                return EXIT_USAGE
+            if not args.quiet:
+                print("plots written to " + " and ".join(map(str, pictures)), file=sys.stderr)
     if evaluation.cancelled:
         print("stopped: the figures cover only the questions asked", file=sys.stderr)
         return EXIT_CANCELLED
-    failures = check_gates(evaluation.summary, args.fail_under)
-    for message in failures:
-        print(f"FAILED: {message}", file=sys.stderr)
+    gates = [*args.fail_under, *getattr(args, "fail_over", [])]
+    failures = check_gates(evaluation.summary, gates)
+    for failure in failures:
+        print(f"FAILED: {failure.message}", file=sys.stderr)
     if failures:
-        names = ", ".join(dict.fromkeys(m.split(" ", 1)[0] for m in failures))
-        print(f"eval failed: {names} below the required minimum", file=sys.stderr)
+        print(failure_line(failures), file=sys.stderr)
         return EXIT_GATES
-    if args.fail_under and not args.quiet:
-        passed = ", ".join(f"{n} >= {v:g}" for n, v in args.fail_under)
+    if gates and not args.quiet:
+        passed = ", ".join(f"{n} {op} {v:g}" for n, op, v in gates)
         print(f"all gates passed ({passed})", file=sys.stderr)
     return EXIT_OK

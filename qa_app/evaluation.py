@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import math
-import re
-import string
 import time
 import unicodedata
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import PurePath
@@ -15,6 +12,8 @@ from typing import Any
 
 from qa_app.eval_formats import EvalItem
 from qa_app.records import Passage, Progress, Result
+from qa_app.selective import measure
+from qa_app.text_norm import exact_match, f1_score, normalize_answer
 
 NDCG_AT = 10
 
@@ -36,37 +35,49 @@ METRICS: dict[str, tuple[str, str]] = {
     "recall": ("recall@k", "share of questions with a relevant passage among the top k"),
     "mrr": ("MRR", "mean reciprocal rank of the first relevant passage (0 when none)"),
     "ndcg": ("nDCG@10", "nDCG over the first 10 distinct retrieved documents (graded for BEIR)"),
+    # Selective answering: "right" is F1 >= 0.5 (em_*: exact match); see SELECTIVE_HELP.
+    "coverage": ("answered", "share of questions answered at the run's threshold"),
+    "precision": (
+        "right when answered",
+        "share of the answers given at the threshold that are right",
+    ),
+    "em_precision": ("right when answered (EM)", "the same, right = exact match"),
+    "refused": ("answerable refused", "share of answerable questions answered 'not found' (low)"),
+    "coverage_at_80": (
+        "coverage @80% right",
+        "largest share of questions that can be answered, best scores first, 80% of them right",
+    ),
+    "coverage_at_90": ("coverage @90% right", "the same at 90% right"),
+    "aurc": (
+        "AURC",
+        "area under the risk-coverage curve, mean risk over score-sorted prefixes (low)",
+    ),
+    "ece": ("ECE (10 bins)", "expected calibration error of the top candidate's score (low)"),
+    "em_coverage_at_80": ("coverage @80% right (EM)", "coverage_at_80 with right = exact match"),
+    "em_coverage_at_90": ("coverage @90% right (EM)", "coverage_at_90 with right = exact match"),
+    "em_aurc": ("AURC (EM)", "aurc with right = exact match (low)"),
+    "em_ece": ("ECE (EM)", "ece with right = exact match (low)"),
 }
+# Metrics that should be low: gated with --fail-over NAME=X (or NAME<=X), never --fail-under.
+LOWER_IS_BETTER = frozenset({"refused", "aurc", "ece", "em_aurc", "em_ece"})
+RIGHT_F1 = 0.5  # a top candidate with F1 >= this against a gold answer counts as right
+
+SELECTIVE_HELP = (
+    "selective answering: each question's top candidate (the best-scored answer, shown or not)\n"
+    "and its score. Right = F1 >= 0.5 against a gold answer (em_*: exact match). A question with\n"
+    "no gold answer (unanswerable) is wrong whenever it is answered: it counts as answered when\n"
+    "its top score clears the threshold. Questions are sorted by score, highest first; equal\n"
+    "scores are one step. Coverage = answered / all questions (a question with no candidate is\n"
+    "never answered); accuracy = right / answered; risk = 1 - accuracy. coverage_at_90: the\n"
+    "largest coverage whose accuracy is >= 0.9. AURC: the mean of risk over the sorted prefixes\n"
+    "(first 1, 2, ..., n questions). ECE: 10 equal-width score bins, |mean score - share right|\n"
+    "weighted by bin size. The reliability table (report, --plot) lists each bin."
+)
 
 Prediction = Result | Sequence[Passage]  # a Result when answering, passages when retrieval-only
 
 
-# -- the official SQuAD v1.1 metric ---------------------------------------------------------
-
-_PUNCTUATION = frozenset(string.punctuation)
-_ARTICLES_RE = re.compile(r"\b(a|an|the)\b")
-
-
-def normalize_answer(text: str) -> str:
-    """Return ``text`` lower-cased, without punctuation, articles and extra white space (SQuAD v1.1)."""
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
-    return " ".join(_ARTICLES_RE.sub(" ", text).split())
-
-
-def exact_match_score(prediction: str, gold: str) -> float:
-    """Return 1.0 when the normalised strings are equal, else 0.0."""
-    return float(normalize_answer(prediction) == normalize_answer(gold))
-
-
-def f1_score(prediction: str, gold: str) -> float:
-    """Return the token-overlap F1 of the normalised strings (0.0 when nothing is shared)."""
-    predicted = normalize_answer(prediction).split()
-    wanted = normalize_answer(gold).split()
-    same = sum((Counter(predicted) & Counter(wanted)).values())
-    if same == 0:
-        return 0.0
-    precision, recall = same / len(predicted), same / len(wanted)
-    return 2 * precision * recall / (precision + recall)
+# -- answers against gold (the official SQuAD v1.1 metric lives in qa_app.text_norm) ----------
 
 
 def answer_scores(prediction: str | None, golds: Sequence[str]) -> tuple[float, float]:
@@ -78,10 +89,7 @@ def answer_scores(prediction: str | None, golds: Sequence[str]) -> tuple[float, 
         hit = float(prediction is None)
         return hit, hit
     text = prediction or ""
-    return (
-        max(exact_match_score(text, g) for g in golds),
-        max(f1_score(text, g) for g in golds),
-    )
+    return exact_match(text, golds), f1_score(text, golds)
 
 
 def _loose(text: str) -> str:
@@ -180,6 +188,11 @@ class ItemScore:
     recall: bool | None
     ndcg: float | None
     latency_ms: float
+    # The top candidate (shown or not) and whether it is right; None when the reader gave none.
+    top: str | None = None
+    top_score: float | None = None
+    top_em: float | None = None  # 0.0 for an unanswerable question: any answer is wrong
+    top_f1: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the row as JSON-ready values."""
@@ -209,6 +222,7 @@ def score_item(
             sentence_ok = answer is not None and contains_answer(sentence, item.answers)
         score = answer.score if answer is not None else None
         doc = PurePath(answer.citations[0].path).name if answer and answer.citations else None
+        top = outcome.top if outcome.top is not None else answer
     else:
         passages, predicted, em, f1, sentence_ok, score, doc = (
             outcome,
@@ -219,6 +233,10 @@ def score_item(
             None,
             None,
         )
+        top = None
+    top_em = top_f1 = None
+    if top is not None:
+        top_em, top_f1 = answer_scores(top.text, item.answers) if item.answers else (0.0, 0.0)
     rank = recall = gain = None
     if retrieval and judged(item):
         rank = first_relevant_rank(item, passages[:k])
@@ -238,6 +256,10 @@ def score_item(
         recall=recall,
         ndcg=gain,
         latency_ms=latency_ms,
+        top=top.text if top is not None else None,
+        top_score=top.score if top is not None else None,
+        top_em=top_em,
+        top_f1=top_f1,
     )
 
 
@@ -256,18 +278,46 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def _right(row: ItemScore, criterion: str) -> bool:
+    """Return True when ``row``'s top candidate is right by ``criterion`` ("f1" or "em")."""
+    if criterion == "em":
+        return (row.top_em or 0.0) >= 1.0
+    return (row.top_f1 or 0.0) >= RIGHT_F1
+
+
+def selective(rows: Sequence[ItemScore]) -> dict[str, dict[str, Any]]:
+    """Return the selective-answering figures (see qa_app.selective.measure) per criterion.
+
+    Keys "f1" (right = F1 >= 0.5) and "em" (exact match); each has the curve and reliability
+    table. Coverage is a share of every question with answer metrics (retrieval-only rows are
+    left out); one with no candidate is never answered.
+    """
+    qa = [r for r in rows if r.em is not None]
+    scored = [r for r in qa if r.top_score is not None]
+    scores = [float(r.top_score or 0.0) for r in scored]
+    return {
+        criterion: measure(scores, [_right(r, criterion) for r in scored], total=len(qa))
+        for criterion in ("f1", "em")
+    }
+
+
 def summarize(rows: Sequence[ItemScore]) -> dict[str, Any]:
-    """Return the aggregate metrics of ``rows`` (fractions in [0, 1]; None when nothing to measure)."""
+    """Return the aggregate metrics of ``rows`` (fractions in [0, 1]; None when nothing to measure).
+
+    Besides the METRICS keys: counts, latency percentiles and ``reliability`` ({"f1": bins,
+    "em": bins}, each bin a dict of low, high, count, mean_score, accuracy).
+    """
     qa = [r for r in rows if r.em is not None]
     has = [r for r in qa if r.gold]
     no = [r for r in qa if not r.gold]
+    answered = [r for r in qa if r.predicted is not None]
     retrieved = [r for r in rows if r.recall is not None]
     latencies = [r.latency_ms for r in rows]
-    return {
+    summary: dict[str, Any] = {
         "questions": len(rows),
         "answerable": sum(1 for r in rows if r.gold),
         "unanswerable": len(no),
-        "answered": sum(1 for r in qa if r.predicted is not None),
+        "answered": len(answered),
         "retrieval_judged": len(retrieved),
         "em": _mean([r.em for r in qa if r.em is not None]),
         "f1": _mean([r.f1 for r in qa if r.f1 is not None]),
@@ -281,7 +331,25 @@ def summarize(rows: Sequence[ItemScore]) -> dict[str, Any]:
         "ndcg": _mean([r.ndcg or 0.0 for r in retrieved]),
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
+        # At the run's threshold: the answer given is the top candidate when it cleared it.
+        "coverage": len(answered) / len(qa) if qa else None,
+        "precision": _mean([float(bool(r.gold) and (r.f1 or 0.0) >= RIGHT_F1) for r in answered]),
+        "em_precision": _mean([float(bool(r.gold) and (r.em or 0.0) >= 1.0) for r in answered]),
+        "refused": _mean([float(r.predicted is None) for r in has]),
     }
+    figures = selective(rows)
+    for criterion, prefix in (("f1", ""), ("em", "em_")):
+        for key in (
+            "coverage_at_80",
+            "threshold_at_80",
+            "coverage_at_90",
+            "threshold_at_90",
+            "aurc",
+            "ece",
+        ):
+            summary[prefix + key] = figures[criterion][key] if qa else None
+    summary["reliability"] = {c: figures[c]["reliability"] for c in figures} if qa else None
+    return summary
 
 
 @dataclass(frozen=True)

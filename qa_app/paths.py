@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from pathlib import Path
 
 from qa_app import APP_NAME, APP_ORG
 
 HOME_ENV = "QA_APP_HOME"
 DEFAULT_LIBRARY = "seeds"
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
+_NAME_RE = re.compile(r"^[^\W_][\w .-]{0,63}$")  # \w: letters of any alphabet, digits, _
 
 
 def home() -> Path:
@@ -40,10 +41,11 @@ def libraries_dir() -> Path:
 
 def check_library_name(name: str) -> str:
     """Return ``name`` if it is a usable library name; raise ValueError saying why otherwise."""
+    name = unicodedata.normalize("NFC", name)  # "Café" typed either way is one library
     if not _NAME_RE.match(name) or name.strip() != name or name in {".", ".."}:
         raise ValueError(
-            f"invalid library name {name!r}: use 1-64 letters, digits, spaces, '_', '-' or '.', "
-            "starting with a letter or digit"
+            f"invalid library name {name!r}: use 1-64 letters (of any alphabet), digits, "
+            "spaces, '_', '-' or '.', starting with a letter or digit"
         )
     return name
 

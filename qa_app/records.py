@@ -86,6 +86,9 @@ class Span:
     score: float  # calibrated to [0, 1]; comparable across passages and documents
     sentence_start: int
     sentence_end: int
+    # The reader's evidence for this span (logits, margins, window probability...), named so a
+    # calibrator can turn it into "probability this answer is right"; empty for simple readers.
+    features: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,8 @@ class Result:
     # The best-scored candidate whatever the threshold (the answer itself when one is found);
     # None only when the reader gave no span. Selective-answering metrics sort questions by it.
     top: Answer | None = None
+    # True when scores are the calibrator's probability that the answer is right.
+    calibrated: bool = False
 
     @property
     def found(self) -> bool:

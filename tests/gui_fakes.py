@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa_app import paths
+from qa_app.ingest import IngestError, load
 from qa_app.records import (
     Answer,
     Citation,
@@ -78,6 +79,14 @@ class FakeDoc:
     size: int
     mtime: float
     chunks: list[tuple[int, int]] = field(default_factory=list)
+    chunk_pages: list[int | None] = field(default_factory=list)
+    pages: int | None = None
+
+
+@dataclass
+class FakeReader:
+    name: str
+    threshold: float
 
 
 @dataclass
@@ -86,6 +95,7 @@ class FakeLibrary:
     docs: dict[str, FakeDoc] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     roots: dict[str, str] = field(default_factory=dict)
+    excluded: set[str] = field(default_factory=set)
     seeded: bool = False
     next_id: int = 1
 
@@ -104,6 +114,7 @@ class FakeBackend:
         self.warm_gate: threading.Event | None = None
         self.open_gate: threading.Event | None = None
         self.text_gate: threading.Event | None = None
+        self.finish_gate: threading.Event | None = None  # holds a run after its files are read
         self.engines: list[FakeEngine] = []
 
     def open(self, library: str | None) -> FakeEngine:
@@ -185,6 +196,7 @@ class FakeEngine:
                         os.path.join(folder, f)
                         for f in sorted(files)
                         if Path(f).suffix.lower() in SUFFIXES
+                        and os.path.join(folder, f) not in self.lib.excluded
                     ]
         return found
 
@@ -216,21 +228,31 @@ class FakeEngine:
                 failed.append(FileError(path, reason))
                 self.lib.failed[path] = reason
                 continue
-            text = Path(path).read_text(encoding="utf-8")
-            doc = FakeDoc(
-                have.id if have else self.lib.next_id, path, text, st.st_size, st.st_mtime
-            )
+            doc_id = have.id if have else self.lib.next_id
+            if path.lower().endswith(".pdf"):  # the real loader: text, blocks and pages
+                loaded = load(Path(path))
+                doc = FakeDoc(doc_id, path, loaded.text, st.st_size, st.st_mtime)
+                doc.pages = loaded.pages
+                for block in loaded.blocks:
+                    doc.chunks.append((block.start, block.end))
+                    doc.chunk_pages.append(block.page)
+            else:
+                text = Path(path).read_text(encoding="utf-8")
+                doc = FakeDoc(doc_id, path, text, st.st_size, st.st_mtime)
+                pos = 0
+                for line in text.split("\n"):
+                    if line.strip():
+                        doc.chunks.append((pos, pos + len(line)))
+                        doc.chunk_pages.append(None)
+                    pos += len(line) + 1
             self.lib.next_id += have is None
-            pos = 0
-            for line in text.split("\n"):
-                if line.strip():
-                    doc.chunks.append((pos, pos + len(line)))
-                pos += len(line) + 1
             self.lib.docs[path] = doc
             self.lib.failed.pop(path, None)
             (updated if have else added).append(path)
         if progress is not None and not cancelled:
             progress(Progress(len(files), len(files), "index", ""))
+        if self.backend.finish_gate is not None:  # like embedding the last passages
+            self.backend.finish_gate.wait(30)
         return SyncReport(
             added=tuple(added),
             updated=tuple(updated),
@@ -244,11 +266,13 @@ class FakeEngine:
     def _problem(path: str) -> str | None:
         data = Path(path).read_bytes()
         if path.lower().endswith(".pdf"):
-            return (
-                None
-                if data.startswith(b"%PDF")
-                else "not a valid PDF (the file is damaged or is not a PDF)"
-            )
+            if not data.startswith(b"%PDF"):
+                return "not a valid PDF (the file is damaged or is not a PDF)"
+            try:
+                load(Path(path))
+            except IngestError as exc:
+                return exc.reason
+            return None
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -302,6 +326,22 @@ class FakeEngine:
             self.lib.failed.pop(p, None)
         return sorted(removed)
 
+    def exclude(self, items: Sequence[str | Path]) -> list[str]:
+        """Remove documents and keep them out of their folders' re-syncs (as Engine.exclude)."""
+        self._enter()
+        wanted = {os.path.abspath(str(i)) for i in items}
+        self.lib.excluded |= wanted
+        gone = [p for p in [*self.lib.docs, *self.lib.failed] if p in wanted]
+        for p in gone:
+            self.lib.docs.pop(p, None)
+            self.lib.failed.pop(p, None)
+        return sorted(gone)
+
+    def include(self, items: Sequence[str | Path]) -> None:
+        """Stop excluding ``items`` (the next sync indexes them), as Engine.include."""
+        self._enter()
+        self.lib.excluded -= {os.path.abspath(str(i)) for i in items}
+
     def folders(self) -> list[str]:
         self._enter()
         return [p for p, kind in self.lib.roots.items() if kind == "folder"]
@@ -317,7 +357,7 @@ class FakeEngine:
                 d.size,
                 d.mtime,
                 "x",
-                None,
+                d.pages,
                 len(d.chunks),
             )
             for d in self.lib.docs.values()
@@ -327,6 +367,12 @@ class FakeEngine:
                 0, p, os.path.basename(p), Path(p).suffix[1:], 0, 0.0, "", None, 0, "failed", reason
             )
             for p, reason in self.lib.failed.items()
+        ]
+        out += [  # the store lists exclusions as rows of their own
+            DocumentInfo(
+                0, p, os.path.basename(p), Path(p).suffix[1:], 0, 0.0, "", None, 0, "excluded"
+            )
+            for p in sorted(self.lib.excluded)
         ]
         return out
 
@@ -343,6 +389,10 @@ class FakeEngine:
         return self._doc(doc_id).text
 
     # -- questions
+    def reader(self, name: str | None = None) -> FakeReader:
+        self._enter()
+        return FakeReader(name or "fake", 0.45 if (name or "fake") == "fake" else 0.1)
+
     def search(self, query: str, k: int = 10) -> list[Passage]:
         self._enter()
         terms = _terms(query)
@@ -352,6 +402,7 @@ class FakeEngine:
                 score = len(terms & _terms(doc.text[a:b])) / max(1, len(terms))
                 if score > 0:
                     scored.append((score, doc, i, a, b))
+        pages = {(doc.id, i): doc.chunk_pages[i] for _s, doc, i, _a, _b in scored}
         scored.sort(key=lambda s: (-s[0], s[1].id, s[2]))
         return [
             Passage(
@@ -359,7 +410,7 @@ class FakeEngine:
                 doc.id,
                 doc.path,
                 os.path.basename(doc.path),
-                None,
+                pages[(doc.id, i)],
                 a,
                 b,
                 doc.text[a:b],
@@ -377,7 +428,7 @@ class FakeEngine:
         threshold: float | None = None,
     ) -> Result:
         self._enter()
-        threshold = 0.5 if threshold is None else threshold
+        threshold = self.reader(reader).threshold if threshold is None else threshold
         passages = self.search(question, k)
         terms, asked = _terms(question), {_stem(w) for w in _WORD.findall(question)}
         found: dict[str, list[tuple[float, Citation]]] = {}
@@ -434,6 +485,8 @@ class FakeEngine:
             reader or "fake",
             threshold,
             {"total_ms": 1.0},
+            top=answers[0] if answers else None,
+            calibrated=True,  # the window's calibrated wording is the one these tests see
         )
 
     @staticmethod

@@ -175,8 +175,12 @@ def test_result_to_dict_is_json_ready_and_complete(passages) -> None:
         "passages",
         "reader",
         "threshold",
+        "calibrated",
+        "score_meaning",
+        "closest",
         "timings",
     }
+    assert data["calibrated"] is False and data["closest"] is None
     assert data["found"] is True
     assert data["answer"]["text"] == "earlier this month"
     assert data["answer"]["documents"] == 1

@@ -15,7 +15,7 @@ from qa_app.records import Answer, Citation, FileError, Passage, Result, SyncRep
 TEXT = "Intro.\nRussia received the first shipment earlier this month, the Treasury said.\n"
 
 
-def _result(found: bool = True) -> Result:
+def _result(found: bool = True, *, calibrated: bool = True) -> Result:
     s0 = TEXT.index("Russia")
     s1 = TEXT.index("said.") + 5
     a0 = TEXT.index("earlier")
@@ -26,7 +26,14 @@ def _result(found: bool = True) -> Result:
     answer = Answer("earlier this month", 0.91, (cite,))
     alt = Answer("the Treasury", 0.2, (cite,))
     return Result(
-        "When?", answer if found else None, (alt,) if found else (), (passage,), "sentence", 0.35
+        "When?",
+        answer if found else None,
+        (alt,) if found else (),
+        (passage,),
+        "sentence",
+        0.35,
+        top=answer,
+        calibrated=calibrated,
     )
 
 
@@ -78,9 +85,17 @@ def test_export_formats():
     assert "shipment **earlier this month**, the" in md and "Other possible answers" in md
     data = json.loads(to_json(found))
     assert data["found"] and data["answer"]["citations"][0]["answer_start"] == TEXT.index("earlier")
+    assert "right about 9 times in 10" in md  # the core's wording of what the score means
+    plain = _result(calibrated=False)
+    assert "(score 0.91)" in answer_with_citation(plain) and "not a calibrated" in to_markdown(
+        plain
+    )
     missing = _result(found=False)
     assert "Not found in your documents" in answer_with_citation(missing)
     assert "### Closest passages" in to_markdown(missing)
+    assert "Closest candidate, below the threshold 0.35: earlier this month (confidence 0.91)" in (
+        to_markdown(missing)
+    )
     assert json.loads(to_json(missing))["answer"] is None
 
 
@@ -94,7 +109,7 @@ def test_offset_map_round_trips_astral_characters():
 
 
 def test_progress_wording():
-    assert eta_text(0.5) == "a moment left"
+    assert eta_text(0.5) == "a few seconds left"
     assert eta_text(40) == "about 40 s left"
     assert eta_text(600) == "about 10 min left"
     report = SyncReport(added=("a",), failed=(FileError("b", "bad"),), unchanged=2, seconds=1.25)
@@ -117,3 +132,28 @@ def test_watch_list_walks_folders_and_caps(tmp_path):
 def test_source_row_is_a_plain_record():
     row = SourceRow("passage", 1, "/p", "p", None, "text", 0, 0.5)
     assert row.snippet() == ("text", "", "")
+
+
+def test_file_dialog_lists_what_the_loaders_read():
+    from qa_app.gui.dialogs import document_filter
+    from qa_app.ingest import SUPPORTED_SUFFIXES
+
+    text = document_filter()
+    assert all(f"*{suffix}" in text for suffix in SUPPORTED_SUFFIXES) and "All files (*)" in text
+
+
+def test_the_card_says_what_the_score_means(qtbot):
+    from qa_app.gui.answer_card import AnswerView
+
+    card = AnswerView()
+    qtbot.addWidget(card)
+    card.show_result(_result())
+    assert card.meta.text().startswith("Confidence: High (0.91)")
+    assert card.meaning.text().startswith("Answers scored like this were right about 9 times in 10")
+    card.show_result(_result(calibrated=False))
+    assert card.meta.text().startswith("Score: 0.91") and "not a calibrated" in card.meaning.text()
+    refused = replace(_result(), answer=None, alternatives=())
+    card.show_result(refused)
+    assert card.state == "not-found"
+    assert "Closest candidate: “earlier this month” (confidence 0.91)" in card.meta.text()
+    assert "right about 9 times in 10" in card.meta.text()

@@ -15,7 +15,14 @@ import pytest
 from gui_fakes import FakeBackend, UnstarvedClock
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QColor, QDropEvent, QGuiApplication, QPalette
-from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QComboBox, QHeaderView, QLineEdit
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QHeaderView,
+    QLineEdit,
+)
 
 from qa_app import paths
 from qa_app.gui import dialogs, theme, viewer
@@ -370,6 +377,10 @@ def test_settings_dialog_saves_and_the_engine_gets_them(qtbot, window):
         "sentence",
     ]
     assert dialog.reader_combo.currentIndex() == 0
+    # The threshold shown is the one the default reader really uses, and each reader is explained.
+    assert dialog.threshold_spin.value() == 0.45 and not dialog.threshold_spin.isEnabled()
+    assert "0.45" in dialog.threshold_note.text() and "fake" in dialog.threshold_note.text()
+    assert "Sentence:" in dialog.reader_help.text()
     dialog.k_spin.setValue(3)
     dialog.default_threshold.setChecked(False)
     dialog.threshold_spin.setValue(0.99)
@@ -515,11 +526,21 @@ def test_copy_export_and_open_original(qtbot, window, monkeypatch, tmp_path):
     assert Path(opened[0]).name == SEED
 
 
-def test_alternative_answer_link_selects_its_source(qtbot, window):
+def test_other_answers_are_reached_and_chosen_with_the_keyboard(qtbot, window):
     ask(qtbot, window, EXAMPLE)
-    alternatives = window.ask_panel.answer.alternatives
-    assert alternatives.isVisibleTo(window) and "has now" in alternatives.text()
-    alternatives.linkActivated.emit("alt:has now")
+    card = window.ask_panel.answer
+    assert card.alternatives.isVisibleTo(window)
+    [button] = [b for b in card.alternative_buttons if b.text().startswith("has now")]
+    # Tab from the Ask button walks through the other answers before the sources.
+    window.ask_panel.ask_button.setFocus()
+    qtbot.waitUntil(window.ask_panel.ask_button.hasFocus)
+    seen = []
+    for _ in range(len(card.alternative_buttons)):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        seen.append(QApplication.focusWidget())
+    assert seen == card.alternative_buttons
+    button.setFocus()
+    qtbot.keyClick(button, Qt.Key.Key_Space)
     row = window.ask_panel.sources.currentIndex().data(RowRole)
     assert row.kind == "alternative" and row.answer_text == "has now"
 

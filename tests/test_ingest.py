@@ -162,7 +162,7 @@ def test_html_encodings(tmp_path: Path, declared: str, data: bytes) -> None:
 def test_html_falls_back_when_trafilatura_finds_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(html_loader, "_trafilatura_blocks", lambda markup: [])
+    monkeypatch.setattr(html_loader, "_trafilatura_blocks", lambda markup: ([], None))
     path = tmp_path / "short.htm"
     path.write_text(
         "<html><head><title>Note</title></head><body><nav><a href='/'>Home</a></nav>"
@@ -524,3 +524,102 @@ def test_seeds_load_and_chunk_in_milliseconds() -> None:
         f"\nloaded and chunked {len(paths)} seeds into {chunks} chunks in {elapsed * 1000:.1f} ms"
     )
     assert elapsed < 0.5
+
+
+# -- bylines, front matter, script-only pages ----------------------------------------------
+
+ARTICLE_HTML = """<html><head><title>Harbour reopens | Valdoria Times</title>{meta}</head>
+<body><nav>Home News Sport</nav><article><h1>Harbour reopens after repairs</h1>
+<p class="byline">By Jane Smith</p>
+<p>The city harbour of Valdoria reopened on Monday after a week of repairs, the port authority
+said. Ships waiting offshore began to enter at dawn and the first ferry docked at noon.</p>
+<p>Engineers found three cracked piers and a damaged crane on the east side, and the repairs
+cost about 2.5 million euros, officials said on Tuesday.</p></article></body></html>"""
+
+
+@pytest.mark.parametrize("meta", ["", '<meta name="author" content="Jane Smith">'])
+def test_html_byline_is_kept_under_the_headline(tmp_path: Path, meta: str) -> None:
+    path = tmp_path / "article.html"
+    path.write_text(ARTICLE_HTML.format(meta=meta), encoding="utf-8")
+    doc = load(path)
+    assert_well_formed(doc)
+    texts = [text for text, _, _ in blocks_of(doc)]
+    assert texts[:2] == ["Harbour reopens after repairs", "By Jane Smith"]
+    assert doc.text.count("Jane Smith") == 1
+
+
+def test_html_author_from_meta_tags_when_trafilatura_finds_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(html_loader, "_trafilatura_blocks", lambda markup: ([], None))
+    path = tmp_path / "note.html"
+    path.write_text(
+        "<html><head><meta name='author' content='Ana Lima'></head><body>"
+        "<p>The harbour reopened on Monday.</p></body></html>",
+        encoding="utf-8",
+    )
+    assert load(path).text == "By Ana Lima\n\nThe harbour reopened on Monday."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<noscript>You need to enable JavaScript to run this app.</noscript><div id='root'></div>",
+        "<div id='app'><p>This site requires JavaScript. Please turn on JavaScript and reload."
+        "</p></div>",
+    ],
+)
+def test_javascript_only_page_is_an_error(tmp_path: Path, body: str) -> None:
+    path = tmp_path / "app.html"
+    path.write_text(
+        f"<html><head><title>App</title><script src='main.js'></script></head><body>{body}</body>"
+        "</html>",
+        encoding="utf-8",
+    )
+    assert reason(path).startswith("the page shows only a notice that it needs JavaScript")
+
+
+def test_article_about_javascript_is_not_mistaken_for_a_script_page(tmp_path: Path) -> None:
+    path = tmp_path / "article.html"
+    sentence = "Many sites need JavaScript to run, and readers who enable JavaScript see more."
+    path.write_text(
+        "<html><body><article>"
+        + "".join(f"<p>{sentence} Point {i} of the article goes on.</p>" for i in range(8))
+        + "</article></body></html>",
+        encoding="utf-8",
+    )
+    assert "enable JavaScript" in load(path).text
+
+
+def test_markdown_front_matter_is_kept_as_searchable_text(tmp_path: Path) -> None:
+    path = tmp_path / "note.md"
+    path.write_text(
+        '---\ntitle: "Harbour repairs"\nauthor: Jane Smith\ndate: 2024-09-10\n'
+        "tags: [harbour, repairs]\nextra:\n  nested: 1\ndraft: false\n---\n"
+        "# The harbour reopens\n\nThe city harbour reopened on Monday.\n",
+        encoding="utf-8",
+    )
+    doc = load(path)
+    assert_well_formed(doc)
+    assert doc.title == "Harbour repairs"
+    assert blocks_of(doc) == [
+        ("The harbour reopens", "heading", None),
+        ("The city harbour reopened on Monday.", "paragraph", None),
+        (
+            "Title: Harbour repairs\nAuthor: Jane Smith\nDate: 2024-09-10\nTags: harbour, repairs",
+            "paragraph",
+            None,
+        ),
+    ]
+    chunks = chunk_document(doc)
+    assert any("Author: Jane Smith" in c.text for c in chunks)
+
+
+def test_markdown_front_matter_that_is_not_yaml_is_kept_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "note.md"
+    path.write_text(
+        "---\ntitle: Notes\nauthor: [unclosed\n---\nBody text here.\n", encoding="utf-8"
+    )
+    doc = load(path)
+    assert doc.title == "Notes"
+    assert doc.text == "Body text here.\n\ntitle: Notes\nauthor: [unclosed"

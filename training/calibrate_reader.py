@@ -44,7 +44,9 @@ from data import (  # noqa: E402
     swap_donors,
     swapped_question,
 )
-from squad_metric import exact_match, f1  # noqa: E402
+
+from qa_app.text_norm import exact_match  # noqa: E402
+from qa_app.text_norm import f1_score as f1  # noqa: E402
 
 
 def best_per_passage(loaded: Any, question: str, texts: list[str]) -> list[tuple[float, str]]:

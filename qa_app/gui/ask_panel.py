@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QAbstractTextDocumentLayout, QKeyEvent, QPalette, QTextDocument
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QKeyEvent,
+    QKeySequence,
+    QPalette,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QApplication,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -22,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from qa_app.gui import theme
-from qa_app.gui.export import NOT_FOUND
+from qa_app.gui.answer_card import AnswerView
 from qa_app.gui.models import (
     KindRole,
     RowRole,
@@ -30,9 +35,6 @@ from qa_app.gui.models import (
     SourceListModel,
     SourceRow,
     TitleRole,
-    confidence,
-    confidence_word,
-    distinct_alternatives,
     source_rows,
 )
 from qa_app.records import Result
@@ -51,6 +53,7 @@ class QuestionEdit(QLineEdit):
         self._history: list[str] = []
         self._pos = 0
         self._draft = ""
+        self.pass_through: list[QKeySequence] = []  # the window's shortcuts: not ours to take
         self.returnPressed.connect(self._submit)
 
     def history(self) -> list[str]:
@@ -73,9 +76,23 @@ class QuestionEdit(QLineEdit):
             self.remember(question)
             self.submitted.emit(question)
 
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            pressed = QKeySequence(event.keyCombination())
+            if any(
+                pressed.matches(k) == QKeySequence.SequenceMatch.ExactMatch
+                for k in self.pass_through
+            ):
+                event.ignore()  # not accepted: the window's shortcut fires
+                return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         key = event.key()
-        if key == Qt.Key.Key_Up and self._pos > 0:
+        if key == Qt.Key.Key_Escape and not event.modifiers():
+            self.clear()  # Esc here clears the question; it never cancels anything else
+            event.accept()
+        elif key == Qt.Key.Key_Up and self._pos > 0:
             if self._pos == len(self._history):
                 self._draft = self.text()
             self._pos -= 1
@@ -132,122 +149,6 @@ class SourceDelegate(QStyledItemDelegate):
         return QSize(width, int(doc.size().height()) + 2 * _PAD)
 
 
-class AnswerView(QFrame):
-    """The answer in large type, its confidence, support and alternatives, or "not found"."""
-
-    alternative_activated = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("answerCard")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setAccessibleName("Answer")
-        self.heading = QLabel("Ask a question about your documents.")
-        self.heading.setObjectName("answerHeading")
-        self.answer = QLabel("")
-        self.answer.setObjectName("answerText")
-        self.answer.setAccessibleName("Answer text")
-        self.answer.setWordWrap(True)
-        self.answer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        font = self.answer.font()
-        font.setPointSizeF(font.pointSizeF() * 1.9)
-        font.setBold(True)
-        self.answer.setFont(font)
-        self.meta = QLabel("")
-        self.meta.setObjectName("answerMeta")
-        self.meta.setAccessibleName("Confidence")
-        self.meta.setWordWrap(True)
-        self.sentence = QLabel("")
-        self.sentence.setObjectName("answerSentence")
-        self.sentence.setAccessibleName("Supporting sentence")
-        self.sentence.setWordWrap(True)
-        self.sentence.setTextFormat(Qt.TextFormat.RichText)
-        self.sentence.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.alternatives = QLabel("")
-        self.alternatives.setObjectName("answerAlternatives")
-        self.alternatives.setAccessibleName("Other possible answers")
-        self.alternatives.setWordWrap(True)
-        self.alternatives.setTextFormat(Qt.TextFormat.RichText)
-        self.alternatives.linkActivated.connect(
-            lambda href: self.alternative_activated.emit(href[4:])
-        )
-        layout = QVBoxLayout(self)
-        for widget in (self.heading, self.answer, self.meta, self.sentence, self.alternatives):
-            layout.addWidget(widget)
-        self.clear()
-
-    def clear(self) -> None:
-        """Show the empty state."""
-        self.state = "empty"
-        self.heading.setText("Ask a question about your documents.")
-        for label in (self.answer, self.meta, self.sentence, self.alternatives):
-            label.setText("")
-            label.setVisible(False)
-
-    def show_waiting(self, question: str, message: str) -> None:
-        """Show that ``question`` is being (or will be) answered."""
-        self.clear()
-        self.state = "waiting"
-        self.heading.setText(f"{message}\n“{question}”")
-
-    def show_error(self, question: str, message: str) -> None:
-        """Show that answering failed, and why."""
-        self.clear()
-        self.state = "error"
-        self.heading.setText(f"Could not answer “{question}”")
-        self.meta.setText(message)
-        self.meta.setVisible(True)
-
-    def show_result(self, result: Result) -> None:
-        """Show ``result``: the answer with confidence and support, or the not-found state."""
-        self.clear()
-        self.heading.setText(f"“{result.question}”")
-        self.answer.setVisible(True)
-        self.meta.setVisible(True)
-        if result.answer is None:
-            self.state = "not-found"
-            self.answer.setText(NOT_FOUND)
-            closest = (
-                "The closest passages are listed below."
-                if result.passages
-                else "The library has no passages to search yet."
-            )
-            self.meta.setText(
-                f"No passage answered with enough confidence (threshold {result.threshold:.2f}). {closest}"
-            )
-            return
-        self.state = "answer"
-        answer = result.answer
-        n = answer.documents
-        self.answer.setText(answer.text)
-        self.meta.setText(
-            f"Confidence: {confidence(answer.score)} · found in {n} document{'' if n == 1 else 's'}"
-        )
-        if answer.citations:
-            c = answer.citations[0]
-            a, b = c.answer_start - c.sentence_start, c.answer_end - c.sentence_start
-            s = c.sentence
-            if 0 <= a <= b <= len(s):
-                body = (
-                    html.escape(s[:a]) + theme.html_mark(html.escape(s[a:b])) + html.escape(s[b:])
-                )
-            else:
-                body = html.escape(s)
-            self.sentence.setText(
-                f"{body}<br><small>— {html.escape(c.title)}{f', page {c.page}' if c.page else ''}</small>"
-            )
-            self.sentence.setVisible(True)
-        alternatives = distinct_alternatives(result)
-        if alternatives:
-            links = ", ".join(
-                f'<a href="alt:{html.escape(alt.text)}">{html.escape(alt.text)}</a>'
-                f" ({confidence_word(alt.score).lower()}, {alt.score:.2f})"
-                for alt in alternatives
-            )
-            self.alternatives.setText(f"Other possible answers: {links}")
-            self.alternatives.setVisible(True)
-
-
 class AskPanel(QWidget):
     """Question, answer and sources, stacked."""
 
@@ -257,17 +158,22 @@ class AskPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.question = QuestionEdit()
+        self.question.setObjectName("question")
         self.question.setAccessibleName("Question")
         self.question.setPlaceholderText(f"Ask a question, e.g. {EXAMPLE_QUESTION}")
         self.question.setClearButtonEnabled(True)
+        self.question.setToolTip("Type a question and press Enter; Up and Down recall earlier ones")
         self.ask_button = QPushButton("&Ask")
         self.ask_button.setAccessibleName("Ask")
         self.ask_button.setDefault(True)
+        self.ask_button.setToolTip("Answer the question from the open library (Enter)")
         self.answer = AnswerView()
         self.sources_label = QLabel("&Sources")
         self.sources_label.setObjectName("sectionLabel")
         self.sources = QListView()
         self.sources.setAccessibleName("Sources")
+        self.sources.setToolTip("Where the answer was found; Enter opens one in the viewer")
+        self.sources.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.sources_label.setBuddy(self.sources)
         self.sources.setWordWrap(True)
         self.sources.setResizeMode(QListView.ResizeMode.Adjust)
@@ -305,6 +211,11 @@ class AskPanel(QWidget):
         )
         if self.model.rowCount():
             self.sources.setCurrentIndex(self.model.index(0))
+
+    def show_waiting(self, question: str, message: str) -> None:
+        """Show that ``question`` is being answered; the previous answer's sources go away."""
+        self.answer.show_waiting(question, message)
+        self.clear_sources()
 
     def clear_sources(self) -> None:
         """Empty the sources list."""

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
-from qa_app.ingest import dialog_filter
 
-DOCUMENT_FILTER = dialog_filter()  # every suffix a loader reads
+def document_filter() -> str:
+    """Return the file dialog's filter: every suffix the core's loaders read, then all files."""
+    from qa_app.ingest import SUPPORTED_SUFFIXES
+
+    patterns = " ".join(f"*{suffix}" for suffix in sorted(SUPPORTED_SUFFIXES))
+    return f"Documents ({patterns});;All files (*)"
 
 
 def pick_files(parent: QWidget) -> list[str]:
     """Return the documents the user chose (empty when cancelled)."""
-    files, _ = QFileDialog.getOpenFileNames(parent, "Add documents", "", DOCUMENT_FILTER)
+    files, _ = QFileDialog.getOpenFileNames(parent, "Add documents", "", document_filter())
     return files
 
 

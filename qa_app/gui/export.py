@@ -1,15 +1,44 @@
 """A result as text for pasting into a report, as Markdown and as JSON (no Qt here)."""
 
+# Document text is data: in Markdown every character that could start markup (HTML, links,
+# images, emphasis, code, tables) is escaped, so an exported answer renders exactly as written
+# and a Markdown viewer never fetches anything a document names.
+
 from __future__ import annotations
 
+import html
 import json
 import os
-from dataclasses import asdict
+import re
 from pathlib import Path
 
+from qa_app.answers import describe_confidence, result_to_dict, split_sentence
 from qa_app.records import Citation, Result
 
 NOT_FOUND = "Not found in your documents"
+# Said of a score when the reader has no calibrator: it ranks answers but is not a probability.
+UNCALIBRATED_MEANING = "This is the reader's own score, not a calibrated chance of being right."
+
+# CommonMark lets a backslash escape any ASCII punctuation; these start markup in the middle of a
+# line (every exported text is on one line after a fixed prefix, so "#", "-", "1." cannot start a
+# block). "<", ">" and "&" are HTML-escaped instead.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()!|~])")
+_SPACE = re.compile(r"\s+")
+
+
+def md_text(text: str, *, strip: bool = True) -> str:
+    """Return ``text`` as inert Markdown: one line, HTML escaped, markup characters backslashed."""
+    one_line = _SPACE.sub(" ", text)  # a newline could start a heading, list or HTML block
+    one_line = one_line.strip() if strip else one_line
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(one_line, quote=False))
+
+
+def score_meaning(result: Result, score: float) -> str:
+    """Return one line saying what ``score`` means (the core's wording when it is calibrated)."""
+    if not result.calibrated:
+        return UNCALIBRATED_MEANING
+    meaning = describe_confidence(score)
+    return meaning[:1].upper() + meaning[1:] + "."
 
 
 def _where(citation: Citation) -> str:
@@ -21,7 +50,8 @@ def answer_with_citation(result: Result) -> str:
     if result.answer is None:
         return f"Q: {result.question}\nA: {NOT_FOUND}."
     answer = result.answer
-    lines = [f"Q: {result.question}", f"A: {answer.text} (confidence {answer.score:.2f})"]
+    kind = "confidence" if result.calibrated else "score"
+    lines = [f"Q: {result.question}", f"A: {answer.text} ({kind} {answer.score:.2f})"]
     for c in answer.citations:
         lines.append(f'Source: {_where(c)} ({c.path}): "{c.sentence.strip()}"')
     return "\n".join(lines)
@@ -29,44 +59,56 @@ def answer_with_citation(result: Result) -> str:
 
 def to_markdown(result: Result) -> str:
     """Return the whole result (answer, alternatives, sources or closest passages) as Markdown."""
-    out = [f"## {result.question}", ""]
+    out = [f"## {md_text(result.question)}", ""]
     if result.answer is None:
-        out += [f"**{NOT_FOUND}.**", "", "### Closest passages", ""]
+        out += [f"**{NOT_FOUND}.**", ""]
+        top = result.top
+        if top is not None:
+            kind = "confidence" if result.calibrated else "score"
+            out += [
+                f"Closest candidate, below the threshold {result.threshold:.2f}: "
+                f"{md_text(top.text)} ({kind} {top.score:.2f}). {md_text(score_meaning(result, top.score))}",
+                "",
+            ]
+        out += ["### Closest passages", ""]
         for p in result.passages:
             where = f"{p.title}, page {p.page}" if p.page else p.title
-            out.append(f"- *{where}* (`{p.path}`): {p.text.strip()}")
+            out.append(f"- *{md_text(where)}* ({md_text(p.path)}): {md_text(p.text)}")
     else:
         a = result.answer
+        kind = "confidence" if result.calibrated else "score"
         out += [
-            f"**{a.text}** (confidence {a.score:.2f}, found in {a.documents} document"
+            f"**{md_text(a.text)}** ({kind} {a.score:.2f}, found in {a.documents} document"
             f"{'' if a.documents == 1 else 's'})",
+            "",
+            f"*{md_text(score_meaning(result, a.score))}*",
             "",
             "### Sources",
             "",
         ]
         for c in a.citations:
-            rel_a, rel_b = c.answer_start - c.sentence_start, c.answer_end - c.sentence_start
-            sentence = c.sentence
-            if 0 <= rel_a <= rel_b <= len(sentence):
-                sentence = f"{sentence[:rel_a]}**{sentence[rel_a:rel_b]}**{sentence[rel_b:]}"
+            head, answer, tail = split_sentence(c)  # the core's one way to mark the answer
+            sentence = (
+                md_text(head, strip=False) + f"**{md_text(answer)}**" + md_text(tail, strip=False)
+                if answer.strip()
+                else md_text(c.sentence)
+            )
             out.append(
-                f"- *{_where(c)}* (`{c.path}`, characters {c.answer_start}–{c.answer_end}): "
-                f"{sentence.strip()}"
+                f"- *{md_text(_where(c))}* ({md_text(c.path)}, characters "
+                f"{c.answer_start}–{c.answer_end}): {sentence.strip()}"
             )
         if result.alternatives:
             out += ["", "### Other possible answers", ""]
             for alt in result.alternatives:
-                titles = ", ".join(sorted({_where(c) for c in alt.citations}))
-                out.append(f"- {alt.text} ({alt.score:.2f}) — {titles}")
-    out += ["", f"*Reader: {result.reader}, threshold {result.threshold:.2f}*", ""]
+                titles = ", ".join(sorted({md_text(_where(c)) for c in alt.citations}))
+                out.append(f"- {md_text(alt.text)} ({alt.score:.2f}) — {titles}")
+    out += ["", f"*Reader: {md_text(result.reader)}, threshold {result.threshold:.2f}*", ""]
     return "\n".join(out)
 
 
 def to_json(result: Result) -> str:
-    """Return the result as indented JSON (every record field, offsets included)."""
-    data = asdict(result)
-    data["found"] = result.found
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    """Return the result as indented JSON: the core's serialisation (every field, offsets too)."""
+    return json.dumps(result_to_dict(result), indent=2, ensure_ascii=False)
 
 
 def save(target: str, text: str) -> None:

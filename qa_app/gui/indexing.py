@@ -5,24 +5,18 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qa_app.gui.libraries import message
+from qa_app.gui.session_base import SessionBase
 from qa_app.gui.tasks import Task, TaskContext
 from qa_app.gui.watcher import watch_list
 from qa_app.records import Progress, SyncReport
 
-if TYPE_CHECKING:
-    from qa_app.gui.session import Session
-
-    _Base = Session
-else:
-    _Base = object
-
-LIVE_REFRESH_S = 2.0  # how often the document list refreshes while indexing
+LIVE_REFRESH_S = 1.0  # at most this often the document list refreshes while indexing
 
 
-class IndexingOps(_Base):
+class IndexingOps(SessionBase):
     """Document work for Session; indexing runs are writers, one at a time, and can be cancelled."""
 
     def refresh_documents(self) -> None:
@@ -32,7 +26,7 @@ class IndexingOps(_Base):
             return
         self._last_refresh = time.monotonic()
 
-        def work(_ctx: TaskContext) -> tuple[list[Any], list[str]]:
+        def work(_ctx: TaskContext) -> tuple[list[Any], list[str], list[str]]:
             docs = engine.documents()
             folders = engine.folders()
             inside = [
@@ -40,14 +34,28 @@ class IndexingOps(_Base):
                 for d in docs
                 if any(d.path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
             ]
-            return docs, watch_list(folders, inside)
+            return docs, folders, watch_list(folders, inside)
 
-        def got(value: tuple[list[Any], list[str]]) -> None:
-            docs, watched = value
+        def got(value: tuple[list[Any], list[str], list[str]]) -> None:
+            docs, folders, watched = value
             self.documents_changed.emit(docs)
+            self.folders_changed.emit(folders)
             self.watcher.set_paths(watched)
 
         self._submit(work, name="Listing documents", on_result=got)
+
+    def refresh_documents_soon(self) -> None:
+        """Re-list the documents now, or once LIVE_REFRESH_S has passed since the last listing.
+
+        The last file of a run is listed too, even when no progress tick follows it for a while
+        (on first start the seed files are read in a second; embedding then waits for the model).
+        """
+        wait = LIVE_REFRESH_S - (time.monotonic() - self._last_refresh)
+        if wait <= 0:
+            self._refresh_timer.stop()
+            self.refresh_documents()
+        elif not self._refresh_timer.isActive():
+            self._refresh_timer.start(int(wait * 1000) + 1)
 
     def add(self, items: Sequence[str]) -> None:
         """Add files and folders to the open library, indexing them in the background."""
@@ -89,6 +97,49 @@ class IndexingOps(_Base):
             on_result=done,
         )
 
+    def can_exclude(self) -> bool:
+        """Return True when the open library can keep chosen files of a folder out of re-syncs."""
+        return self.engine is not None and callable(getattr(self.engine, "exclude", None))
+
+    def exclude(self, items: Sequence[str]) -> None:
+        """Remove documents found in added folders and keep them out when the folders re-sync."""
+        engine, items = self.engine, list(items)
+        if engine is None or not items:
+            return
+        if not self.can_exclude():
+            self.error.emit("This version of the library cannot exclude files from a folder.")
+            return
+
+        def done(excluded: list[str]) -> None:
+            n = len(excluded)
+            self.status.emit(
+                f"Excluded {n} document{'' if n == 1 else 's'}; re-syncing will not add "
+                f"{'it' if n == 1 else 'them'} back."
+            )
+            self._texts.clear()
+            self.refresh_documents()
+
+        self._submit(
+            lambda _ctx: engine.exclude(items),
+            name="Excluding documents",
+            writer=True,
+            on_result=done,
+        )
+
+    def can_include(self) -> bool:
+        """Return True when the open library can take excluded files back."""
+        return self.engine is not None and callable(getattr(self.engine, "include", None))
+
+    def include(self, items: Sequence[str]) -> None:
+        """Stop excluding ``items`` and re-sync, so they are indexed again."""
+        engine, items = self.engine, list(items)
+        if engine is None or not items or not self.can_include():
+            return
+        self._index(
+            "Including files again",
+            lambda ctx: (engine.include(items), engine.sync(ctx.progress, ctx.cancelled))[1],
+        )
+
     def cancel_indexing(self) -> None:
         """Stop the running and queued indexing runs (what is indexed so far is kept)."""
         for task in list(self._index_tasks):
@@ -122,8 +173,8 @@ class IndexingOps(_Base):
 
         def progressed(progress: Progress) -> None:
             self.indexing_progress.emit(progress)
-            if time.monotonic() - self._last_refresh > LIVE_REFRESH_S:
-                self.refresh_documents()
+            if progress.stage == "index" and progress.done > 0:
+                self.refresh_documents_soon()  # a file was committed: list it
 
         epoch = self._epoch
 

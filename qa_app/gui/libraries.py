@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qa_app import paths
+from qa_app.gui.session_base import SessionBase
 from qa_app.gui.tasks import TaskContext
-
-if TYPE_CHECKING:
-    from qa_app.gui.session import Session
-
-    _Base = Session
-else:
-    _Base = object
 
 
 def message(exc: BaseException) -> str:
@@ -22,7 +16,7 @@ def message(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-class LibraryOps(_Base):
+class LibraryOps(SessionBase):
     """Library management for Session; every step that touches disk runs as a background task."""
 
     def refresh_libraries(self) -> None:

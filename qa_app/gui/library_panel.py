@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,8 +21,11 @@ from PySide6.QtWidgets import (
 )
 
 from qa_app.gui.models import DocumentTableModel, FileErrorListModel, PathRole
+from qa_app.gui.plain import plain_label, tooltip
 from qa_app.gui.progress import IndexProgress, report_text
 from qa_app.records import DocumentInfo, FileError, Progress, SyncReport
+
+ERRORS_MAX_PX = 110  # the Problems list never takes more height than this
 
 
 class LibraryPanel(QWidget):
@@ -32,7 +37,8 @@ class LibraryPanel(QWidget):
     delete_library_requested = Signal()
     add_files_requested = Signal()
     add_folder_requested = Signal()
-    remove_requested = Signal(list)  # paths
+    remove_requested = Signal(list)  # paths of documents or folders
+    exclude_requested = Signal(list)  # paths of documents to keep out of their folders
     resync_requested = Signal()
     cancel_requested = Signal()
 
@@ -53,9 +59,15 @@ class LibraryPanel(QWidget):
         self.delete_action = self.menu.addAction(
             "&Delete library…", self.delete_library_requested.emit
         )
+        self.menu.addSeparator()
+        self.folders_menu = self.menu.addMenu("Remove a &folder")
+        self.folders_menu.setToolTipsVisible(True)
+        self.folders: list[str] = []
+        self.can_exclude = False  # the engine can keep files of a folder out (set by the window)
         self.manage = QToolButton()
         self.manage.setText("Manage")
         self.manage.setAccessibleName("Manage libraries")
+        self.manage.setToolTip("New, rename or delete a library; remove an added folder")
         self.manage.setMenu(self.menu)
         self.manage.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
 
@@ -81,7 +93,7 @@ class LibraryPanel(QWidget):
             button.setToolTip(tip)
         self.add_files.clicked.connect(self.add_files_requested.emit)
         self.add_folder.clicked.connect(self.add_folder_requested.emit)
-        self.remove.clicked.connect(self._remove_selected)
+        self.remove.clicked.connect(self.remove_selected)
         self.resync.clicked.connect(self.resync_requested.emit)
 
         self.model = DocumentTableModel(self)
@@ -92,6 +104,8 @@ class LibraryPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -102,9 +116,7 @@ class LibraryPanel(QWidget):
         header.setResizeContentsPrecision(100)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
-        self.summary = QLabel("Opening the library…")
-        self.summary.setAccessibleName("Library summary")
-        self.summary.setWordWrap(True)
+        self.summary = plain_label("Opening the library…", name="Library summary")
         self.progress = IndexProgress()
         self.progress.cancel_requested.connect(self.cancel_requested.emit)
         self.errors_label = QLabel("")
@@ -113,7 +125,8 @@ class LibraryPanel(QWidget):
         self.errors = QListView()
         self.errors.setAccessibleName("Files that could not be indexed")
         self.errors.setModel(self.error_model)
-        self.errors.setMaximumHeight(110)
+        self.errors.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self._run_errors: list[FileError] = []  # the last run's problems in this library
         self.errors_label.setBuddy(self.errors)
 
         top = QHBoxLayout()
@@ -150,19 +163,57 @@ class LibraryPanel(QWidget):
         """Return the library shown as selected."""
         return self.combo.currentText()
 
+    def library_changed(self) -> None:
+        """Forget everything about the previous library (its problems included)."""
+        self._run_errors = []
+        self.set_errors([])
+        self.set_folders([])
+
+    def set_folders(self, folders: list[str]) -> None:
+        """Offer the library's added ``folders`` for removal."""
+        self.folders = list(folders)
+        self.folders_menu.clear()
+        for folder in self.folders:
+            action = self.folders_menu.addAction(folder.replace("&", "&&"))
+            action.setToolTip(tooltip(f"Remove {folder} and every document in it"))
+            action.triggered.connect(lambda _c=False, f=folder: self.remove_requested.emit([f]))
+        self.folders_menu.setEnabled(bool(self.folders))
+
+    def folder_of(self, path: str) -> str | None:
+        """Return the added folder ``path`` was found in, or None (a file added by itself)."""
+        inside = [f for f in self.folders if path.startswith(f.rstrip(os.sep) + os.sep)]
+        return max(inside, key=len) if inside else None
+
     def set_documents(self, docs: list[DocumentInfo]) -> None:
-        """List ``docs`` and summarise them."""
+        """List ``docs`` and summarise them; their stored failures are this library's problems."""
         self.model.set_documents(docs)
-        indexed = [d for d in docs if d.status != "failed"]
-        failed = len(docs) - len(indexed)
+        self._show_problems()
+        indexed = [d for d in docs if d.status not in ("failed", "excluded")]
+        failed = sum(d.status == "failed" for d in docs)
+        excluded = sum(d.status == "excluded" for d in docs)
         passages = sum(d.chunks for d in indexed)
         text = f"{len(indexed)} document{'' if len(indexed) == 1 else 's'} · {passages} passages"
-        self.summary.setText(text + (f" · {failed} could not be read" if failed else ""))
+        text += f" · {failed} could not be read" if failed else ""
+        self.summary.setText(text + (f" · {excluded} excluded" if excluded else ""))
         self._update_buttons()
 
+    def _show_problems(self) -> None:
+        stored = [
+            FileError(d.path, d.error or "could not be read")
+            for d in self.model.documents()
+            if d.status == "failed"
+        ]
+        seen = {e.path for e in stored}
+        self.set_errors(stored + [e for e in self._run_errors if e.path not in seen])
+
     def set_errors(self, errors: list[FileError]) -> None:
-        """List the files the last run could not read (hidden when there are none)."""
+        """List the files that could not be read (hidden when there are none)."""
         self.error_model.set_errors(errors)
+        # As tall as its rows (up to ERRORS_MAX_PX): one problem must not squeeze the documents.
+        rows = max(1, min(len(errors), 5))
+        row_px = self.errors.sizeHintForRow(0) if errors else self.errors.fontMetrics().height()
+        frame = 2 * self.errors.frameWidth() + 4
+        self.errors.setMaximumHeight(min(ERRORS_MAX_PX, rows * max(row_px, 1) + frame))
         self.errors_label.setText(f"&Problems ({len(errors)})")
         self.errors_label.setVisible(bool(errors))
         self.errors.setVisible(bool(errors))
@@ -190,18 +241,31 @@ class LibraryPanel(QWidget):
         self.progress.finish(message)
         self.summary.setText(f"{self.summary.text().split(' — ')[0]} — {message}")
         if report is not None:
-            self.set_errors(list(report.failed))
+            self._run_errors = list(report.failed)
+            self._show_problems()
 
-    def _remove_selected(self) -> None:
+    def remove_selected(self) -> None:
+        """Ask to remove the selected documents from the library (the files stay)."""
         paths = self.selected_paths()
         if paths:
             self.remove_requested.emit(paths)
+
+    def selected_documents(self) -> list[DocumentInfo]:
+        """Return the selected rows' records."""
+        rows = self.table.selectionModel().selectedRows()
+        return [self.model.documents()[r.row()] for r in rows]
+
+    def exclude_selected(self) -> None:
+        """Ask to remove the selected documents and keep them out of their folders' re-syncs."""
+        paths = [p for p in self.selected_paths() if self.folder_of(p)]
+        if paths and self.can_exclude:
+            self.exclude_requested.emit(paths)
 
     def _update_buttons(self) -> None:
         self.remove.setEnabled(bool(self.table.selectionModel().selectedRows()))
 
     def keyPressEvent(self, event) -> None:  # noqa: ANN001, N802
         if event.key() == Qt.Key.Key_Delete and self.table.hasFocus():
-            self._remove_selected()
+            self.remove_selected()
         else:
             super().keyPressEvent(event)

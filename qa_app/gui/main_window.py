@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -12,27 +11,41 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
 )
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar, QSplitter
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
-from qa_app import APP_DESCRIPTION, APP_DISPLAY_NAME, __version__
-from qa_app.gui import dialogs, export, theme
+from qa_app import APP_DISPLAY_NAME
+from qa_app.gui import theme
 from qa_app.gui.ask_panel import AskPanel
 from qa_app.gui.backend import Backend, EngineBackend
+from qa_app.gui.banner import Banner
+from qa_app.gui.context_menus import ContextMenus
 from qa_app.gui.library_panel import LibraryPanel
 from qa_app.gui.menus import build_menus
 from qa_app.gui.models import SourceRow
 from qa_app.gui.session import Session
-from qa_app.gui.settings import AppSettings, SettingsDialog
+from qa_app.gui.settings import AppSettings
 from qa_app.gui.viewer import DocumentViewer
+from qa_app.gui.window_actions import WindowActions
 from qa_app.records import Result, SyncReport
 
-ERROR_MS = 15000  # how long a problem stays in the status bar
+ERROR_MS = 15000  # how long a problem stays in the status bar (it stays in the banner)
+DEFAULT_SIZE = (1280, 800)
+SCREEN_SHARE = 0.9  # the default size never takes more of the available screen than this
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowActions, QMainWindow):
     """Ask on the left; the cited document above the library on the right."""
 
     closed = Signal()  # after background work stopped and the window really closed
+    closing = Signal()  # the user closed the window; it is hidden, waiting for work to stop
 
     def __init__(self, backend: Backend | None = None, settings: AppSettings | None = None) -> None:
         super().__init__()
@@ -66,7 +79,15 @@ class MainWindow(QMainWindow):
             splitter.setChildrenCollapsible(False)
             splitter.setHandleWidth(8)
         self.splitter.setContentsMargins(8, 8, 8, 0)
-        self.setCentralWidget(self.splitter)
+        self.banner = Banner()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self._dark = theme.is_dark()
 
         self.model_label = QLabel("Starting…")
         self.model_label.setAccessibleName("Model status")
@@ -78,7 +99,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.model_label)
 
         self._make_actions()
+        self.context_menus = ContextMenus(self)
         self._connect()
+        self._set_tab_order()
         self.ask_panel.question.set_history(self.settings.history())
         self._restore_layout()
         self.ask_panel.question.setFocus()
@@ -87,12 +110,45 @@ class MainWindow(QMainWindow):
     # -- building ---------------------------------------------------------------------------
 
     def _make_actions(self) -> None:
-        self.actions = build_menus(self)
-        a = self.actions
+        # Not "actions": that would hide QWidget.actions().
+        self.named_actions = build_menus(self)
+        a = self.named_actions
         self.add_files_action, self.add_folder_action = a["add_files"], a["add_folder"]
         self.export_action, self.copy_action = a["export"], a["copy"]
         self.open_original_action, self.settings_action = a["open_original"], a["settings"]
         self.resync_action, self.cancel_action = a["resync"], a["cancel"]
+        self.find_action = a["find"]
+        # Keys the question field would otherwise keep for itself (Ctrl+E: end of line, ...).
+        window_wide = (Qt.ShortcutContext.WindowShortcut, Qt.ShortcutContext.ApplicationShortcut)
+        self.ask_panel.question.pass_through = [
+            k
+            for action in a.values()
+            if action.shortcutContext() in window_wide
+            for k in action.shortcuts()
+            if not k.isEmpty()
+        ]
+
+    def _set_tab_order(self) -> None:
+        """Question → Ask → answer's other answers → sources → document → library, in reading order."""
+        ask, lib, viewer = self.ask_panel, self.library_panel, self.viewer
+        chain = [
+            ask.question,
+            ask.ask_button,
+            ask.sources,
+            viewer.open_button,
+            viewer.mode_button,
+            viewer.text,
+            lib.combo,
+            lib.manage,
+            lib.add_files,
+            lib.add_folder,
+            lib.remove,
+            lib.resync,
+            lib.table,
+            lib.errors,
+        ]
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
 
     def _connect(self) -> None:
         s, ask, lib = self.session, self.ask_panel, self.library_panel
@@ -102,7 +158,8 @@ class MainWindow(QMainWindow):
         s.library_opened.connect(self._library_opened)
         s.libraries_changed.connect(lib.set_libraries)
         s.documents_changed.connect(lib.set_documents)
-        s.asking.connect(ask.answer.show_waiting)
+        s.asking.connect(self._asking)
+        s.folders_changed.connect(lib.set_folders)
         s.result_ready.connect(self._show_result)
         s.ask_failed.connect(self._ask_failed)
         s.indexing_started.connect(self._indexing_started)
@@ -111,19 +168,22 @@ class MainWindow(QMainWindow):
         s.document_ready.connect(self._document_ready)
         ask.ask_requested.connect(self.ask)
         ask.source_activated.connect(self.open_source)
+        ask.answer.alternatives_changed.connect(self._set_tab_order_alternatives)
         self.viewer.open_failed.connect(self.show_error)
-        lib.library_chosen.connect(lambda name: name != s.name and s.open_library(name))
+        lib.library_chosen.connect(self._library_chosen)
         lib.new_library_requested.connect(self.new_library)
         lib.rename_library_requested.connect(self.rename_library)
         lib.delete_library_requested.connect(self.delete_library)
         lib.add_files_requested.connect(self.add_files)
         lib.add_folder_requested.connect(self.add_folder)
         lib.remove_requested.connect(s.remove)
+        lib.exclude_requested.connect(s.exclude)
         lib.resync_requested.connect(s.sync)
         lib.cancel_requested.connect(s.cancel_indexing)
         hints = QGuiApplication.styleHints()
         if hasattr(hints, "colorSchemeChanged"):
-            hints.colorSchemeChanged.connect(lambda *_: self._palette_changed())
+            # A bound method, not a lambda: the connection ends with this window.
+            hints.colorSchemeChanged.connect(self._color_scheme_changed)
 
     # -- session events ---------------------------------------------------------------------
 
@@ -146,10 +206,28 @@ class MainWindow(QMainWindow):
         self.viewer.clear()
         self._wanted = None
         self.ask_panel.clear_sources()
+        self.library_panel.library_changed()
+        self.library_panel.can_exclude = self.session.can_exclude()
+        self.named_actions["exclude"].setEnabled(self.library_panel.can_exclude)
         if self.ask_panel.answer.state != "waiting":
             self.ask_panel.answer.clear()
         self.export_action.setEnabled(False)
         self.copy_action.setEnabled(False)
+
+    def _library_chosen(self, name: str) -> None:
+        if name != self.session.name:
+            self.session.open_library(name)
+
+    def _asking(self, question: str, message: str) -> None:
+        self.ask_panel.show_waiting(question, message)  # the old answer's sources go
+        self.export_action.setEnabled(False)
+        self.copy_action.setEnabled(False)
+
+    def _set_tab_order_alternatives(self) -> None:
+        buttons = self.ask_panel.answer.alternative_buttons
+        chain = [self.ask_panel.ask_button, *buttons, self.ask_panel.sources]
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
 
     def _show_result(self, result: Result) -> None:
         self.ask_panel.show_result(result)
@@ -178,8 +256,9 @@ class MainWindow(QMainWindow):
             self.open_original_action.setEnabled(True)
 
     def show_error(self, text: str) -> None:
-        """Show a problem in the status bar (and keep it for tests and screen readers)."""
+        """Show a problem in the banner (until dismissed) and the status bar."""
         self.last_error = text
+        self.banner.show_message(text)
         self.statusBar().showMessage(text, ERROR_MS)
 
     # -- user actions -----------------------------------------------------------------------
@@ -202,104 +281,6 @@ class MainWindow(QMainWindow):
         """Put the cursor in the question field."""
         self.ask_panel.question.setFocus()
         self.ask_panel.question.selectAll()
-
-    def add_files(self) -> None:
-        """Ask for documents and add them."""
-        self.session.add(dialogs.pick_files(self))
-
-    def add_paths(self, paths: Sequence[str]) -> None:
-        """Add files and folders named on the command line ("Open with" in a file manager) to the
-        library, as soon as it is open. Paths that do not exist are reported by name."""
-        found: list[str] = []
-        missing: list[str] = []
-        for p in paths:
-            (found if os.path.exists(p) else missing).append(p)
-        if missing:
-            self.show_error("Not added, no such file or folder: " + ", ".join(missing))
-        found = [os.path.abspath(p) for p in found]
-        if not found:
-            return
-        if self.session.engine is None:
-            self._add_on_open.extend(found)
-        else:
-            self.session.add(found)
-
-    def add_folder(self) -> None:
-        """Ask for a folder and add it (it is then watched for changes)."""
-        folder = dialogs.pick_folder(self)
-        if folder:
-            self.session.add([folder])
-
-    def new_library(self) -> None:
-        """Ask for a name and create a library."""
-        name = dialogs.ask_text(self, "New library", "Name of the new library:")
-        if name:
-            self.session.create_library(name)
-
-    def rename_library(self) -> None:
-        """Ask for a new name for the open library."""
-        old = self.session.name
-        new = dialogs.ask_text(self, "Rename library", f"New name for “{old}”:", old)
-        if old and new and new != old:
-            self.session.rename_library(old, new)
-
-    def delete_library(self) -> None:
-        """Delete the open library after confirmation."""
-        name = self.session.name
-        text = (
-            f"Delete the library “{name}” and its index? Your documents themselves are not touched."
-        )
-        if name and dialogs.confirm(self, "Delete library", text):
-            self.session.delete_library(name)
-
-    def copy_answer(self) -> None:
-        """Copy the answer with its citation to the clipboard."""
-        result = self.session.last_result
-        if result is not None:
-            QGuiApplication.clipboard().setText(export.answer_with_citation(result))
-            self.statusBar().showMessage("Copied the answer with its citation.", 5000)
-
-    def export_result(self) -> None:
-        """Save the current result as Markdown or JSON (chosen by the file's extension)."""
-        result = self.session.last_result
-        if result is None:
-            return
-        target = dialogs.save_file(
-            self, "Export result", "answer.md", "Markdown (*.md);;JSON (*.json)"
-        )
-        if not target:
-            return
-        text = (
-            export.to_json(result)
-            if target.lower().endswith(".json")
-            else export.to_markdown(result)
-        )
-        self.session.runner.submit(
-            lambda _ctx: export.save(target, text),
-            name="Exporting",
-            on_result=lambda _n: self.statusBar().showMessage(f"Saved {target}.", 5000),
-            on_error=lambda exc: self.show_error(f"Could not save {target}: {exc}"),
-        )
-
-    def settings_dialog(self) -> SettingsDialog:
-        """Return a settings dialog listing the readers the engine has."""
-        return SettingsDialog(
-            self.settings, self.session.readers, self, default_reader=self.session.default_reader
-        )
-
-    def show_settings(self) -> None:
-        """Edit the settings."""
-        dialog = self.settings_dialog()
-        dialog.exec()
-        dialog.deleteLater()
-
-    def about(self) -> None:
-        """Say what this is."""
-        QMessageBox.about(
-            self,
-            f"About {APP_DISPLAY_NAME}",
-            f"<b>{APP_DISPLAY_NAME}</b> {__version__}<p>{APP_DESCRIPTION}</p>",
-        )
 
     # -- drag and drop ----------------------------------------------------------------------
 
@@ -327,7 +308,18 @@ class MainWindow(QMainWindow):
             self._palette_changed()
         super().changeEvent(event)
 
+    def _color_scheme_changed(self, _scheme: object) -> None:
+        self._palette_changed()
+
     def _palette_changed(self) -> None:
+        dark = theme.is_dark()
+        if dark != self._dark:
+            # palette(...) colours in the style sheet are resolved when it is applied: re-apply.
+            self._dark = dark
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                app.setStyleSheet(theme.style_sheet() + " ")
+                app.setStyleSheet(theme.style_sheet())
         self.viewer.refresh_colours()
         self.ask_panel.sources.viewport().update()
         if self.session.last_result is not None and self.ask_panel.answer.state == "answer":
@@ -336,7 +328,29 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         geometry = self.settings.blob("geometry")
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 800)
+            self.resize(*DEFAULT_SIZE)
+        self.fit_to_screen()
+
+    def available_size(self) -> tuple[int, int]:
+        """Return the width and height free on the window's screen (in device-independent pixels)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        area = screen.availableGeometry()
+        return area.width(), area.height()
+
+    def fit_to_screen(self) -> None:
+        """Shrink the window to fit its screen (SCREEN_SHARE of it when it was larger)."""
+        width, height = self.available_size()
+        if self.width() > width or self.height() > height:
+            self.resize(
+                min(self.width(), int(width * SCREEN_SHARE)),
+                min(self.height(), int(height * SCREEN_SHARE)),
+            )
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802
+        super().resizeEvent(event)
+        width, height = self.available_size()
+        if (self.width() > width or self.height() > height) and not self.isFullScreen():
+            QTimer.singleShot(0, self.fit_to_screen)  # never grow past the screen
 
     def showEvent(self, event) -> None:  # noqa: ANN001, N802
         super().showEvent(event)
@@ -372,10 +386,12 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("Stopping background work…")
                 self.hide()  # the user asked to close; don't make them watch the workers stop
                 runner.idle.connect(self.close, Qt.ConnectionType.SingleShotConnection)
+                self.closing.emit()
         if runner.is_busy():
             event.ignore()
             return
         self.session.close()
+        self.viewer.page_view.shutdown()
         self._closed = True
         super().closeEvent(event)
         self.closed.emit()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
 
 if TYPE_CHECKING:
     from qa_app.gui.main_window import MainWindow
@@ -15,9 +17,17 @@ SEPARATOR = None
 DISABLED_AT_START = ("export", "copy", "cancel", "open_original")
 
 
-def _table(
-    w: MainWindow,
-) -> dict[str, list[tuple[str, str, Callable[[], object], object, str] | None]]:
+# Actions whose keys only work where the focus is (Esc must not cancel indexing from the question
+# field): name -> the widget (with its children) they belong to.
+def _local(w: MainWindow) -> dict[str, QWidget]:
+    return {"cancel": w.library_panel}
+
+
+Shortcut = str | QKeySequence.StandardKey | None
+Entry = tuple[str, str, Callable[[], object], Shortcut, str]
+
+
+def _table(w: MainWindow) -> dict[str, list[Entry | None]]:
     """Return menu title -> [(name, text, slot, shortcut, tip) or SEPARATOR]."""
     return {
         "&File": [
@@ -52,6 +62,7 @@ def _table(
                 "Ctrl+,",
                 "Passages to retrieve, answer threshold, reader",
             ),
+            SEPARATOR,
             ("quit", "&Quit", w.close, Key.Quit, "Close the window"),
         ],
         "&Edit": [
@@ -69,6 +80,28 @@ def _table(
                 "Ctrl+L",
                 "Put the cursor in the question field",
             ),
+            SEPARATOR,
+            (
+                "find",
+                "&Find in document…",
+                w.find_in_document,
+                Key.Find,
+                "Find text in the open document",
+            ),
+            (
+                "find_next",
+                "Find &next",
+                w.viewer.find_bar.find_next,
+                Key.FindNext,
+                "Go to the next match",
+            ),
+            (
+                "find_previous",
+                "Find pre&vious",
+                w.viewer.find_bar.find_previous,
+                Key.FindPrevious,
+                "Go to the previous match",
+            ),
         ],
         "&Library": [
             ("resync", "&Re-sync", w.session.sync, Key.Refresh, "Re-read added files and folders"),
@@ -77,14 +110,21 @@ def _table(
                 "&Cancel indexing",
                 w.session.cancel_indexing,
                 "Esc",
-                "Stop indexing; what is done is kept",
+                "Stop indexing; what is done is kept (Esc in the library panel)",
             ),
             (
                 "remove",
                 "Re&move selected documents",
-                w.library_panel._remove_selected,
+                w.library_panel.remove_selected,
                 None,
                 "Remove the selected documents (Delete in the list)",
+            ),
+            (
+                "exclude",
+                "E&xclude selected from their folder",
+                w.library_panel.exclude_selected,
+                None,
+                "Remove the selected documents and keep them out when the folder is re-synced",
             ),
             SEPARATOR,
             (
@@ -133,13 +173,23 @@ def _table(
                 "Go to the library's documents",
             ),
         ],
-        "&Help": [("about", "&About", w.about, "F1", "What this application is")],
+        "&Help": [
+            (
+                "shortcuts",
+                "&Keyboard shortcuts",
+                w.show_shortcuts,
+                "F1",
+                "Every keyboard shortcut",
+            ),
+            ("about", "&About", w.about, None, "What this application is"),
+        ],
     }
 
 
 def build_menus(window: MainWindow) -> dict[str, QAction]:
     """Fill the window's menu bar and return its actions by name (shortcuts work window-wide)."""
     actions: dict[str, QAction] = {}
+    local = _local(window)
     for title, entries in _table(window).items():
         menu = window.menuBar().addMenu(title)
         for entry in entries:
@@ -154,7 +204,12 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
             action.setStatusTip(tip)
             action.triggered.connect(lambda _checked=False, s=slot: s())
             menu.addAction(action)
-            window.addAction(action)
+            owner = local.get(name)
+            if owner is None:
+                window.addAction(action)  # works wherever the focus is in the window
+            else:
+                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                owner.addAction(action)
             actions[name] = action
     for name in DISABLED_AT_START:
         actions[name].setEnabled(False)

@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from qa_app.gui.plain import tooltip
 from qa_app.records import Answer, DocumentInfo, FileError, Result
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -116,6 +117,11 @@ def confidence(score: float) -> str:
     return f"{confidence_word(score)} ({score:.2f})"
 
 
+def score_text(result: Result, score: float) -> str:
+    """Return how to show ``score``: "Confidence: High (0.87)" when calibrated, else "Score: 0.87"."""
+    return f"Confidence: {confidence(score)}" if result.calibrated else f"Score: {score:.2f}"
+
+
 _WORD = re.compile(r"\w+")
 
 
@@ -176,7 +182,7 @@ class SourceListModel(QAbstractListModel):
             before, answer, after = row.snippet()
             return f"{_title_line(row.title, row.page)}: {before}{answer}{after}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return row.path
+            return tooltip(row.path)
         return {
             RowRole: row,
             TitleRole: _title_line(row.title, row.page),
@@ -231,7 +237,7 @@ class DocumentTableModel(QAbstractTableModel):
                 doc.error or "",
             )[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{doc.path}\n{doc.error}" if doc.error else doc.path
+            return tooltip(f"{doc.path}\n{doc.error}" if doc.error else doc.path)
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (2, 3):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return {DocumentRole: doc, PathRole: doc.path, IdRole: doc.id}.get(role)
@@ -264,5 +270,5 @@ class FileErrorListModel(QAbstractListModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return f"{os.path.basename(error.path) or error.path}: {error.reason}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return error.path
+            return tooltip(f"{error.path}\n{error.reason}")
         return {ErrorRole: error, PathRole: error.path}.get(role)

@@ -10,16 +10,21 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from qa_app.gui.plain import plain_label
 from qa_app.records import Progress, SyncReport
 
 UNITS = {"embed": "passages", "answer": "steps"}
+ONE = {"passages": "passage", "steps": "step", "files": "file"}
+# Time left is shown only once it can be estimated: enough items done, over enough time.
+ETA_MIN_DONE = 3
+ETA_MIN_SECONDS = 3.0
 STAGES = {
     "scan": "Looking for files",
     "parse": "Reading",
@@ -31,8 +36,8 @@ STAGES = {
 
 def eta_text(seconds: float) -> str:
     """Return a rough, human time left, e.g. "about 40 s left" or "about 3 min left"."""
-    if seconds < 2:
-        return "a moment left"
+    if seconds < 10:
+        return "a few seconds left"
     if seconds < 90:
         return f"about {max(1, round(seconds))} s left"
     return f"about {round(seconds / 60)} min left"
@@ -77,13 +82,12 @@ class IndexProgress(QFrame):
         self._t0 = 0.0
         self._done0 = 0
         self._total0 = 0
-        self.label = QLabel("")
-        self.label.setAccessibleName("Indexing status")
+        self.label = plain_label(name="Indexing status")
         self.label.setWordWrap(False)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.bar = QProgressBar()
         self.bar.setAccessibleName("Indexing progress bar")
-        self.counts = QLabel("")
-        self.counts.setAccessibleName("Indexing counts and time left")
+        self.counts = plain_label(name="Indexing counts and time left")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setAccessibleName("Cancel indexing")
         self.cancel_button.setToolTip("Stop indexing (Esc); what is indexed so far is kept")
@@ -119,10 +123,8 @@ class IndexProgress(QFrame):
                 progress.total,
             )
         unit = UNITS.get(progress.stage, "files")
+        stage = STAGES.get(progress.stage, progress.stage.capitalize())
         item = os.path.basename(progress.item) if progress.item else ""
-        self.label.setText(
-            f"{STAGES.get(progress.stage, progress.stage.capitalize())}{': ' + item if item else '…'}"
-        )
         total = max(progress.total, 0)
         if progress.stage == "index" and total and progress.done >= total:
             # Files are read; the last passages are still being embedded, which has no count.
@@ -130,12 +132,21 @@ class IndexProgress(QFrame):
             self.bar.setRange(0, 0)
             self.counts.setText(f"{total} of {total} files read")
             return
+        # ``done`` counts finished items; ``item`` is the one being worked on (number done + 1).
+        if item and progress.done < total:
+            self.label.setText(f"{stage} {ONE[unit]} {progress.done + 1} of {total}: {item}")
+        else:
+            self.label.setText(f"{stage}…")
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(min(progress.done, total))
-        text = f"{progress.done} of {total} {unit}"
-        rate_done = progress.done - self._done0
-        if rate_done > 0 and total == self._total0 and progress.done < total:
-            elapsed = now - self._t0
+        text = f"{progress.done} of {total} {unit} done"
+        rate_done, elapsed = progress.done - self._done0, now - self._t0
+        if (
+            rate_done >= ETA_MIN_DONE
+            and elapsed >= ETA_MIN_SECONDS
+            and total == self._total0
+            and progress.done < total
+        ):
             text += f" · {eta_text(elapsed / rate_done * (total - progress.done))}"
         self.counts.setText(text)
 

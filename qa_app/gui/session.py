@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from qa_app import paths
 from qa_app.gui.backend import FALLBACK_READERS, Backend
@@ -32,6 +32,7 @@ class Session(LibraryOps, IndexingOps, QObject):
     library_opened = Signal(str)
     libraries_changed = Signal(list, str)  # names, current
     documents_changed = Signal(list)  # list[DocumentInfo]
+    folders_changed = Signal(list)  # the added folders, list[str]
     asking = Signal(str, str)  # question, what is happening
     result_ready = Signal(object)  # Result
     ask_failed = Signal(str, str)  # question, reason
@@ -52,6 +53,7 @@ class Session(LibraryOps, IndexingOps, QObject):
         self.name = ""
         self.readers: list[str] = list(FALLBACK_READERS)
         self.default_reader: str | None = None  # known once the readers are listed
+        self.thresholds: dict[str, float] = {}  # reader -> the threshold it uses (once known)
         self.last_result: Result | None = None
         self._epoch = 0  # bumped when the library changes; older callbacks are dropped
         self._warm = False
@@ -65,6 +67,9 @@ class Session(LibraryOps, IndexingOps, QObject):
         self._run_error: str | None = None
         self._resync_wanted = False
         self._last_refresh = 0.0
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.timeout.connect(self.refresh_documents)
         self._texts: dict[int, str] = {}
         self._stopping = False
         self._orphans: list[Any] = []  # engines opened too late to be used; closed by close()
@@ -180,6 +185,7 @@ class Session(LibraryOps, IndexingOps, QObject):
         self._broken = None
         self._texts.clear()
         self.documents_changed.emit([])  # the old library's list must not show under the new name
+        self.folders_changed.emit([])
         self.watcher.set_paths([])
         if self._index_tasks:
             self.cancel_indexing()
@@ -223,7 +229,7 @@ class Session(LibraryOps, IndexingOps, QObject):
         self.refresh_libraries()
         self.refresh_documents()
         self._submit(
-            lambda _ctx: (engine.warm_up(), self._list_readers())[1],
+            lambda _ctx: (engine.warm_up(), self._list_readers(), self._thresholds(engine))[1:],
             name="Loading the models",
             on_result=self._warmed,
             on_error=self._warm_failed,
@@ -234,7 +240,20 @@ class Session(LibraryOps, IndexingOps, QObject):
             then=self._prepared_now,
         )
 
-    def _warmed(self, readers: tuple[list[str], str]) -> None:
+    def _thresholds(self, engine: Any) -> dict[str, float]:
+        """Return the thresholds of the readers already loaded (the default and the chosen one)."""
+        out: dict[str, float] = {}
+        for name in {None, self.settings.reader}:
+            try:
+                reader = engine.reader(name)
+                out[reader.name] = float(reader.threshold)
+            except Exception:  # noqa: BLE001 - a reader that fails says so when asked
+                log.debug("threshold of reader %r unknown", name, exc_info=True)
+        return out
+
+    def _warmed(self, value: tuple[tuple[list[str], str], dict[str, float]]) -> None:
+        readers, thresholds = value
+        self.thresholds.update(thresholds)
         self._listed_readers(readers)  # known for certain once ready, even if listing them lagged
         self._warm = True
         self._maybe_ready()
@@ -283,6 +302,7 @@ class Session(LibraryOps, IndexingOps, QObject):
         self.asking.emit(question, "Looking for the answer…")
 
         def shown(result: Result) -> None:
+            self.thresholds.setdefault(result.reader, result.threshold)
             if seq == self._ask_seq:
                 self.last_result = result
                 self.result_ready.emit(result)
@@ -332,6 +352,7 @@ class Session(LibraryOps, IndexingOps, QObject):
         """
         self._stopping = True
         self._epoch += 1
+        self._refresh_timer.stop()
         self._pending = None
         self._resync_wanted = False
         self.watcher.set_paths([])

@@ -10,17 +10,23 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
-    QLabel,
     QSpinBox,
     QWidget,
 )
 
 from qa_app import paths
+from qa_app.gui.plain import plain_label
 
 SETTINGS_FILE = "qa-app.ini"
 DEFAULT_K = 10
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = 0.5  # offered in the box when the reader's own threshold is not known yet
 MAX_HISTORY = 50
+# One line per reader for the settings dialog; a reader missing here is listed without one.
+READER_HELP = {
+    "neural": "Neural: a span reader trained for this app; the most accurate, slower on a busy CPU.",
+    "sentence": "Sentence: picks the best sentence and the phrase of the asked-for type; fast, "
+    "needs no trained weights.",
+}
 
 
 def settings_path() -> str:
@@ -43,7 +49,7 @@ class AppSettings:
     @property
     def k(self) -> int:
         """Return how many passages to retrieve per question."""
-        return int(self.qsettings.value("ask/k", DEFAULT_K))
+        return int(str(self.qsettings.value("ask/k", DEFAULT_K)))
 
     @k.setter
     def k(self, value: int) -> None:
@@ -82,7 +88,7 @@ class AppSettings:
         value = self.qsettings.value("ask/history", [])
         if isinstance(value, str):  # QSettings gives a bare string for one-element lists
             value = [value]
-        return [str(v) for v in (value or [])]
+        return [str(v) for v in value] if isinstance(value, list) else []
 
     def set_history(self, questions: list[str]) -> None:
         """Keep the last MAX_HISTORY questions."""
@@ -108,11 +114,14 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         *,
         default_reader: str | None = None,
+        thresholds: dict[str, float] | None = None,
     ):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
         self._settings = settings
+        self._default_reader = default_reader
+        self._thresholds = dict(thresholds or {})
         form = QFormLayout(self)
 
         self.k_spin = QSpinBox()
@@ -134,9 +143,11 @@ class SettingsDialog(QDialog):
         self.default_threshold.setChecked(current is None)
         self.threshold_spin.setValue(DEFAULT_THRESHOLD if current is None else current)
         self.threshold_spin.setEnabled(current is not None)
-        self.default_threshold.toggled.connect(lambda on: self.threshold_spin.setDisabled(on))
+        self.default_threshold.toggled.connect(lambda _on: self._update())
+        self.threshold_note = plain_label(name="Threshold in use")
         form.addRow("Answer &threshold:", self.threshold_spin)
         form.addRow("", self.default_threshold)
+        form.addRow("", self.threshold_note)
 
         self.reader_combo = QComboBox()
         self.reader_combo.setAccessibleName("Reader")
@@ -144,28 +155,59 @@ class SettingsDialog(QDialog):
             f"Default ({default_reader})" if default_reader else "Default", ""
         )
         # A saved choice stays listed even before the readers are known, so OK does not drop it.
-        names = [*readers, *([settings.reader] if settings.reader not in (None, *readers) else [])]
+        saved = settings.reader
+        names = [*readers, *([saved] if saved is not None and saved not in readers else [])]
         for name in names:
             self.reader_combo.addItem(name, name)
         self.reader_combo.setCurrentIndex(max(self.reader_combo.findData(settings.reader or ""), 0))
         self.reader_combo.setToolTip("Which reader picks the answer out of the passages")
+        self.reader_combo.currentIndexChanged.connect(lambda _i: self._update())
         form.addRow("&Reader:", self.reader_combo)
+        self.reader_help = plain_label(name="About the readers")
+        self.reader_help.setText("\n".join(READER_HELP.get(n, n) for n in readers))
+        form.addRow("", self.reader_help)
 
-        location = QLabel(str(paths.libraries_dir()))
+        location = plain_label(str(paths.libraries_dir()))
         location.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         location.setAccessibleName("Libraries location")
         form.addRow("Libraries are stored in:", location)
-        config = QLabel(settings.qsettings.fileName())
+        config = plain_label(settings.qsettings.fileName())
         config.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         config.setAccessibleName("Settings file")
         form.addRow("Settings file:", config)
 
+        self.threshold_spin.valueChanged.connect(
+            lambda _v: None if self.default_threshold.isChecked() else self._update()
+        )
+        self._update()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def chosen_reader(self) -> str | None:
+        """Return the reader the dialog's choice stands for (the default's name when known)."""
+        return self.reader_combo.currentData() or self._default_reader
+
+    def _update(self) -> None:
+        """Show the threshold the chosen reader really uses while "default" is ticked."""
+        use_default = self.default_threshold.isChecked()
+        self.threshold_spin.setEnabled(not use_default)
+        reader = self.chosen_reader()
+        known = self._thresholds.get(reader) if reader else None
+        if use_default and known is not None:
+            self.threshold_spin.setValue(known)
+            self.threshold_note.setText(
+                f"In use: {known:.2f}, the {reader} reader's calibrated value."
+            )
+        elif use_default:
+            self.threshold_note.setText(
+                "In use: the reader's calibrated value (shown once the models are loaded)."
+            )
+        else:
+            self.threshold_note.setText(f"In use: {self.threshold_spin.value():.2f}, set here.")
 
     def accept(self) -> None:
         """Save the edited values, then close."""

@@ -117,7 +117,7 @@ class Task:
         self.writer = writer
         self.state = "queued"  # "queued" | "running" | "done"
         self._runner = weakref.ref(runner)  # the worker must never be the one to free the runner
-        self._fn = fn
+        self._fn: Callable[[TaskContext], Any] | None = fn
         self._stop = threading.Event()
         self._on_result, self._on_error = on_result, on_error
         self._on_progress, self._on_done = on_progress, on_done
@@ -144,6 +144,7 @@ class Task:
                 mailbox.posted.emit(lambda: _deliver(runner, task, kind, value))
 
         fn, self._fn = self._fn, None
+        assert fn is not None, "a task starts once"
         pool.start(_Runnable(fn, post, self._stop))
 
 
@@ -221,6 +222,10 @@ class TaskRunner(QObject):
     def is_busy(self) -> bool:
         """Return True while any task runs or waits."""
         return bool(self._running or self._writers)
+
+    def has_writers(self) -> bool:
+        """Return True while a writer runs or waits (a library is being changed)."""
+        return self.writer_running() is not None or bool(self._writers)
 
     def writer_running(self) -> Task | None:
         """Return the writer task that is running now, if any."""

@@ -23,6 +23,11 @@ def sentence_colour() -> QColor:
     return QColor("#3a3f1c") if is_dark() else QColor("#fff5c4")
 
 
+def find_colour() -> QColor:
+    """Return the background of the current Find match (distinct from the answer's)."""
+    return QColor("#2e6b8a") if is_dark() else QColor("#9fd3ef")
+
+
 def answer_text_colour() -> QColor:
     """Return the text colour to use on the answer highlight (readable on it, even when selected)."""
     return QColor("#ffffff") if is_dark() else QColor("#1a1a1a")

@@ -9,22 +9,30 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QPalette, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
+    QStackedWidget,
     QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
-from qa_app.gui import theme
+from qa_app.gui import pdf_page, theme
+from qa_app.gui.find_bar import FindBar
 from qa_app.gui.models import SourceRow
+from qa_app.gui.page_view import PageView
+from qa_app.gui.plain import elide, plain_label, tooltip
 
 
 def open_external(path: str) -> bool:
     """Hand ``path`` to the system's default application; return False when that fails."""
     return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+
+
+def open_containing_folder(path: str) -> bool:
+    """Show the folder that holds ``path`` in the file manager; return False when that fails."""
+    return open_external(str(Path(path).parent))
 
 
 class OffsetMap:
@@ -69,34 +77,52 @@ class DocumentViewer(QWidget):
         self._highlights: dict[str, tuple[int, int]] = {}
         self._text_ref: str | None = None
 
-        self.title = QLabel("No document open")
+        self.title = plain_label("No document open", name="Document title")
         self.title.setObjectName("viewerTitle")
-        self.title.setAccessibleName("Document title")
-        self.title.setWordWrap(True)
-        self.title.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.location = QLabel("Activate a source to open it here.")
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.location = plain_label(
+            "Activate a source to open it here.", name="Location in the document"
+        )
         self.location.setObjectName("viewerLocation")
-        self.location.setAccessibleName("Location in the document")
+        self.location.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.open_button = QPushButton("Open &original")
         self.open_button.setAccessibleName("Open the original file")
         self.open_button.setToolTip("Open the file in its usual application (Ctrl+Shift+O)")
         self.open_button.setEnabled(False)
         self.open_button.clicked.connect(self.open_original)
+        self.mode_button = QPushButton("&Page view")
+        self.mode_button.setCheckable(True)
+        self.mode_button.setAccessibleName("Show the PDF page")
+        self.mode_button.setToolTip("Switch between the PDF page and its text")
+        self.mode_button.setVisible(False)
+        self.mode_button.setChecked(True)  # PDFs open as pages until the user asks for text
+        self.mode_button.toggled.connect(self._mode_changed)
+        self.page_view = PageView()
+        self.page_view.failed.connect(self._pages_failed)
 
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setAccessibleName("Document text")
         self.text.setCenterOnScroll(True)
         self.text.setPlaceholderText("The cited document appears here.")
+        self.text.setToolTip("The cited document; Ctrl+F finds in it")
+        self._find_selection: QTextEdit.ExtraSelection | None = None
+        self.find_bar = FindBar(self.text)
+        self.find_bar.found.connect(self._show_find_match)
 
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
+        header.addWidget(self.mode_button)
         header.addWidget(self.open_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(header)
         layout.addWidget(self.location)
-        layout.addWidget(self.text, 1)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.text)
+        self.stack.addWidget(self.page_view)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.find_bar)
         self.refresh_colours()
 
     # -- showing ----------------------------------------------------------------------------
@@ -110,8 +136,8 @@ class DocumentViewer(QWidget):
             self.text.setPlainText(displayable(text))
         self._row = row
         name = Path(row.path).name
-        self.title.setText(row.title or name)
-        self.title.setToolTip(row.path)
+        self.title.setText(elide(row.title or name))
+        self.title.setToolTip(tooltip(row.path))
         self.open_button.setEnabled(True)
         where = [name] if row.title and row.title != name else []  # which file, when not said
         where += [f"page {row.page}"] if row.page else []
@@ -123,14 +149,19 @@ class DocumentViewer(QWidget):
             where.append(
                 f"closest passage at characters {row.passage_start}–{row.passage_start + len(row.passage)}"
             )
-        self.location.setText(" · ".join(where))
+        self.location.setText(elide(" · ".join(where)))
         self._apply_highlights()
+        self._show_page_if_pdf(text)
 
     def clear(self) -> None:
         """Show nothing (the library changed)."""
         self.doc_id = self.path = self._row = self._text_ref = None
         self._highlights = {}
+        self._find_selection = None
         self.text.clear()
+        self.page_view.close_document()
+        self.mode_button.setVisible(False)
+        self.stack.setCurrentWidget(self.text)
         self.title.setText("No document open")
         self.location.setText("Activate a source to open it here.")
         self.open_button.setEnabled(False)
@@ -142,18 +173,30 @@ class DocumentViewer(QWidget):
 
     def refresh_colours(self) -> None:
         """Re-apply highlights after the palette changed (light/dark)."""
-        # The selection is the answer span: draw it in the answer colour, not the system's blue.
-        palette = self.text.palette()
-        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
-            palette.setColor(group, QPalette.ColorRole.Highlight, theme.answer_colour())
-            palette.setColor(group, QPalette.ColorRole.HighlightedText, theme.answer_text_colour())
-        self.text.setPalette(palette)
+        self._selection_in_answer_colour()
         if self._row is not None:
             self._apply_highlights(scroll=False)
+
+    def _selection_in_answer_colour(self) -> None:
+        # The selection is the answer span: draw it in the answer colour, not the system's blue.
+        # Checked each time it is used: a style (re)polish can hand the widget a fresh palette.
+        palette = self.text.palette()
+        colours = {
+            QPalette.ColorRole.Highlight: theme.answer_colour(),
+            QPalette.ColorRole.HighlightedText: theme.answer_text_colour(),
+        }
+        groups = (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive)
+        if all(palette.color(g, r) == c for g in groups for r, c in colours.items()):
+            return
+        for group in groups:
+            for role, colour in colours.items():
+                palette.setColor(group, role, colour)
+        self.text.setPalette(palette)
 
     def _apply_highlights(self, *, scroll: bool = True) -> None:
         row = self._row
         assert row is not None
+        self._selection_in_answer_colour()
         spans: dict[str, tuple[int, int]] = {}
         if row.sentence_start is not None and row.sentence_end is not None:
             spans["sentence"] = (row.sentence_start, row.sentence_end)
@@ -180,11 +223,93 @@ class DocumentViewer(QWidget):
                 fmt.setFontWeight(700)
             selection.format = fmt
             selections.append(selection)
-        self.text.setExtraSelections(selections)
+        self.text.setExtraSelections(selections + self._find_extra())
         start, end = spans.get("answer") or (spans["passage"][0],) * 2
         self.text.setTextCursor(self._cursor(start, end))
         if scroll:
             self.text.centerCursor()
+
+    # -- PDF pages --------------------------------------------------------------------------
+
+    def is_paged(self) -> bool:
+        """Return True when the shown document can be shown as pages (a PDF with a cited page)."""
+        row = self._row
+        return bool(
+            row is not None
+            and row.page
+            and row.path.lower().endswith(".pdf")
+            and pdf_page.available()
+        )
+
+    def showing_page(self) -> bool:
+        """Return True when the page view (not the text) is shown."""
+        return self.stack.currentWidget() is self.page_view
+
+    def _show_page_if_pdf(self, text: str) -> None:
+        paged = self.is_paged()
+        self.mode_button.setVisible(paged)
+        if not paged or not self.mode_button.isChecked():
+            self.stack.setCurrentWidget(self.text)
+            return
+        row = self._row
+        assert row is not None and row.page is not None
+        sentence, offset = "", 0
+        if row.sentence_start is not None and row.sentence_end is not None:
+            sentence = text[row.sentence_start : row.sentence_end]
+            offset = (row.answer_start or row.sentence_start) - row.sentence_start
+        self.page_view.show_citation(row.path, row.page, row.answer_text, sentence, offset)
+        self.stack.setCurrentWidget(self.page_view)
+
+    def _pages_failed(self, reason: str) -> None:
+        # Any PDF pdfium cannot draw: the text view still works.
+        self.mode_button.setVisible(False)
+        self.stack.setCurrentWidget(self.text)
+        self.open_failed.emit(f"Could not show the pages of {reason}")
+
+    def _mode_changed(self, pages: bool) -> None:
+        if self._row is None or not self.is_paged():
+            return
+        if pages and self._text_ref is not None:
+            self._show_page_if_pdf(self._text_ref)
+        else:
+            self.stack.setCurrentWidget(self.text)
+            self._apply_highlights()
+
+    # -- find -------------------------------------------------------------------------------
+
+    def open_find(self) -> None:
+        """Open the find bar (Ctrl+F); it searches the text, so the text view is shown."""
+        if self.showing_page():
+            self.mode_button.setChecked(False)
+        self.find_bar.open_bar()
+
+    def _find_extra(self) -> list[QTextEdit.ExtraSelection]:
+        return [self._find_selection] if self._find_selection is not None else []
+
+    def _show_find_match(self, cursor: QTextCursor) -> None:
+        if cursor.isNull():
+            self._find_selection = None
+        else:
+            selection = QTextEdit.ExtraSelection()
+            selection.cursor = cursor
+            fmt = QTextCharFormat()
+            fmt.setBackground(theme.find_colour())
+            fmt.setForeground(theme.answer_text_colour())
+            selection.format = fmt
+            self._find_selection = selection
+            caret = QTextCursor(cursor)
+            caret.setPosition(cursor.selectionStart())
+            self.text.setTextCursor(caret)
+            self.text.centerCursor()
+        answer_etc = self.text.extraSelections()[: len(self._highlights)]
+        self.text.setExtraSelections(answer_etc + self._find_extra())
+
+    def find_match(self) -> tuple[int, int] | None:
+        """Return the current find match as Python offsets, or None."""
+        if self._find_selection is None:
+            return None
+        c = self._find_selection.cursor
+        return self._map.from_qt(c.selectionStart()), self._map.from_qt(c.selectionEnd())
 
     def _cursor(self, start: int, end: int) -> QTextCursor:
         cursor = QTextCursor(self.text.document())
@@ -202,9 +327,10 @@ class DocumentViewer(QWidget):
 
     def highlights(self) -> dict[str, tuple[int, int]]:
         """Return the highlighted spans by name ("answer", "sentence" or "passage"), Python offsets."""
-        out = {}
+        out: dict[str, tuple[int, int]] = {}
         names = [n for n in ("passage", "sentence", "answer") if n in self._highlights]
-        for name, sel in zip(names, self.text.extraSelections(), strict=True):
+        shown = self.text.extraSelections()[: len(names)]
+        for name, sel in zip(names, shown, strict=True):
             c = sel.cursor
             out[name] = (self._map.from_qt(c.selectionStart()), self._map.from_qt(c.selectionEnd()))
         return out

@@ -20,7 +20,6 @@ __all__ = [
     "IngestError",
     "LoadCancelled",
     "LoadOptions",
-    "dialog_filter",
     "load",
 ]
 
@@ -84,12 +83,6 @@ FORMATS = {
 SUPPORTED_SUFFIXES = frozenset(FORMATS)
 
 
-def dialog_filter() -> str:
-    """Return a file-dialog filter naming every supported suffix (``"Documents (*.txt …)"``)."""
-    patterns = " ".join(f"*{suffix}" for suffix in FORMATS)
-    return f"Documents ({patterns});;All files (*)"
-
-
 def _loader(fmt: str) -> Callable[[Path, LoadOptions], Document]:
     spec = LOADERS[fmt]
     function = getattr(importlib.import_module(f"qa_app.ingest.{spec.module}"), spec.function)
@@ -103,8 +96,9 @@ def load(path: str | Path, options: LoadOptions | None = None) -> Document:
 
     Raises IngestError (with ``.path`` and a ``.reason`` for people) for an unsupported format,
     a missing/unreadable/empty/too large file, a broken link, binary or undecodable content,
-    a damaged or encrypted file, or a file with no extractable text. Raises LoadCancelled when
-    ``options.cancel`` asked to stop during slow work (OCR).
+    a damaged or encrypted file, a file with no extractable text, or one that expands past the
+    limits of :mod:`qa_app.ingest.limits` (a decompression bomb, too many characters or pages).
+    Raises LoadCancelled when ``options.cancel`` asked to stop during slow work (OCR).
     """
     path = Path(path)
     suffix = path.suffix.lower()

@@ -204,6 +204,8 @@ _PAGE_NUMBER = re.compile(
 )
 _EDGE = 2  # running headers and footers sit within this many lines of a page's top or bottom
 _RUNNING_SHARE = 0.5
+_NUMBERED = re.compile(r"^#\s.*[^\W\d_]|.*[^\W\d_].*\s#$")  # "# chapter" or "chapter #"
+_NUMBERED_PAGES = 2
 
 
 def _edge_key(line: str) -> str:
@@ -219,7 +221,10 @@ def strip_running(pages: Sequence[Sequence[str]]) -> list[list[str]]:
     """Return each page's lines without page numbers and running headers/footers.
 
     A header or footer is a line (numbers ignored) at a page's top or bottom edge on at least
-    half the pages, when there are three or more pages; a sentence is never one.
+    half the pages, when there are three or more pages, or on two pages or more when it starts
+    or ends with a number (a page number beside a chapter's name); a sentence is never one. A page whose
+    only text is such lines keeps them: they are its content (the same word on every slide),
+    not a header above other text.
     """
     edges = [_edges(page) for page in pages]
     counts: Counter[str] = Counter()
@@ -227,11 +232,19 @@ def strip_running(pages: Sequence[Sequence[str]]) -> list[list[str]]:
         counts.update({_edge_key(page[i]) for i in edge})
     need = max(3, _RUNNING_SHARE * len(pages))
     running = {key for key, n in counts.items() if n >= need and not is_prose(key)}
-    return [
-        [
-            line
-            for i, line in enumerate(page)
-            if not (i in edge and (_PAGE_NUMBER.match(line.strip()) or _edge_key(line) in running))
-        ]
-        for page, edge in zip(pages, edges, strict=True)
-    ]
+    # A page number beside the chapter's name ("12 1.4. ZUSAMMENHANG") runs over that chapter's
+    # pages only: two pages are enough for a line that carries a number at one end.
+    running |= {
+        key
+        for key, n in counts.items()
+        if n >= _NUMBERED_PAGES and _NUMBERED.match(key) and not is_prose(key)
+    }
+    out = []
+    for page, edge in zip(pages, edges, strict=True):
+        numbers = {i for i in edge if _PAGE_NUMBER.match(page[i].strip())}
+        repeated = {i for i in edge if _edge_key(page[i]) in running}
+        kept = [line for i, line in enumerate(page) if i not in numbers | repeated]
+        if not any(line.strip() for line in kept):
+            kept = [line for i, line in enumerate(page) if i not in numbers]
+        out.append(kept)
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qa_app.ingest.errors import IngestError
+from qa_app.ingest.limits import check_text
 from qa_app.ingest.normalize import clean, clean_block
 from qa_app.ingest.paragraphs import short_line
 from qa_app.records import Block, Document
@@ -17,8 +18,9 @@ TITLE_SEARCH = 3  # a heading further in names a section, not the document
 class DocumentBuilder:
     """Collects blocks in reading order; ``build()`` returns the finished Document."""
 
-    def __init__(self, path: Path, fmt: str) -> None:
+    def __init__(self, path: Path, fmt: str, max_chars: int | None = None) -> None:
         self.path = path
+        self.max_chars = max_chars
         self.format = fmt
         self._parts: list[str] = []
         self._blocks: list[Block] = []
@@ -28,7 +30,13 @@ class DocumentBuilder:
         self, text: str, kind: str = "paragraph", page: int | None = None, *, ocr: bool = False
     ) -> None:
         """Append ``text`` (cleaned; dropped when nothing is left) as one block; ``ocr`` marks
-        text recognised from an image."""
+        text recognised from an image.
+
+        Raises IngestError once the document's text passes ``max_chars`` (checked as it grows,
+        so a runaway file stops here instead of filling memory and the library); default
+        ``limits.MAX_TEXT_CHARS``.
+        """
+        check_text(self._length + len(text), self.path, self.max_chars)
         text = clean_block(text)
         if not text:
             return

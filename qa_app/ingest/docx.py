@@ -11,6 +11,7 @@ from typing import Any
 from qa_app.ingest.build import DocumentBuilder
 from qa_app.ingest.errors import IngestError
 from qa_app.ingest.files import read_bytes
+from qa_app.ingest.limits import check_zip
 from qa_app.records import Document
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # compound file: Word 97-2003, or an encrypted .docx
@@ -27,6 +28,7 @@ def _open(data: bytes, path: Path) -> Any:
         )
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise IngestError(path, "corrupt or not a Word document (a .docx is a ZIP package)")
+    check_zip(data, path)  # before python-docx unzips and parses anything
     try:
         return docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx/lxml raise many kinds on damaged packages

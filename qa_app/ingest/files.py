@@ -51,11 +51,14 @@ def check_file(path: Path) -> int:
 
 def read_bytes(path: Path) -> bytes:
     """Return the bytes of ``path`` after :func:`check_file`; raises IngestError for any failure."""
-    check_file(path)
+    size = check_file(path)
     try:
         with open(path, "rb") as handle:
-            # Read one byte past the limit so a file that grew since stat() is still refused.
-            data = handle.read(MAX_FILE_BYTES + 1)
+            # read(n) reserves n bytes up front: ask for the size stat() gave, then (a file that
+            # grew since) for the rest up to one byte past the limit, so it is still refused.
+            data = handle.read(size + 1)
+            if len(data) > size:
+                data += handle.read(MAX_FILE_BYTES + 1 - len(data))
     except PermissionError:
         raise IngestError(path, "cannot be read: permission denied") from None
     except IsADirectoryError:

@@ -24,6 +24,7 @@ _REF_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:[ \t]*\S")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _META = re.compile(r"^[A-Za-z_][\w-]*:")
 _TITLE_META = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.IGNORECASE)
+_MAX_LIST = 50  # front matter lists (tags, authors) longer than this are cut
 
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
@@ -84,18 +85,52 @@ def _cells(row: str) -> list[str]:
     return [strip_inline(cell.strip()) for cell in re.split(r"(?<!\\)\|", row)]
 
 
-def _front_matter(lines: list[str]) -> tuple[int, str | None]:
-    """Return (lines to skip, title) for a YAML front matter block at the top, if any."""
+def _scalar(value: object) -> str | None:
+    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+        return None
+    return " ".join(str(value).split()) or None
+
+
+def _field(key: object, value: object) -> str | None:
+    """Return one front matter entry as "Key: value" ("Tags: a, b"), or None for nested data."""
+    name = str(key).replace("_", " ").replace("-", " ").strip()
+    if isinstance(value, list):
+        items = [_scalar(item) for item in value[:_MAX_LIST]]
+        text = ", ".join(item for item in items if item) if all(items) else None
+    else:
+        text = _scalar(value)
+    return f"{name[:1].upper()}{name[1:]}: {text}" if name and text else None
+
+
+def _metadata_text(body: list[str]) -> tuple[str, str | None]:
+    """Return front matter as readable "Key: value" lines, and its title; the lines as they
+    are when they are not a YAML mapping."""
+    import yaml
+
+    try:
+        data = yaml.safe_load("\n".join(body))
+    except yaml.YAMLError:
+        data = None
+    if not isinstance(data, dict):
+        title = next((m.group(1) for m in map(_TITLE_META.match, body) if m), None)
+        return "\n".join(body), title.strip("\"'") if title else None
+    title = _scalar(data.get("title"))
+    fields = (_field(key, value) for key, value in data.items())
+    return "\n".join(f for f in fields if f), title
+
+
+def _front_matter(lines: list[str]) -> tuple[int, str | None, str]:
+    """Return (lines to skip, title, its text) for a YAML front matter block at the top."""
     if not lines or lines[0].strip() != "---":
-        return 0, None
+        return 0, None, ""
     for end in range(1, min(len(lines), 200)):
         if lines[end].strip() in ("---", "..."):
             body = lines[1:end]
             if not any(_META.match(line) for line in body):
-                return 0, None
-            title = next((m.group(1) for m in map(_TITLE_META.match, body) if m), None)
-            return end + 1, title.strip("\"'") if title else None
-    return 0, None
+                return 0, None, ""
+            text, title = _metadata_text(body)
+            return end + 1, title, text
+    return 0, None, ""
 
 
 class _Parser:
@@ -173,8 +208,11 @@ def load_markdown(path: Path) -> Document:
     if not text.strip():
         raise IngestError(path, "contains no text (only blank space)")
     lines = text.split("\n")
-    skip, title = _front_matter(lines)
+    skip, title, metadata = _front_matter(lines)
     builder = DocumentBuilder(path, "md")
     parser = _Parser(builder)
     parser.run(lines[skip:])
+    # The front matter (author, date, tags) stays searchable, after the body so the body's
+    # heading still names the document.
+    builder.add(metadata, "paragraph")
     return builder.build(title or parser.h1)

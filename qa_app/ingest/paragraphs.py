@@ -11,6 +11,7 @@ _SENTENCE_END = re.compile(r"[.!?…][”’\"')\]»]*$")
 _BULLET = re.compile(r"^(?:[-*+•◦▪‣–]\s|\(?\d{1,3}[.)]\s|\(?[a-z][.)]\s)")
 _HYPHENATED = re.compile(r"[^\W\d_]-$")
 _LETTER = re.compile(r"[^\W\d_]")
+_MID_SENTENCE = re.compile(r"(?:[^\W\d_]|[,;\-–])$")  # ends with a letter, comma or dash
 
 WRAP_MIN, WRAP_MAX = 40, 110  # plausible widths of hard-wrapped plain text
 FULL_LINE = 0.7  # a line this close to the wrap width probably continues on the next one
@@ -36,8 +37,15 @@ def is_item(line: str) -> bool:
     return _BULLET.match(line) is not None
 
 
-def _continues(prev: str, nxt: str, width: int) -> bool:
-    return len(prev) >= FULL_LINE * width and not is_item(nxt)
+def _continues(prev: str, nxt: str, width: int | None, join_broken: bool) -> bool:
+    if is_item(nxt):
+        return False
+    if join_broken and ends_sentence(prev) and looks_like_heading(nxt):
+        return False  # "… was damaged." then "Results": a heading after a full last line
+    if width is not None and len(prev) >= FULL_LINE * width:
+        return True
+    # A line that stops mid-sentence ("… the port", "infor-") before a lowercase word goes on.
+    return join_broken and _MID_SENTENCE.search(prev) is not None and nxt[:1].islower()
 
 
 def _join(prev: str, nxt: str) -> str:
@@ -47,9 +55,15 @@ def _join(prev: str, nxt: str) -> str:
     return f"{prev} {nxt}"
 
 
-def paragraphs(lines: Sequence[str], width: int | None) -> Iterator[str]:
+def paragraphs(
+    lines: Sequence[str], width: int | None, *, join_broken: bool = False
+) -> Iterator[str]:
     """Yield paragraphs from stripped ``lines``: blank lines separate them; with a wrap ``width``
-    consecutive full lines are joined with spaces, without one every line is its own paragraph."""
+    consecutive full lines are joined with spaces, without one every line is its own paragraph.
+
+    ``join_broken`` also joins a line that ends mid-sentence (a letter, comma or hyphen) to a
+    next line starting in lowercase, whatever its length (PDF text, where lines are laid out).
+    """
     current: str | None = None
     previous = ""
     for line in lines:
@@ -58,7 +72,7 @@ def paragraphs(lines: Sequence[str], width: int | None) -> Iterator[str]:
                 yield current
             current = None
             continue
-        if current is not None and width is not None and _continues(previous, line, width):
+        if current is not None and _continues(previous, line, width, join_broken):
             current = _join(current, line)
         else:
             if current is not None:

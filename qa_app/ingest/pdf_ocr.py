@@ -27,8 +27,11 @@ def ocr_pages(
     """
     import pypdfium2 as pdfium
 
+    from qa_app.ingest.pdf import _LOCK  # PDFium is not thread-safe: one call at a time
+
     try:
-        document = pdfium.PdfDocument(data, password="")
+        with _LOCK:
+            document = pdfium.PdfDocument(data, password="")
     except pdfium.PdfiumError as exc:
         raise IngestError(path, f"cannot render the scanned pages for OCR ({exc})") from None
     found: dict[int, list[str]] = {}
@@ -36,8 +39,10 @@ def ocr_pages(
         for done, number in enumerate(numbers, 1):
             options.check_cancel()
             try:
-                page = document[number - 1]
-                image = page.render(scale=DPI / 72, grayscale=True).to_pil()
+                with _LOCK:
+                    page = document[number - 1]
+                    image = page.render(scale=DPI / 72, grayscale=True).to_pil()
+                    page.close()
             except (pdfium.PdfiumError, IndexError, ValueError) as exc:
                 log.warning("%s: page %d could not be rendered (%s)", path, number, exc)
                 continue
@@ -50,5 +55,6 @@ def ocr_pages(
             if options.progress is not None:
                 options.progress(done, len(numbers))
     finally:
-        document.close()
+        with _LOCK:
+            document.close()
     return found

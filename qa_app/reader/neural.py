@@ -5,13 +5,20 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from qa_app import paths
 from qa_app.embedding import ModelError
+from qa_app.reader.calibrator import (
+    Calibrator,
+    CalibratorError,
+    Group,
+    answer_features,
+    load_calibrator,
+)
 from qa_app.records import Passage, Span
 
 RESOURCE_DIR = paths.resources_dir() / "reader"
@@ -198,18 +205,33 @@ MAX_QUESTION_TOKENS = 64  # longer questions are cut so the passage keeps most o
 
 @dataclass(frozen=True)
 class Candidate:
-    """A span found in one window: char offsets into the passage and its raw logits."""
+    """A span found in one window: char offsets into the passage and its raw logits.
+
+    ``window_logsumexp`` is the log-sum-exp over every allowed span of the window and its
+    no-answer score, so ``exp(span_logit - window_logsumexp)`` is the span's share of the window's
+    probability; ``runner_up`` is the best logit of another span that does not overlap this one.
+    """
 
     passage_index: int
     start: int
     end: int
     span_logit: float
     null_logit: float
+    start_logit: float = 0.0
+    end_logit: float = 0.0
+    window_logsumexp: float = 0.0
+    runner_up: float = float("-inf")
+    tokens: int = 1
 
     @property
     def margin(self) -> float:
         """Return how far the span beats the window's no-answer (CLS) score."""
         return self.span_logit - self.null_logit
+
+    @property
+    def window_prob(self) -> float:
+        """Return the span's share of its window's probability (no-answer included)."""
+        return math.exp(min(0.0, self.span_logit - self.window_logsumexp))
 
 
 def find_candidates(
@@ -256,17 +278,82 @@ def find_candidates(
         band = (length[None, :] >= length[:, None]) & (length[None, :] - length[:, None] < n)
         scores = scores.masked_fill(~band, float("-inf")).flatten()
         null = float(starts[w, 0] + ends[w, 0])
+        total = float(torch.logsumexp(torch.cat([scores, torch.tensor([null])]), 0))
         offsets = enc["offset_mapping"][w]
         passage = keep[int(enc["overflow_to_sample_mapping"][w])]
-        k = min(per_window, scores.numel())
+        # A few more than asked for, so each kept span can see its best non-overlapping rival.
+        k = min(max(per_window, 20), scores.numel())
         values, flat = torch.topk(scores, k)
+        found: list[tuple[int, int, float]] = []
         for value, index in zip(values.tolist(), flat.tolist(), strict=True):
             if value == float("-inf"):
                 break
-            i, j = divmod(index, hi - lo)
+            found.append((*divmod(index, hi - lo), value))
+        for i, j, value in found[:per_window]:
+            rival = next((v for a, b, v in found if b < i or a > j), float("-inf"))
             start, end = int(offsets[lo + i][0]), int(offsets[lo + j][1])
-            out.append(Candidate(passage, start, end, value, null))
+            start, end = balance_quotes(texts[passage], start, end)
+            out.append(
+                Candidate(
+                    passage,
+                    start,
+                    end,
+                    value,
+                    null,
+                    start_logit=float(s[i]),
+                    end_logit=float(e[j]),
+                    window_logsumexp=total,
+                    runner_up=rival,
+                    tokens=j - i + 1,
+                )
+            )
     return out
+
+
+_PAIRS = {"“": "”", "‘": "’", "«": "»", "„": "“"}
+
+
+def balance_quotes(text: str, start: int, end: int) -> tuple[int, int]:
+    """Return (start, end) widened or trimmed so the span never holds half a pair of quotes.
+
+    The tokenizer makes a quote mark a token of its own, so a span can keep a closing quote and
+    lose its opening one (`credible” intelligence` for `“credible” intelligence`). A lone closer
+    takes in the opener just before the span; a lone opener takes in the closer just after it;
+    a quote left unmatched at either edge is dropped.
+    """
+    for _ in range(2):
+        span = text[start:end]
+        for opener, closer in _PAIRS.items():
+            if closer == "“":
+                continue
+            opens, closes = span.count(opener), span.count(closer)
+            if closer == "’" and not opens and text[start - 1 : start] != "‘":
+                continue  # ’ is also the apostrophe: only count it when a ‘ is in play
+            if closes > opens:
+                if text[start - 1 : start] == opener:
+                    start -= 1
+                elif span.endswith(closer):
+                    end -= 1
+            elif opens > closes:
+                if text[end : end + 1] == closer:
+                    end += 1
+                elif span.startswith(opener):
+                    start += 1
+        straight = text[start:end].count('"')
+        if straight % 2:
+            if text[start:end].startswith('"') and text[end : end + 1] != '"':
+                start += 1
+            elif text[start:end].endswith('"') and text[start - 1 : start] != '"':
+                end -= 1
+            elif text[start - 1 : start] == '"':
+                start -= 1
+            elif text[end : end + 1] == '"':
+                end += 1
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
@@ -281,8 +368,27 @@ def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     return min(s0, start), max(s1, end)
 
 
+def load_answer_calibrator(directory: Path | None = None) -> Calibrator | None:
+    """Return the answer calibrator reader.json names (SHA-256 checked), or None if it names none.
+
+    Raises ReaderModelError naming the file when it is missing, changed or malformed.
+    """
+    directory = (directory or resource_dir()).resolve()
+    entry = read_meta(directory).raw.get("calibrator")
+    if not entry:
+        return None
+    try:
+        return load_calibrator(directory / str(entry["file"]), str(entry["sha256"]))
+    except (CalibratorError, KeyError, TypeError) as exc:
+        raise ReaderModelError(f"answer calibrator: {exc}") from exc
+
+
 class NeuralReader:
-    """The trained MiniLM span reader; weights load on the first ``read`` (or ``warm_up``)."""
+    """The trained MiniLM span reader; weights load on the first ``read`` (or ``warm_up``).
+
+    Its answers are scored by the answer calibrator shipped beside the weights: the score is the
+    probability that the answer is right, and ``threshold`` the least probability it answers at.
+    """
 
     name = "neural"
 
@@ -290,18 +396,46 @@ class NeuralReader:
         # The registry passes the app's embedder to every reader; this one does not need it.
         self._directory = directory
         self._loaded: LoadedReader | None = None
+        self._calibrator: Calibrator | None = None
+        self._calibrator_read = False
 
     def warm_up(self) -> None:
         """Load the model now (slow); raises ReaderModelError or ModelError."""
         if self._loaded is None:
             self._loaded = load(self._directory)
+        self.calibrator()
+
+    def calibrator(self) -> Calibrator | None:
+        """Return the answer calibrator (loaded and checked once), None when none is shipped."""
+        if not self._calibrator_read:
+            self._calibrator = load_answer_calibrator(self._directory)
+            self._calibrator_read = True
+        return self._calibrator
 
     @property
     def threshold(self) -> float:
-        """Return the no-answer threshold chosen on held-out training data."""
+        """Return the least probability of being right at which an answer is given (chosen on
+        held-out training data); the margin threshold when no calibrator is shipped."""
+        calibrator = self.calibrator()
+        if calibrator is not None:
+            return calibrator.threshold
         if self._loaded is not None:
             return self._loaded.meta.threshold
         return read_meta((self._directory or resource_dir()).resolve()).threshold
+
+    def scorer(self) -> Callable[[str, Group, Sequence[Group], Sequence[Passage]], float] | None:
+        """Return the function that scores an answer (qa_app.answers.assemble's ``scorer``): the
+        calibrator's probability that it is right; None when no calibrator is shipped."""
+        calibrator = self.calibrator()
+        if calibrator is None:
+            return None
+
+        def score(
+            question: str, group: Group, others: Sequence[Group], passages: Sequence[Passage]
+        ) -> float:
+            return calibrator.probability(answer_features(question, group, others, passages))
+
+        return score
 
     def read(self, question: str, passages: Sequence[Passage], *, top_n: int = 10) -> list[Span]:
         """Return up to ``top_n`` spans, best first, with calibrated scores in [0, 1].
@@ -312,18 +446,33 @@ class NeuralReader:
         self.warm_up()
         assert self._loaded is not None
         texts = [p.text for p in passages]
-        best: dict[tuple[int, int, int], float] = {}
+        best: dict[tuple[int, int, int], Candidate] = {}
         for c in find_candidates(self._loaded, question, texts):
             if c.end <= c.start:
                 continue
-            score = self._loaded.meta.calibration(c.margin)
             key = (c.passage_index, c.start, c.end)
-            if score > best.get(key, -1.0):
-                best[key] = score
-        ranked = sorted(best.items(), key=lambda kv: -kv[1])[:top_n]
+            if key not in best or c.margin > best[key].margin:
+                best[key] = c
+        ranked = sorted(best.values(), key=lambda c: -c.margin)[:top_n]
+        calibration = self._loaded.meta.calibration
         spans: list[Span] = []
-        for (pi, start, end), score in ranked:
-            text = texts[pi]
-            s0, s1 = _sentence_around(text, start, end)
-            spans.append(Span(pi, start, end, text[start:end], score, s0, s1))
+        for c in ranked:
+            text = texts[c.passage_index]
+            s0, s1 = _sentence_around(text, c.start, c.end)
+            features = {
+                "margin": c.margin,
+                "span_logit": c.span_logit,
+                "null_logit": c.null_logit,
+                "start_logit": c.start_logit,
+                "end_logit": c.end_logit,
+                "window_prob": c.window_prob,
+                "runner_up_gap": min(c.span_logit - c.runner_up, 30.0),
+                "tokens": float(c.tokens),
+            }
+            score = calibration(c.margin)
+            spans.append(
+                Span(
+                    c.passage_index, c.start, c.end, text[c.start : c.end], score, s0, s1, features
+                )
+            )
         return spans

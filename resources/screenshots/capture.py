@@ -11,6 +11,51 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent
 EXAMPLE = "When did Russia receive the first shipment?"
 UNANSWERABLE = "What is the airspeed velocity of an unladen swallow?"
+PDF_QUESTION = "Who signed the inspection report for depot 12?"
+# A small report whose answer is on page 2 (drawn with Qt's PDF writer: no other tool needed).
+REPORT_PAGES = [
+    [
+        "Depot Inspection Report",
+        "Northern district, spring round",
+        "",
+        "This report covers the spring inspections of the northern depots.",
+        "Each depot was visited once; counts are of sealed crates.",
+    ],
+    [
+        "Findings",
+        "",
+        "Depot 11 held 212 crates and two damaged pallets.",
+        "The inspection of depot 12 found 340 crates in good order.",
+        "Inspector Maria Lindqvist signed the report for depot 12 on 3 April.",
+        "The next delivery to depot 12 is due in week 16.",
+    ],
+    ["Annex", "", "Photographs of the damaged pallets are kept at the district office."],
+]
+
+
+def write_report(path: Path) -> None:
+    """Write REPORT_PAGES to ``path`` as a three-page A4 PDF."""
+    from PySide6.QtCore import QMarginsF, QPointF
+    from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPainter, QPdfWriter
+
+    writer = QPdfWriter(str(path))
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    writer.setResolution(72)
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Point)
+    writer.setTitle("Depot Inspection Report")
+    painter = QPainter(writer)
+    for number, lines in enumerate(REPORT_PAGES):
+        if number:
+            writer.newPage()
+        y = 90.0
+        for i, line in enumerate(lines):
+            font = QFont("DejaVu Sans")
+            font.setPointSizeF(20 if i == 0 else 12)
+            font.setBold(i == 0)
+            painter.setFont(font)
+            painter.drawText(QPointF(72, y), line)
+            y += 34 if i == 0 else 22
+    painter.end()
 
 
 def main() -> int:
@@ -79,6 +124,16 @@ def main() -> int:
     for _ in range(10):
         QCoreApplication.processEvents()
     window.grab().save(str(OUT / f"not-found{suffix}.png"))
+
+    report = Path(os.environ["QA_APP_HOME"]) / "depot-inspection.pdf"
+    write_report(report)
+    window.session.add([str(report)])
+    wait_until(lambda: not window.session.indexing())
+    ask(PDF_QUESTION)
+    wait_until(lambda: window.viewer.showing_page() and window.viewer.page_view.shown_page() > 0)
+    for _ in range(10):
+        QCoreApplication.processEvents()
+    window.grab().save(str(OUT / f"pdf-page{suffix}.png"))
 
     folder = Path(os.environ["QA_APP_HOME"]) / "field-reports"
     folder.mkdir(exist_ok=True)

@@ -1,0 +1,68 @@
+"""Small pieces of the ``qa-app`` command: argument types, counts in words, the display check."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+
+class UsageError(Exception):
+    """A command line that cannot be run as given (exit status 2)."""
+
+
+def positive_int(text: str) -> int:
+    """Return ``text`` as a whole number of 1 or more; ArgumentTypeError otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def unit_float(text: str) -> float:
+    """Return ``text`` as a number from 0 to 1; ArgumentTypeError otherwise (nan included)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """Return "1 document", "2 documents" (``many`` for irregular plurals)."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
+def no_display() -> str | None:
+    """Return why no window can open here (Linux without a display server), else None."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+        "use the commands instead (qa-app --help), or set QT_QPA_PLATFORM=offscreen"
+    )
+
+
+class _Stderr(logging.Handler):
+    """Prints the app's warnings as "warning: …" lines on the current stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        label = "warning" if record.levelno < logging.ERROR else "error"
+        print(f"{label}: {record.getMessage()}", file=sys.stderr)
+
+
+def show_warnings(quiet: bool) -> None:
+    # Per-file notes (a page that could not be read, a PDF library's complaints summed up)
+    # go to stderr once each; -q keeps only errors.
+    logger = logging.getLogger("qa_app")
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        logger.addHandler(_Stderr())
+    logger.setLevel(logging.ERROR if quiet else logging.WARNING)

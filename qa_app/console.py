@@ -1,0 +1,74 @@
+"""Terminal helpers shared by the ``qa-app`` commands: Ctrl-C that stops cleanly, progress bars."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qa_app.records import Progress
+
+__all__ = ["Interrupt", "ProgressBar"]
+
+
+class Interrupt:
+    """First Ctrl-C asks the running core call to stop cleanly; a second one aborts."""
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+        self._previous: Any = None
+
+    def __enter__(self) -> Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.requested.is_set():
+            raise KeyboardInterrupt
+        self.requested.set()
+        print("\nstopping after the current file… (Ctrl-C again to abort)", file=sys.stderr)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def __call__(self) -> bool:
+        return self.requested.is_set()
+
+
+class ProgressBar:
+    """Turns core Progress ticks into a tqdm bar on stderr (counts, rate, ETA)."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self._bar: Any = None
+        self._stage = ""
+
+    UNITS = {"index": ("file", "indexing"), "embed": ("passage", "embedding")}
+
+    def __call__(self, tick: Progress) -> None:
+        if self.quiet or tick.stage not in self.UNITS:
+            return
+        if self._bar is not None and self._stage != tick.stage:
+            self.close()
+        if self._bar is None:
+            from tqdm import tqdm
+
+            unit, desc = self.UNITS[tick.stage]
+            self._stage = tick.stage
+            self._bar = tqdm(
+                total=tick.total, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True
+            )
+        self._bar.total = tick.total
+        self._bar.n = tick.done
+        if tick.item:
+            self._bar.set_postfix_str(tick.item.rsplit("/", 1)[-1][-40:], refresh=False)
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
