@@ -95,6 +95,11 @@ def _unhyphenate(text: str) -> str:
     return _SOFT_HYPHEN.sub(lambda m: "" if m.group(1).islower() else "-", text)
 
 
+def _watermark(text: str) -> bool:
+    """Return True for a short line that is a vendor's stamp ("Trial version", a web address)."""
+    return len(text.split()) <= _IMAGE_PAGE_WORDS and _WATERMARK.search(text) is not None
+
+
 def _has_images(page: Any) -> bool:
     import pypdfium2.raw as pdfium_c
 
@@ -210,7 +215,10 @@ def load_pdf(path: Path, options: LoadOptions | None = None) -> Document:
         if wanted and options.ocr:
             from qa_app.ingest.pdf_ocr import ocr_pages
 
-            scans = ocr_pages(data, wanted, path, options)
+            scans = {
+                number: [p for p in found if not _watermark(p)]
+                for number, found in ocr_pages(data, wanted, path, options).items()
+            }
     if not options.ocr:
         no_text = NO_TEXT_OCR_OFF if wanted else NO_TEXT
     else:
