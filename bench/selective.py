@@ -92,7 +92,9 @@ def outcome(result: Any, golds: list[str]) -> dict[str, Any]:
 
 def figures(rows: list[dict[str, Any]]) -> dict[str, float]:
     """Return the table's figures for one set's per-question records."""
-    sel = _selective([r["score"] for r in rows], [r["right"] for r in rows])
+    from qa_app.selective import measure
+
+    sel = measure([r["score"] for r in rows], [r["right"] for r in rows])
     answered = [r for r in rows if r["answered"]]
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
@@ -199,26 +201,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<10} {kind:<10} {cells}")
     (out / "table.json").write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
     return 0
-
-
-def _selective(scores: list[float], right: list[bool]) -> dict[str, float]:
-    import numpy as np
-
-    ps, ys = np.asarray(scores, dtype=float), np.asarray(right, dtype=float)
-    order = np.argsort(-ps, kind="stable")
-    acc = np.cumsum(ys[order]) / np.arange(1, len(ys) + 1)
-    ok = np.nonzero(acc >= 0.9)[0]
-    bins = np.minimum((ps * 10).astype(int), 9)
-    ece = sum(
-        abs(ps[bins == b].mean() - ys[bins == b].mean()) * (bins == b).mean()
-        for b in range(10)
-        if (bins == b).any()
-    )
-    return {
-        "coverage_at_90": float((ok.max() + 1) / len(ys)) if len(ok) else 0.0,
-        "aurc": float(np.mean(1 - acc)),
-        "ece": float(ece),
-    }
 
 
 def _passage(name: str, ctx: str) -> Any:

@@ -41,6 +41,9 @@ READER = "neural"  # the trained reader, the app's default
 # One fact per supported format besides .txt; each must be indexed and the HTML one answered.
 FORMATS_QUESTION = "When was the lighthouse at Port Ellery finished?"
 FORMATS_EXPECTED = "1923"
+# Only a scanned (image-only) PDF page says this: answering it proves OCR ran inside the bundle.
+OCR_QUESTION = "How much diesel does the storage tank at the north depot hold?"
+OCR_EXPECTED = "5,000 litres"
 
 
 @dataclass
@@ -266,7 +269,19 @@ def write_format_samples(folder: Path) -> list[str]:
         (folder / "tunnel.pdf").write_bytes(_pdf(["The Orme tunnel opened in 1898."]))
         made.append("pdf")
         print(f"  note: the .pdf sample is not encrypted ({exc})")
-    return made
+    # One file of every other format (e-mail, slides, spreadsheets, OpenDocument, RTF, e-books,
+    # images and scanned PDFs for OCR), written by the tests' own writers.
+    sys.path.insert(0, str(ROOT / "tests"))
+    from fixtures.formats import write_every_format
+
+    write_every_format(folder / "every-format")
+    return made + sorted({_format(p) for p in (folder / "every-format").iterdir()})
+
+
+def _format(path: Path) -> str:
+    from qa_app.ingest import FORMATS
+
+    return FORMATS[path.suffix.lower()]
 
 
 def check_formats(folder: Path, env: dict[str, str], prefix: list[str], out: Outcome) -> None:
@@ -286,16 +301,23 @@ def check_formats(folder: Path, env: dict[str, str], prefix: list[str], out: Out
             listed = json.loads(done.stdout)
         except ValueError:
             listed = []
-        indexed = sorted(d["format"] for d in listed if d.get("status") == "indexed")
+        indexed = sorted({d["format"] for d in listed if d.get("status") == "indexed"})
         failed = {d.get("path"): d.get("error") for d in listed if d.get("status") != "indexed"}
-        print(f"  indexed formats: {', '.join(indexed)}")
-        ok = done.returncode == 0 and indexed == sorted(made) and not failed
+        files = sum(1 for p in docs.rglob("*") if p.is_file())
+        print(f"  indexed formats: {', '.join(indexed)} ({len(listed)} of {files} files)")
+        ok = done.returncode == 0 and indexed == sorted(set(made)) and not failed
+        ok = ok and len(listed) == files
         out.check(ok, "cli-formats (every format indexed)", f"made {made}, failed {failed}")
         done, _ = run(
             [*prefix, cli, "ask", "-l", "formats", FORMATS_QUESTION], env, 600, "qa-app ask (html)"
         )
         ok = done.returncode == 0 and FORMATS_EXPECTED in done.stdout
         out.check(ok, "cli-formats (answer from the HTML file)", tail(done))
+        done, _ = run(
+            [*prefix, cli, "ask", "-l", "formats", OCR_QUESTION], env, 600, "qa-app ask (scan)"
+        )
+        ok = done.returncode == 0 and OCR_EXPECTED in done.stdout and "scan.pdf" in done.stdout
+        out.check(ok, "cli-formats (answer from a scanned page, by OCR)", tail(done))
 
 
 def check_gui(folder: Path, env: dict[str, str], prefix: list[str], out: Outcome) -> None:

@@ -37,6 +37,7 @@ class _Piece:
     end: int
     page: int | None
     kind: str
+    ocr: bool = False
 
     @property
     def size(self) -> int:
@@ -96,10 +97,10 @@ def _pieces(doc: Document, settings: ChunkSettings) -> list[_Piece]:
             continue
         position = end
         if end - start <= settings.max_chars:
-            pieces.append(_Piece(start, end, block.page, block.kind))
+            pieces.append(_Piece(start, end, block.page, block.kind, block.ocr))
             continue
         for s, e in _split_block(doc.text, start, end, settings):
-            pieces.append(_Piece(s, e, block.page, block.kind))
+            pieces.append(_Piece(s, e, block.page, block.kind, block.ocr))
     return pieces
 
 
@@ -111,11 +112,18 @@ def _merge(pieces: list[_Piece], settings: ChunkSettings) -> list[_Piece]:
             group = groups[-1]
             fits = group.page == piece.page and piece.end - group.start <= settings.max_chars
             short_piece = piece.size < settings.min_chars and piece.kind != "heading"
-            if fits and (group.size < settings.min_chars or group.kind == "heading" or short_piece):
+            # A spreadsheet row is a passage of its own: next to its neighbours the reader
+            # answers "the revenue in 2023" from the 2022 row as readily as from the 2023 one.
+            rows = piece.kind == "row" or group.kind == "row"
+            joins = group.kind == "heading" or (
+                not rows and (group.size < settings.min_chars or short_piece)
+            )
+            if fits and joins:
                 group.end = piece.end
                 group.kind = piece.kind
+                group.ocr = group.ocr or piece.ocr
                 continue
-        groups.append(_Piece(piece.start, piece.end, piece.page, piece.kind))
+        groups.append(_Piece(piece.start, piece.end, piece.page, piece.kind, piece.ocr))
     return groups
 
 
@@ -128,6 +136,13 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
     settings = settings or ChunkSettings()
     groups = _merge(_pieces(doc, settings), settings)
     return [
-        Chunk(ordinal=i, start=g.start, end=g.end, text=doc.text[g.start : g.end], page=g.page)
+        Chunk(
+            ordinal=i,
+            start=g.start,
+            end=g.end,
+            text=doc.text[g.start : g.end],
+            page=g.page,
+            ocr=g.ocr,
+        )
         for i, g in enumerate(groups)
     ]

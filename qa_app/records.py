@@ -12,7 +12,8 @@ class Block:
     start: int
     end: int
     page: int | None = None  # 1-based page for paged formats (PDF), else None
-    kind: str = "paragraph"  # "paragraph" | "heading" | "item" | "table"
+    kind: str = "paragraph"  # "paragraph" | "heading" | "item" | "table" | "row" (of a sheet)
+    ocr: bool = False  # the text was recognised from an image of the page (OCR), not read
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Document:
 
     path: str
     title: str
-    format: str  # "txt" | "md" | "html" | "pdf" | "docx"
+    format: str  # a key of qa_app.ingest.LOADERS: "txt", "pdf", "image", "eml", "xlsx", …
     text: str
     blocks: tuple[Block, ...]
     pages: int | None = None
@@ -36,6 +37,7 @@ class Chunk:
     end: int
     text: str
     page: int | None = None
+    ocr: bool = False  # some of its text was recognised from an image of the page (OCR)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Passage:
     score: float  # fused retrieval score (higher is better)
     dense_rank: int | None = None  # 1-based rank in dense search, None if not retrieved there
     keyword_rank: int | None = None  # 1-based rank in keyword search
+    ocr: bool = False  # some of its text was recognised from an image (OCR): may hold misreadings
 
 
 @dataclass(frozen=True)

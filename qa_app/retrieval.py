@@ -85,6 +85,7 @@ def to_passages(ranked: Sequence[Ranked], rows: Mapping[int, PassageRow]) -> lis
                 score=item.score,
                 dense_rank=item.dense_rank,
                 keyword_rank=item.keyword_rank,
+                ocr=row.ocr,
             )
         )
     return passages

@@ -300,7 +300,9 @@ class Store:
         A passage whose text the old version of the document had keeps its embedding; the others
         start pending and are filled by ``put_embeddings``.
         """
-        blocks = json.dumps([[b.start, b.end, b.page, b.kind] for b in doc.blocks])
+        blocks = json.dumps(
+            [[b.start, b.end, b.page, b.kind, *([1] if b.ocr else [])] for b in doc.blocks]
+        )
         with self.transaction() as db:
             old = db.execute("SELECT id FROM documents WHERE path = ?", (doc.path,)).fetchone()
             reuse: dict[str, bytes] = {}
@@ -353,8 +355,8 @@ class Store:
         """Insert a document's chunks and their full-text rows (embeddings reused by text)."""
         for chunk in chunks:
             cur = db.execute(
-                'INSERT INTO chunks(doc_id, ordinal, start, "end", page, text, embedding) '
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                'INSERT INTO chunks(doc_id, ordinal, start, "end", page, text, embedding, ocr) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     doc_id,
                     chunk.ordinal,
@@ -363,6 +365,7 @@ class Store:
                     chunk.page,
                     chunk.text,
                     (reuse or {}).get(chunk.text),
+                    int(chunk.ocr),
                 ),
             )
             db.execute(
@@ -472,7 +475,7 @@ class Store:
             title=title,
             format=fmt,
             text=text,
-            blocks=tuple(Block(s, e, p, k) for s, e, p, k in json.loads(blocks)),
+            blocks=tuple(Block(r[0], r[1], r[2], r[3], bool(r[4:])) for r in json.loads(blocks)),
             pages=pages,
         )
 
@@ -607,14 +610,18 @@ class Store:
         if not chunk_ids:
             return {}
         marks = ",".join("?" * len(chunk_ids))
-        rows = self._query(
-            f'SELECT c.id, c.doc_id, d.path, d.title, c.page, c.start, c."end", c.text '
-            f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
-            [int(i) for i in chunk_ids],
+        args = [int(i) for i in chunk_ids]
+        sql = (
+            'SELECT c.id, c.doc_id, d.path, d.title, c.page, c.start, c."end", c.text, {ocr} '
+            f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})"
         )
+        try:
+            rows = self._query(sql.format(ocr="c.ocr"), args)
+        except sqlite3.OperationalError:  # made before OCR and not written since: none is OCR
+            rows = self._query(sql.format(ocr="0"), args)
         return {
             int(r[0]): PassageRow(
-                int(r[1]), str(r[2]), str(r[3]), r[4], int(r[5]), int(r[6]), str(r[7])
+                int(r[1]), str(r[2]), str(r[3]), r[4], int(r[5]), int(r[6]), str(r[7]), bool(r[8])
             )
             for r in rows
         }

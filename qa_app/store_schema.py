@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     "end" INTEGER NOT NULL,
     page INTEGER,
     text TEXT NOT NULL,
-    embedding BLOB
+    embedding BLOB,
+    ocr INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(id) WHERE embedding IS NULL;
@@ -72,10 +73,16 @@ CREATE TRIGGER IF NOT EXISTS chunks_vector_delete AFTER DELETE ON chunks
 def create(db: sqlite3.Connection) -> None:
     """Create the tables (idempotent) and apply the additive migrations."""
     db.executescript(_SCHEMA + _ADDITIONS)
-    columns = {row[1] for row in db.execute("PRAGMA table_info(failures)")}
-    if "content_hash" not in columns:
+    _add_column(db, "failures", "content_hash", "TEXT")
+    # Libraries made before OCR have no chunks.ocr; their chunks were all read, not OCRed.
+    _add_column(db, "chunks", "ocr", "INTEGER NOT NULL DEFAULT 0")
+
+
+def _add_column(db: sqlite3.Connection, table: str, column: str, kind: str) -> None:
+    columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    if column not in columns:
         try:
-            db.execute("ALTER TABLE failures ADD COLUMN content_hash TEXT")
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         except sqlite3.OperationalError as exc:  # another writer added it meanwhile
             if "duplicate column" not in str(exc):
                 raise
@@ -123,6 +130,7 @@ class PassageRow(NamedTuple):
     start: int
     end: int
     text: str
+    ocr: bool = False  # some of its text was recognised from an image of the page
 
 
 class Counts(NamedTuple):

@@ -11,7 +11,7 @@ from fixtures.ingest.make_files import pdf_bytes
 
 from qa_app import cli
 from qa_app.chunking import chunk_document
-from qa_app.ingest import IngestError, load
+from qa_app.ingest import IngestError, LoadOptions, load
 from qa_app.ingest import pdf as pdf_loader
 from qa_app.ingest.reporting import captured_warnings
 
@@ -65,8 +65,14 @@ def test_wrapped_lines_are_joined_inside_paragraphs(tmp_path: Path) -> None:
 def test_image_page_with_only_a_watermark_counts_as_scanned(tmp_path: Path) -> None:
     path = write(tmp_path, [[WATERMARK]], images=frozenset({0}))
     with pytest.raises(IngestError) as caught:
-        load(path)
+        load(path, LoadOptions(ocr=False))
     assert caught.value.reason.startswith("no extractable text: the pages are probably scanned")
+    with pytest.raises(IngestError) as caught:
+        load(path)  # OCRed: the picture holds no text either
+    assert (
+        caught.value.reason
+        == "no extractable text: the pages are images in which OCR found no text"
+    )
 
 
 def test_scanned_pages_among_text_pages_are_reported_once(
@@ -75,7 +81,7 @@ def test_scanned_pages_among_text_pages_are_reported_once(
     pages = [["The harbour reopened on Monday after a week of repairs."], [WATERMARK], []]
     path = write(tmp_path, pages, images=frozenset({1, 2}))
     with caplog.at_level(logging.WARNING, logger="qa_app"):
-        doc = load(path)
+        doc = load(path, LoadOptions(ocr=False))
     assert "Trial Version" not in doc.text and doc.pages == 3
     notes = [r.getMessage() for r in caplog.records]
     assert notes == [

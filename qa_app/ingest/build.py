@@ -26,8 +26,11 @@ class DocumentBuilder:
         self._blocks: list[Block] = []
         self._length = 0
 
-    def add(self, text: str, kind: str = "paragraph", page: int | None = None) -> None:
-        """Append ``text`` (cleaned; dropped when nothing is left) as one block.
+    def add(
+        self, text: str, kind: str = "paragraph", page: int | None = None, *, ocr: bool = False
+    ) -> None:
+        """Append ``text`` (cleaned; dropped when nothing is left) as one block; ``ocr`` marks
+        text recognised from an image.
 
         Raises IngestError once the document's text passes ``max_chars`` (checked as it grows,
         so a runaway file stops here instead of filling memory and the library); default
@@ -43,7 +46,12 @@ class DocumentBuilder:
         start = self._length
         self._parts.append(text)
         self._length += len(text)
-        self._blocks.append(Block(start, self._length, page, kind))
+        self._blocks.append(Block(start, self._length, page, kind, ocr))
+
+    @property
+    def empty(self) -> bool:
+        """Return True while no block has been added."""
+        return not self._blocks
 
     def texts(self) -> list[tuple[str, str]]:
         """Return ``(text, kind)`` of every block so far."""

@@ -152,26 +152,11 @@ def _title(root: Any) -> str | None:
 
 def load_html(path: Path) -> Document:
     """Return the Document for an HTML file; raises IngestError for unusable files."""
-    import lxml.html
-    from lxml import etree
-
     data = read_bytes(path)
     markup = decode(data, path, declared_charset(data))
     if not markup.strip():
         raise IngestError(path, "contains no text (only blank space)")
-    try:
-        # lxml refuses a str that still carries an XML encoding declaration (XHTML files).
-        root = lxml.html.document_fromstring(_XML_DECLARATION.sub("", markup, count=1))
-    except (etree.ParserError, ValueError) as exc:
-        raise IngestError(path, f"not readable as HTML ({exc})") from None
-    title = _title(root)
-    blocks, author = _trafilatura_blocks(markup)
-    if not any(clean(text) for text, _ in blocks):
-        blocks = _fallback_blocks(root)
-    blocks = [(clean(text), kind) for text, kind in blocks]
-    blocks = [(text, kind) for text, kind in blocks if text]
-    keep = boilerplate.keep_mask([" ".join(text.split()) for text, _ in blocks])
-    blocks = [block for block, kept in zip(blocks, keep, strict=True) if kept]
+    title, blocks, author = _parse(markup, path, main_content=True)
     if _needs_javascript(blocks):
         raise IngestError(
             path,
@@ -179,6 +164,38 @@ def load_html(path: Path) -> Document:
             "by scripts (save the page from a browser once it has loaded)",
         )
     builder = DocumentBuilder(path, "html")
-    for text, kind in _with_byline(blocks, author or _meta_author(root)):
+    for text, kind in _with_byline(blocks, author):
         builder.add(text, kind)
     return builder.build(title)
+
+
+def markup_blocks(
+    markup: str, path: Path, *, main_content: bool = True
+) -> tuple[str | None, Blocks]:
+    """Return the title and the clean (text, kind) blocks of HTML ``markup``, boilerplate
+    removed and a byline added as for an HTML file (also used for e-mail bodies and e-book
+    chapters). ``main_content=False`` skips trafilatura's main-content detection (a book
+    chapter is all content). Raises IngestError (naming ``path``) when lxml cannot parse it."""
+    title, blocks, author = _parse(markup, path, main_content=main_content)
+    return title, _with_byline(blocks, author)
+
+
+def _parse(markup: str, path: Path, *, main_content: bool) -> tuple[str | None, Blocks, str | None]:
+    """Return the title, the kept blocks and the author of HTML ``markup``."""
+    import lxml.html
+    from lxml import etree
+
+    try:
+        # lxml refuses a str that still carries an XML encoding declaration (XHTML files).
+        root = lxml.html.document_fromstring(_XML_DECLARATION.sub("", markup, count=1))
+    except (etree.ParserError, ValueError) as exc:
+        raise IngestError(path, f"not readable as HTML ({exc})") from None
+    title = _title(root)
+    blocks, author = _trafilatura_blocks(markup) if main_content else ([], None)
+    if not any(clean(text) for text, _ in blocks):
+        blocks = _fallback_blocks(root)
+    blocks = [(clean(text), kind) for text, kind in blocks]
+    blocks = [(text, kind) for text, kind in blocks if text]
+    keep = boilerplate.keep_mask([" ".join(text.split()) for text, _ in blocks])
+    blocks = [block for block, kept in zip(blocks, keep, strict=True) if kept]
+    return title, blocks, author or _meta_author(root)

@@ -1,5 +1,5 @@
 """PDF (.pdf): page text via PDFium (pypdfium2); lines joined into paragraphs, running headers
-dropped, pages that are only images (with at most a watermark) counted as scanned."""
+dropped, pages that are only images (with at most a watermark) counted as scanned and OCRed."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from qa_app.ingest.errors import IngestError
 from qa_app.ingest.files import read_bytes
 from qa_app.ingest.limits import check_pages, check_pdf_streams, check_text
 from qa_app.ingest.normalize import clean
+from qa_app.ingest.options import LoadOptions
 from qa_app.ingest.paragraphs import is_item, looks_like_heading, paragraphs, wrap_width
 from qa_app.ingest.reporting import captured_warnings
 from qa_app.records import Document
@@ -39,6 +40,11 @@ _WATERMARK = re.compile(
     re.IGNORECASE,
 )
 NO_TEXT = "no extractable text: the pages are probably scanned images (run OCR on it first)"
+NO_TEXT_OCR_OFF = (
+    "no extractable text: the pages are probably scanned images (OCR is switched off for this "
+    "library)"
+)
+NO_TEXT_AFTER_OCR = "no extractable text: the pages are images in which OCR found no text"
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,11 @@ def _metadata_title(document: Any) -> str | None:
 def _unhyphenate(text: str) -> str:
     # "Übungsauf\x02gaben" is one word; "Schwarz\x02Weiß" keeps its hyphen.
     return _SOFT_HYPHEN.sub(lambda m: "" if m.group(1).islower() else "-", text)
+
+
+def _watermark(text: str) -> bool:
+    """Return True for a short line that is a vendor's stamp ("Trial version", a web address)."""
+    return len(text.split()) <= _IMAGE_PAGE_WORDS and _WATERMARK.search(text) is not None
 
 
 def _has_images(page: Any) -> bool:
@@ -144,38 +155,72 @@ def _has_text(page: Page) -> bool:
     return not page.scanned and any(line.strip() for line in page.lines)
 
 
-def build_document(path: Path, pages: Sequence[Page], title: str | None) -> Document:
+def build_document(
+    path: Path,
+    pages: Sequence[Page],
+    title: str | None,
+    ocr: dict[int, list[str]] | None = None,
+    *,
+    no_text: str = NO_TEXT,
+) -> Document:
     """Return the Document made of ``pages``: running lines stripped, lines joined into
-    paragraphs, blocks with 1-based pages. Raises IngestError when no page has real text."""
-    if not any(_has_text(page) for page in pages):
-        raise IngestError(path, NO_TEXT)
-    lines = boilerplate.strip_running([page.lines for page in pages])
-    scanned = sum(page.scanned for page in pages)
+    paragraphs, blocks with 1-based pages. ``ocr`` maps page numbers that were OCRed to their
+    paragraphs (their blocks are marked ``ocr``; their own few words are left out). Raises
+    IngestError (``no_text``) when no page has real text."""
+    ocr = ocr or {}
+    if not any(_has_text(page) for page in pages) and not any(ocr.values()):
+        raise IngestError(path, no_text)
+    lines = boilerplate.strip_running(
+        [[] if number in ocr else page.lines for number, page in enumerate(pages, 1)]
+    )
+    scanned = [n for n, page in enumerate(pages, 1) if page.scanned and not ocr.get(n)]
     if scanned:
+        what = "in which OCR found no text" if ocr else "with no text of their own"
+        advice = "" if ocr else " (scanned? run OCR on them)"
         log.warning(
-            "%s: %d of %d pages are images with no text of their own (scanned? run OCR on them)",
-            path,
-            scanned,
-            len(pages),
+            "%s: %d of %d pages are images %s%s", path, len(scanned), len(pages), what, advice
         )
     width = wrap_width([line for page in lines for line in page], max_width=None)
     builder = DocumentBuilder(path, "pdf")
     for number, page_lines in enumerate(lines, 1):
+        for paragraph in ocr.get(number, []):
+            builder.add(paragraph, kind_of(paragraph), page=number, ocr=True)
         for paragraph in paragraphs(page_lines, width, join_broken=True):
-            kind = "item" if is_item(paragraph) else "paragraph"
-            if kind == "paragraph" and looks_like_heading(paragraph):
-                kind = "heading"
-            builder.add(paragraph, kind, page=number)
+            builder.add(paragraph, kind_of(paragraph), page=number)
     return builder.build(title, pages=len(pages))
 
 
-def load_pdf(path: Path) -> Document:
+def kind_of(paragraph: str) -> str:
+    """Return "item", "heading" or "paragraph" for one paragraph of a page."""
+    kind = "item" if is_item(paragraph) else "paragraph"
+    if kind == "paragraph" and looks_like_heading(paragraph):
+        kind = "heading"
+    return kind
+
+
+def load_pdf(path: Path, options: LoadOptions | None = None) -> Document:
     """Return the Document for a PDF; blocks carry 1-based pages.
 
-    Raises IngestError for damaged, encrypted or text-less (scanned) PDFs. What the PDF library
-    complains about on the way is summarised in one warning for the file.
+    Pages without text of their own (scans) are OCRed, unless ``options.ocr`` is off, and
+    their blocks marked ``ocr``; pages with a text layer never are. Raises IngestError for
+    damaged, encrypted or text-less PDFs; LoadCancelled when asked to stop during OCR. What the
+    PDF library complains about on the way is summarised in one warning for the file.
     """
+    options = options or LoadOptions()
     data = read_bytes(path)
     with captured_warnings(path):
         pages, title = read_pages(data, path)
-    return build_document(path, pages, title)
+        wanted = [n for n, page in enumerate(pages, 1) if not _has_text(page)]
+        scans: dict[int, list[str]] = {}
+        if wanted and options.ocr:
+            from qa_app.ingest.pdf_ocr import ocr_pages
+
+            scans = {
+                number: [p for p in found if not _watermark(p)]
+                for number, found in ocr_pages(data, wanted, path, options).items()
+            }
+    if not options.ocr:
+        no_text = NO_TEXT_OCR_OFF if wanted else NO_TEXT
+    else:
+        no_text = NO_TEXT_AFTER_OCR if wanted else NO_TEXT
+    return build_document(path, pages, title, scans, no_text=no_text)

@@ -21,7 +21,7 @@ def kind_of(paragraph: str) -> str:
     return "heading" if looks_like_heading(paragraph) else "paragraph"
 
 
-def add_text(builder: DocumentBuilder, text: str) -> None:
+def add_text(builder: DocumentBuilder, text: str, page: int | None = None) -> None:
     """Add clean plain ``text`` to ``builder`` as paragraphs, boilerplate removed.
 
     Raises IngestError when only boilerplate was there.
@@ -35,7 +35,7 @@ def add_text(builder: DocumentBuilder, text: str) -> None:
             "no text left after removing boilerplate (labels, captions, subscription offers)",
         )
     for paragraph in kept:
-        builder.add(paragraph, kind_of(paragraph))
+        builder.add(paragraph, kind_of(paragraph), page=page)
 
 
 def load_text(path: Path) -> Document:
