@@ -238,7 +238,7 @@ def bench_add_to(eng, texts: list[str], want: int, work: Path) -> None:
     total_s = time.perf_counter() - started
     eng.embedder.encode = encode
     print(
-        f"add {report.chunks_embedded} passages ({len(report.added)} files) to the library: "
+        f"add {report.chunks_embedded} passages ({len(report.added)} files, {len(report.failed)} failed) to the library: "
         f"{total_s:.1f}s until searchable (add {added_s:.1f}s, of which encode {spent[0]:.1f}s; "
         f"first search after it {total_s - added_s:.1f}s); without encoding: {total_s - spent[0]:.1f}s"
     )
