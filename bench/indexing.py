@@ -264,7 +264,8 @@ def main() -> None:
         queries, _ = scifact_queries(args.data / "scifact")
         bench_corpus("scifact", scifact_corpus(args.data / "scifact"), list(queries.values()), work)
     if args.live:
-        bench_live(squad_paragraphs(dev), sq_queries, work)
+        files = int(os.environ.get("BENCH_LIVE_FILES", "0")) or None
+        bench_live(squad_paragraphs(dev)[:files], sq_queries, work)
     if args.synthetic:
         texts = [t for _, t in squad_paragraphs(dev)]
         bench_synthetic(args.synthetic, sq_queries, texts, work)
