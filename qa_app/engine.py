@@ -16,8 +16,7 @@ from qa_app.library import DB_FILE, CancelFn, Library, ProgressFn
 from qa_app.locking import WriterLock
 from qa_app.reader.base import Reader
 from qa_app.records import DocumentInfo, Passage, Result, SyncReport
-from qa_app.retrieval import fuse, keyword_query, to_passages
-from qa_app.vectors import search as dense_search
+from qa_app.retrieval import Retriever
 
 SEEDED_KEY = "seeded_from"
 
@@ -37,6 +36,7 @@ class Engine:
         self.embedder: Embedder = embedder or SentenceTransformerEmbedder()
         self.reader_name = reader
         self.library = Library(paths.library_dir(self.name), self.embedder, name=self.name)
+        self.retriever = Retriever(self.library, self.embedder)
         self._readers: dict[str, Reader] = {}
         self._reader_lock = threading.Lock()
 
@@ -146,16 +146,7 @@ class Engine:
 
     def search(self, query: str, k: int = DEFAULT_K) -> list[Passage]:
         """Return up to ``k`` passages for ``query``, dense and keyword results fused."""
-        depth = max(50, 3 * k)
-        store = self.library.store
-        keyword = store.keyword_search(keyword_query(query), depth)
-        index = self.library.vector_index()
-        dense = []
-        if getattr(index, "ntotal", 0):
-            vector = self.embedder.encode([query])[0]
-            dense = dense_search(index, vector, depth)
-        ranked = fuse(dense, keyword, k)
-        return to_passages(ranked, store.passages([r.chunk_id for r in ranked]))
+        return self.retriever.search(query, k)
 
     def reader(self, name: str | None = None) -> Reader:
         """Return the reader called ``name`` (default: the engine's), created once."""
