@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from qa_app.contracts import DEFAULT_K
 from qa_app.records import Passage
+from qa_app.text_norm import STOPWORDS  # function words carry no evidence in an OR query
 from qa_app.vectors import search as dense_search
 
 if TYPE_CHECKING:
@@ -21,16 +22,6 @@ RRF_K = 60  # the constant from Cormack et al. (2009); robust across collections
 MIN_DEPTH = 50  # each list is read at least this deep before fusion (3k when k is larger)
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
-# Function words carry no evidence in an OR query and only slow BM25 down.
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its
-    itself just me more most my myself no nor not of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself yourselves""".split()  # noqa: SIM905
-)
 
 
 def keyword_query(text: str) -> str:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from qa_app import retrieval, text_norm
 from qa_app.embedding import FakeEmbedder
 from qa_app.engine import Engine
-from qa_app.retrieval import MIN_DEPTH, Ranked, Retriever
+from qa_app.retrieval import MIN_DEPTH, Ranked, Retriever, keyword_query
 
 SEEDS = Path(__file__).resolve().parent.parent / "qa_app" / "seeds"
 QUESTION = "When did Russia receive the first shipment?"
@@ -75,3 +76,13 @@ def test_an_empty_library_returns_nothing(tmp_path: Path, monkeypatch: pytest.Mo
         ranks = eng.retriever.rank(QUESTION, 3)
         assert ranks.dense == [] and ranks.keyword == [] and ranks.fused == []
         assert eng.retriever.search("the of and") == []
+
+
+def test_keyword_query_drops_the_cores_one_stopword_list() -> None:
+    assert retrieval.STOPWORDS is text_norm.STOPWORDS  # one list, shared with the reader
+    assert keyword_query("How many ships did Valdoria send?") == '"ships" OR "valdoria" OR "send"'
+    assert keyword_query("Who is it?") == '"who" OR "is" OR "it"'  # only stopwords: search them all
+    assert (
+        keyword_query('say "x" OR y*') == '"say" OR "x" OR "y"'
+    )  # never FTS5 syntax from the text
+    assert keyword_query("?!") == ""
