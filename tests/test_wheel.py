@@ -112,6 +112,9 @@ def test_the_built_wheel_answers_the_example_question_offline(tmp_path: Path) ->
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
     assert not [name for name in PACKAGE_DATA if name not in names]
+    shipped = REPO / "qa_app" / "resources" / "reader"  # whatever reader.json names rides along
+    for path in [*shipped.glob("*.json"), *shipped.glob("*.safetensors")]:
+        assert f"qa_app/resources/reader/{path.name}" in names, path.name
     assert not [name for name in names if name.startswith(("tests/", "bench/", "training/"))]
 
     venv, site = _fresh_venv(tmp_path, wheel)
