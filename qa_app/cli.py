@@ -20,6 +20,7 @@ from qa_app.cli_support import (
     unit_float,
 )
 from qa_app.console import Interrupt, ProgressBar
+from qa_app.contracts import DEFAULT_K
 
 if TYPE_CHECKING:
     from qa_app.engine import Engine
@@ -308,12 +309,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_libraries)
     p = sub.add_parser("search", parents=[common], help="show the passages that match a query")
     p.add_argument("query")
-    p.add_argument("-k", type=positive_int, default=10, help="passages to show (default 10)")
+    p.add_argument(
+        "-k", type=positive_int, default=DEFAULT_K, help=f"passages to show (default {DEFAULT_K})"
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)
     p = sub.add_parser("ask", parents=[common], help="answer a question from the library")
     p.add_argument("question")
-    p.add_argument("-k", type=positive_int, default=10, help="passages to read (default 10)")
+    p.add_argument(
+        "-k", type=positive_int, default=DEFAULT_K, help=f"passages to read (default {DEFAULT_K})"
+    )
     p.add_argument("--reader", help="reader to use (default: the best installed)")
     p.add_argument(
         "--threshold",

@@ -7,17 +7,17 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from qa_app import paths
+from qa_app import contracts, paths
+from qa_app.contracts import DEFAULT_K
 from qa_app.embedding import Embedder, SentenceTransformerEmbedder
 from qa_app.library import DB_FILE, CancelFn, Library, ProgressFn
 from qa_app.locking import WriterLock
+from qa_app.reader.base import Reader
 from qa_app.records import DocumentInfo, Passage, Result, SyncReport
-from qa_app.retrieval import fuse, keyword_query, to_passages
-from qa_app.vectors import search as dense_search
+from qa_app.retrieval import Retriever
 
-DEFAULT_K = 10
 SEEDED_KEY = "seeded_from"
 
 
@@ -36,7 +36,8 @@ class Engine:
         self.embedder: Embedder = embedder or SentenceTransformerEmbedder()
         self.reader_name = reader
         self.library = Library(paths.library_dir(self.name), self.embedder, name=self.name)
-        self._readers: dict[str, Any] = {}
+        self.retriever = Retriever(self.library, self.embedder)
+        self._readers: dict[str, Reader] = {}
         self._reader_lock = threading.Lock()
 
     # -- libraries --------------------------------------------------------------------------
@@ -145,18 +146,9 @@ class Engine:
 
     def search(self, query: str, k: int = DEFAULT_K) -> list[Passage]:
         """Return up to ``k`` passages for ``query``, dense and keyword results fused."""
-        depth = max(50, 3 * k)
-        store = self.library.store
-        keyword = store.keyword_search(keyword_query(query), depth)
-        index = self.library.vector_index()
-        dense = []
-        if getattr(index, "ntotal", 0):
-            vector = self.embedder.encode([query])[0]
-            dense = dense_search(index, vector, depth)
-        ranked = fuse(dense, keyword, k)
-        return to_passages(ranked, store.passages([r.chunk_id for r in ranked]))
+        return self.retriever.search(query, k)
 
-    def reader(self, name: str | None = None) -> Any:
+    def reader(self, name: str | None = None) -> Reader:
         """Return the reader called ``name`` (default: the engine's), created once."""
         from qa_app.reader import DEFAULT_READER, get_reader
 
@@ -209,3 +201,10 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+if TYPE_CHECKING:
+
+    def _conforms(engine: Engine) -> contracts.Engine:
+        """mypy checks here that Engine implements what the front ends call (contracts.Engine)."""
+        return engine

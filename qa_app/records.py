@@ -180,5 +180,5 @@ class Progress:
 
     done: int
     total: int
-    stage: str  # "scan" | "parse" | "embed" | "index" | "answer"
+    stage: str  # "index" | "embed" (a library's sync) | "answer" (evaluation)
     item: str = ""
