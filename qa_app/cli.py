@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from qa_app import APP_NAME, __version__
+from qa_app import APP_NAME, __version__, threads
 from qa_app.cli_support import (
     UsageError,
     no_display,
@@ -339,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    threads.configure()
     parser = build_parser()
     args = parser.parse_args(argv)
     show_warnings(bool(getattr(args, "quiet", False)))

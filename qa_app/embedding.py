@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from qa_app import threads
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -66,13 +68,30 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+_hash_lock = threading.Lock()
+_hashes: dict[tuple[str, int, int], str] = {}
+
+
+def sha256_cached(path: Path) -> str:
+    """Return sha256_file(path), computed once per process while the file's size and mtime stay.
+
+    The embedder and the reader both check the 90 MB base weights; the second check is free.
+    """
+    info = path.stat()
+    key = (str(path.resolve()), info.st_size, info.st_mtime_ns)
+    with _hash_lock:
+        if key not in _hashes:
+            _hashes[key] = sha256_file(path)
+        return _hashes[key]
+
+
 def verify_model(directory: Path | None = None) -> Path:
     """Return the model directory after checking the weights' SHA-256; raise ModelError on mismatch."""
     directory = directory or model_dir()
     weights = directory / "model.safetensors"
     if not weights.is_file():
         raise ModelError(f"{weights}: model weights are missing")
-    actual = sha256_file(weights)
+    actual = sha256_cached(weights)
     if actual != MODEL_SHA256:
         raise ModelError(
             f"{weights}: SHA-256 is {actual}, expected {MODEL_SHA256} "
@@ -101,9 +120,11 @@ def load_sentence_transformer() -> object:
 
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            threads.configure()
             directory = verify_model()
             from sentence_transformers import SentenceTransformer
+
+            threads.apply_to_torch()
 
             quiet_loading()
 
@@ -112,8 +133,43 @@ def load_sentence_transformer() -> object:
         return model
 
 
+def base_weights() -> dict[str, np.ndarray]:
+    """Return the bundled model's tensors (hash-checked), read once per process and shared.
+
+    The ONNX embedder and reader both take their base parameters from here.
+    """
+    with _model_lock:
+        tensors = _model_cache.get("base")
+        if tensors is None:
+            from safetensors.numpy import load_file
+
+            tensors = load_file(str(verify_model() / "model.safetensors"))
+            _model_cache["base"] = tensors
+        return tensors  # type: ignore[return-value]
+
+
+def load_encoder() -> object:
+    """Return the encoder the embedder runs: ONNX Runtime, or sentence-transformers on torch.
+
+    QA_APP_BACKEND=torch (or no onnxruntime) gives the reference SentenceTransformer; both
+    have ``encode(texts, batch_size=..., normalize_embeddings=True, ...)``.
+    """
+    from qa_app import onnx_models
+
+    if onnx_models.backend() == "torch":
+        return load_sentence_transformer()
+    tensors = base_weights()
+    with _model_lock:
+        encoder = _model_cache.get("onnx")
+        if encoder is None:
+            threads.configure()
+            encoder = onnx_models.OnnxSentenceEncoder(verify_model(), tensors)
+            _model_cache["onnx"] = encoder
+        return encoder
+
+
 class SentenceTransformerEmbedder:
-    """The bundled all-MiniLM-L6-v2, loaded lazily on first use."""
+    """The bundled all-MiniLM-L6-v2, loaded lazily on first use (on ONNX Runtime unless told not)."""
 
     name = MODEL_NAME
     dimension = DIMENSION
@@ -124,9 +180,9 @@ class SentenceTransformerEmbedder:
 
     @property
     def model(self) -> object:
-        """Return the loaded SentenceTransformer (loads it on first access)."""
+        """Return the loaded encoder (loads it on first access); see load_encoder()."""
         if self._model is None:
-            self._model = load_sentence_transformer()
+            self._model = load_encoder()
         return self._model
 
     def encode(
