@@ -361,5 +361,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CANCELLED
 
 
+def run(argv: Sequence[str] | None = None) -> int:
+    """The ``qa-app`` program: main(), then, for every command but the window, a quick exit.
+
+    Once a command has returned, its output is printed and its library closed (every command
+    closes its engine, and so its SQLite connections, before returning). What is left is the
+    interpreter tearing down torch, ONNX Runtime and faiss, over a second of native destructors
+    that change nothing on disk, so the process leaves without it once its output is flushed.
+    The window returns normally: Qt writes its settings while it shuts down.
+    """
+    code = main(argv)
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args or args[0] == "gui" or args[0].startswith("-"):
+        return code
+    import logging
+
+    logging.shutdown()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: the reader is gone, nothing left to tell
+        code = code or EXIT_FAILED_FILES
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

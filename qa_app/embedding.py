@@ -7,7 +7,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from qa_app import threads
 
@@ -111,8 +111,32 @@ def quiet_loading() -> None:
     hf_logging.disable_progress_bar()
 
 
+def sentence_tokenizer(directory: Path) -> Any:
+    """Return the model's fast tokenizer set up as sentence-transformers uses it; raise ModelError.
+
+    Truncated to the model's max_seq_length, padded to the longest text of each batch.
+    """
+    import json
+
+    from tokenizers import Tokenizer
+
+    try:
+        config = json.loads((directory / "sentence_bert_config.json").read_text("utf-8"))
+        tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    except Exception as exc:  # OSError, ValueError, and tokenizers' own plain Exception
+        raise ModelError(f"{directory}: tokenizer files are unusable ({exc})") from exc
+    tokenizer.enable_truncation(int(config.get("max_seq_length", 256)))
+    pad = tokenizer.token_to_id("[PAD]")
+    tokenizer.enable_padding(pad_id=0 if pad is None else pad, pad_token="[PAD]")
+    return tokenizer
+
+
 def load_sentence_transformer() -> object:
-    """Return the bundled SentenceTransformer on CPU, loaded and hash-checked once per process."""
+    """Return the bundled SentenceTransformer on CPU, loaded and hash-checked once per process.
+
+    Where sentence-transformers is not installed (the packaged app leaves it and the SciPy and
+    scikit-learn it imports out), the same model on plain torch (qa_app.torch_encoder).
+    """
     with _model_lock:
         model = _model_cache.get("st")
         if model is None:
@@ -122,13 +146,17 @@ def load_sentence_transformer() -> object:
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             threads.configure()
             directory = verify_model()
-            from sentence_transformers import SentenceTransformer
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError:
+                from qa_app.torch_encoder import TorchSentenceEncoder
 
-            threads.apply_to_torch()
-
-            quiet_loading()
-
-            model = SentenceTransformer(str(directory), device="cpu", local_files_only=True)
+                threads.apply_to_torch()
+                model = TorchSentenceEncoder(directory)
+            else:
+                threads.apply_to_torch()
+                quiet_loading()
+                model = SentenceTransformer(str(directory), device="cpu", local_files_only=True)
             _model_cache["st"] = model
         return model
 

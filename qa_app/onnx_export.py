@@ -22,30 +22,12 @@ OUTPUTS = {
 
 
 def embedding_module() -> Any:
-    """Return the reference embedder as one torch module: BERT, mean pooling, L2 norm."""
-    import torch
-
+    """Return the reference embedder (sentence-transformers' own BERT) as one torch module."""
     from qa_app.embedding import load_sentence_transformer
+    from qa_app.torch_encoder import mean_pooled
 
     st: Any = load_sentence_transformer()
-    bert = st[0].auto_model
-
-    class MeanPooled(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            hidden = self.bert(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-            # sentence-transformers' Pooling (mean over real tokens) and Normalize modules.
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            summed = (hidden * mask).sum(1)
-            counts = mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(summed / counts, p=2.0, dim=1)
-
-    return MeanPooled().eval()
+    return mean_pooled(st[0].auto_model)
 
 
 def _sources(kind: str) -> dict[str, dict[str, Any]]:

@@ -121,18 +121,9 @@ class OnnxSentenceEncoder:
 
     def __init__(self, model_dir: Path, base: Mapping[str, np.ndarray]) -> None:
         """Load the tokenizer and the session; raise ModelError when a file is missing or damaged."""
-        from tokenizers import Tokenizer
+        from qa_app.embedding import sentence_tokenizer
 
-        try:
-            config = json.loads((model_dir / "sentence_bert_config.json").read_text("utf-8"))
-            tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        except (OSError, ValueError, Exception) as exc:  # tokenizers raises a plain Exception
-            raise ModelError(f"{model_dir}: tokenizer files are unusable ({exc})") from exc
-        # As sentence-transformers' Transformer module: truncate to max_seq_length, pad per batch.
-        tokenizer.enable_truncation(int(config.get("max_seq_length", 256)))
-        pad = tokenizer.token_to_id("[PAD]")
-        tokenizer.enable_padding(pad_id=0 if pad is None else pad, pad_token="[PAD]")
-        self.tokenizer = tokenizer
+        self.tokenizer = sentence_tokenizer(model_dir)
         self.session = Session("embedder", {"base": base})
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32, **_: Any) -> np.ndarray:
