@@ -15,13 +15,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa_app import threads
+from qa_app import paths, threads
 from qa_app.embedding import ModelError, sha256_cached
 
 if TYPE_CHECKING:
     import numpy as np
 
-GRAPH_DIR = Path(__file__).resolve().parent / "onnx_graphs"
+GRAPH_DIR = paths.package_data("onnx_graphs")
 RECORD_FILE = "graphs.json"
 BACKEND_ENV = "QA_APP_BACKEND"
 BACKENDS = ("onnx", "torch")
