@@ -60,7 +60,9 @@ def encode_paired(fast: object, ref: object, texts: list[str], step: int = 128):
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # as the app's embedder
     for lo in range(0, len(order), step):
         batch = [texts[i] for i in order[lo : lo + step]]
-        for name, enc in (("ref", ref), ("fast", fast)) if lo % (2 * step) else (("fast", fast), ("ref", ref)):
+        for name, enc in (
+            (("ref", ref), ("fast", fast)) if lo % (2 * step) else (("fast", fast), ("ref", ref))
+        ):
             started = time.perf_counter()
             vecs = enc.encode(batch, batch_size=32, normalize_embeddings=True,  # type: ignore[attr-defined]
                               convert_to_numpy=True, show_progress_bar=False)  # fmt: skip
@@ -77,7 +79,9 @@ def embed_table(paragraphs: list[str], questions: list[str]) -> dict:
     fast.encode(["warm up"]), ref.encode(["warm up"])  # type: ignore[attr-defined]
     p_vecs, p_secs = encode_paired(fast, ref, paragraphs)
     q_vecs, _ = encode_paired(fast, ref, questions, step=50)
-    cos = np.concatenate([(p_vecs["fast"] * p_vecs["ref"]).sum(1), (q_vecs["fast"] * q_vecs["ref"]).sum(1)])
+    cos = np.concatenate(
+        [(p_vecs["fast"] * p_vecs["ref"]).sum(1), (q_vecs["fast"] * q_vecs["ref"]).sum(1)]
+    )
     overlap = []
     for i in range(len(questions)):
         top = [set(np.argsort(-(p_vecs[k] @ q_vecs[k][i]))[:10]) for k in ("fast", "ref")]
@@ -112,7 +116,9 @@ def reader_table(paragraphs: list[str], questions: list[dict], n_same: int, n_f1
     same, f1 = 0, {"fast": [], "ref": []}
     for i, item in enumerate(questions[:n_same]):
         answers = {}
-        for name, model in (("fast", fast), ("ref", ref)) if i % 2 else (("ref", ref), ("fast", fast)):
+        for name, model in (
+            (("fast", fast), ("ref", ref)) if i % 2 else (("ref", ref), ("fast", fast))
+        ):
             started = time.perf_counter()
             answers[name] = best_answer(model, item["q"], paragraphs[item["p"]])
             secs[name] += time.perf_counter() - started
@@ -155,7 +161,7 @@ if sys.argv[3] == "fast":
 def startup(runs: int) -> dict:
     """Return median seconds per cold-start stage, per backend, and the teardown with/without os._exit."""
     out: dict = {}
-    for r in range(runs):
+    for _ in range(runs):
         for backend, exit_mode in (("onnx", "fast"), ("torch", "normal"), ("onnx", "normal")):
             env = dict(os.environ, QA_APP_BACKEND=backend)
             spawned = time.time()
@@ -169,7 +175,9 @@ def startup(runs: int) -> dict:
             stages["teardown"] = ended - stamps[-1][1] - 0  # after the last stamp until exit
             stages["total"] = ended - spawned
             out.setdefault(f"{backend}/{exit_mode}", []).append(stages)
-    return {k: {s: statistics.median(v[s] for v in rows) for s in rows[0]} for k, rows in out.items()}
+    return {
+        k: {s: statistics.median(v[s] for v in rows) for s in rows[0]} for k, rows in out.items()
+    }
 
 
 def cli_wall(runs: int) -> dict:
@@ -218,7 +226,9 @@ def warm_busy(runs: int) -> dict:
                     [sys.executable, "-c", WARM, str(ROOT), str(paths.seeds_dir() / "questions.jsonl")],
                     capture_output=True, text=True, env=dict(os.environ, QA_APP_BACKEND=backend),
                 )  # fmt: skip
-                rows.setdefault(backend, []).append(json.loads(proc.stdout.strip().splitlines()[-1]))
+                rows.setdefault(backend, []).append(
+                    json.loads(proc.stdout.strip().splitlines()[-1])
+                )
     finally:
         busy.kill()
         busy.wait()
@@ -263,8 +273,12 @@ def write_fixture(out: Path) -> None:
     seeds = paths.seeds_dir()
     texts = []
     for doc in sorted(seeds.glob("*.txt")):
-        texts += [p.strip() for p in doc.read_text(encoding="utf-8").split("\n\n") if len(p.strip()) > 60]
-    rows = [json.loads(line) for line in (seeds / "questions.jsonl").read_text("utf-8").splitlines()]
+        texts += [
+            p.strip() for p in doc.read_text(encoding="utf-8").split("\n\n") if len(p.strip()) > 60
+        ]
+    rows = [
+        json.loads(line) for line in (seeds / "questions.jsonl").read_text("utf-8").splitlines()
+    ]
     queries = [r["question"] for r in rows[:20]]
     st = load_sentence_transformer()
     vectors = st.encode(texts + queries, batch_size=16, normalize_embeddings=True)  # type: ignore[attr-defined]
@@ -275,7 +289,9 @@ def write_fixture(out: Path) -> None:
         passages = [p.strip() for d in docs for p in d.split("\n\n") if len(p.strip()) > 60][:8]
         if not passages:
             continue
-        found = sorted(find_candidates(reader, row["question"], passages), key=lambda c: -c.span_logit)
+        found = sorted(
+            find_candidates(reader, row["question"], passages), key=lambda c: -c.span_logit
+        )
         spans.append({
             "question": row["question"], "passages": [texts.index(p) for p in passages],
             "top": [[c.passage_index, c.start, c.end] for c in found[:3]],
@@ -298,7 +314,9 @@ def main() -> int:
     parser.add_argument("--reader-f1", type=int, default=500)
     parser.add_argument("--index-passages", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--threads", default="1", help="threads for the model comparison (1: fair ratios)")
+    parser.add_argument(
+        "--threads", default="1", help="threads for the model comparison (1: fair ratios)"
+    )
     parser.add_argument("--write-fixture", type=Path)
     args = parser.parse_args()
     os.environ.setdefault("QA_APP_HOME", tempfile.mkdtemp(prefix="qa-speed-"))
@@ -306,7 +324,9 @@ def main() -> int:
         os.environ["QA_APP_BACKEND"] = "torch"
         write_fixture(args.write_fixture)
         return 0
-    print(f"machine: {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.1f} (shared)")
+    print(
+        f"machine: {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.1f} (shared)"
+    )
     started_load = os.getloadavg()[0]
     # Start-up and warm figures first, in child processes with the app's own thread settings.
     boot = startup(args.runs)
@@ -328,25 +348,33 @@ def main() -> int:
     print("| variant | embed speed vs fp32 torch | cosine to fp32 (mean / min) | top-10 overlap with fp32 "
           f"| reader F1 ({rd['reader_f1_n']} dev q, gold paragraph) | reader speed vs fp32 | same answers |")  # fmt: skip
     print("|---|---|---|---|---|---|---|")
-    print(f"| fp32 torch (reference) | 1.00x | 1 / 1 | 1.00 | {rd['reader_f1_ref']:.1f} | 1.00x | - |")
+    print(
+        f"| fp32 torch (reference) | 1.00x | 1 / 1 | 1.00 | {rd['reader_f1_ref']:.1f} | 1.00x | - |"
+    )
     print(f"| ONNX Runtime fp32 (shipped) | {emb['embed_speed_ratio']:.2f}x | {emb['cos_mean']:.6f} / "
           f"{emb['cos_min']:.6f} | {emb['top10_overlap']:.3f} ({emb['top10_identical']}/{emb['n_questions']} "
           f"identical) | {rd['reader_f1_fast']:.1f} | {rd['reader_speed_ratio']:.2f}x | "
           f"{rd['reader_same']}/{rd['reader_n']} |")  # fmt: skip
-    print(f"(embedding: {emb['n_paragraphs']} dev paragraphs, {emb['ref_passages_per_s']:.0f} vs "
-          f"{emb['fast_passages_per_s']:.0f} passages/s)")
+    print(
+        f"(embedding: {emb['n_paragraphs']} dev paragraphs, {emb['ref_passages_per_s']:.0f} vs "
+        f"{emb['fast_passages_per_s']:.0f} passages/s)"
+    )
     print(f"\n## Cold start (median of {args.runs}, seconds; the app's threads)")
     stages = list(next(iter(boot.values())))
     print("| run | " + " | ".join(stages) + " |")
     print("|---|" + "---|" * len(stages))
     for name, row in boot.items():
         print(f"| {name} | " + " | ".join(f"{row[s]:.2f}" for s in stages) + " |")
-    print("\n## Command line, wall seconds (median of %d)" % args.runs)
+    print(f"\n## Command line, wall seconds (median of {args.runs})")
     for name, secs in walls.items():
         print(f"- `qa-app {name}`: {secs:.2f} s")
-    print("\n## Warm, another process busy on one core (median of runs of the p50 over 20 seed questions)")
+    print(
+        "\n## Warm, another process busy on one core (median of runs of the p50 over 20 seed questions)"
+    )
     for backend, row in warm.items():
-        print(f"- {backend}: ask p50 {row['ask_p50_ms']:.0f} ms, query embedding p50 {row['embed_p50_ms']:.1f} ms")
+        print(
+            f"- {backend}: ask p50 {row['ask_p50_ms']:.0f} ms, query embedding p50 {row['embed_p50_ms']:.1f} ms"
+        )
     print(f"\n## Indexing {args.index_passages} dev paragraphs (library add + FAISS)")
     print(f"- torch {idx['torch']:.1f} s, ONNX {idx['onnx']:.1f} s: {idx['torch'] / idx['onnx']:.2f}x; "
           f"plain SentenceTransformer.encode {idx['plain encode']:.1f} s "

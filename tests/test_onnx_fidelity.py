@@ -67,7 +67,9 @@ def test_onnx_reader_finds_the_reference_spans(reference: dict) -> None:
         found = sorted(
             find_candidates(loaded, item["question"], passages), key=lambda c: -c.span_logit
         )
-        assert [[c.passage_index, c.start, c.end] for c in found[:3]] == item["top"], item["question"]
+        assert [[c.passage_index, c.start, c.end] for c in found[:3]] == item["top"], item[
+            "question"
+        ]
         got = [c.span_logit for c in found[:3]]
         assert np.allclose(got, item["logits"], atol=2e-3), item["question"]
 

@@ -12,16 +12,25 @@ import pytest
 
 from qa_app import embedding, threads
 
-HEAVY = ("torch", "transformers", "sentence_transformers", "onnxruntime", "faiss", "sklearn", "scipy")
+HEAVY = (
+    "torch",
+    "transformers",
+    "sentence_transformers",
+    "onnxruntime",
+    "faiss",
+    "sklearn",
+    "scipy",
+)
 PROBE = """
 import json, sys
 from qa_app import cli
 try:
-    code = cli.main(sys.argv[1:])
+    code = cli.main(sys.argv[2:])
 except SystemExit as exc:
     code = exc.code
-print(json.dumps({"code": code, "heavy": sorted(m for m in %r if m in sys.modules)}))
-""" % (HEAVY,)
+heavy = sorted(m for m in sys.argv[1].split(",") if m in sys.modules)
+print(json.dumps({"code": code, "heavy": heavy}))
+"""
 
 
 @pytest.mark.parametrize(
@@ -29,7 +38,7 @@ print(json.dumps({"code": code, "heavy": sorted(m for m in %r if m in sys.module
 )
 def test_light_commands_import_no_model_stack(args: list[str], tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
+        [sys.executable, "-c", PROBE, ",".join(HEAVY), *args],
         capture_output=True,
         text=True,
         env=dict(os.environ, QA_APP_HOME=str(tmp_path / "home")),
