@@ -328,10 +328,25 @@ def main() -> int:
         f"machine: {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.1f} (shared)"
     )
     started_load = os.getloadavg()[0]
+    # fmt: off
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     # Start-up and warm figures first, in child processes with the app's own thread settings.
     boot = startup(args.runs)
+    print(f"\n## Cold start (median of {args.runs}, seconds; the app's threads)")
+    stages = list(next(iter(boot.values())))
+    print("| run | " + " | ".join(stages) + " |")
+    print("|---|" + "---|" * len(stages))
+    for name, row in boot.items():
+        print(f"| {name} | " + " | ".join(f"{row[s]:.2f}" for s in stages) + " |")
     walls = cli_wall(args.runs)
+    print(f"\n## Command line, wall seconds (median of {args.runs})")
+    for name, secs in walls.items():
+        print(f"- `qa-app {name}`: {secs:.2f} s")
     warm = warm_busy(max(3, args.runs // 2))
+    print("\n## Warm, another process busy on one core (median over runs of the p50 of 20 seed questions)")
+    for backend, row in warm.items():
+        print(f"- {backend}: ask p50 {row['ask_p50_ms']:.0f} ms, query embedding p50 {row['embed_p50_ms']:.1f} ms")
+
     os.environ["QA_APP_THREADS"] = args.threads
     from qa_app import threads
 
@@ -341,44 +356,24 @@ def main() -> int:
     emb = embed_table(paragraphs, [q["q"] for q in questions[::step][: args.questions]])
     all_paragraphs, all_questions = squad(args.data / "squad" / "dev-v1.1.json", 10**6)
     rd = reader_table(all_paragraphs, all_questions[:: max(1, len(all_questions) // args.reader_same)],
-                      args.reader_same, args.reader_f1)  # fmt: skip
-    idx = indexing(paragraphs[: args.index_passages])
-
+                      args.reader_same, args.reader_f1)
     print(f"\n## Fidelity and speed ({args.threads} thread(s), paired in one process)")
     print("| variant | embed speed vs fp32 torch | cosine to fp32 (mean / min) | top-10 overlap with fp32 "
-          f"| reader F1 ({rd['reader_f1_n']} dev q, gold paragraph) | reader speed vs fp32 | same answers |")  # fmt: skip
+          f"| reader F1 ({rd['reader_f1_n']} dev q, gold paragraph) | reader speed vs fp32 | same answers |")
     print("|---|---|---|---|---|---|---|")
-    print(
-        f"| fp32 torch (reference) | 1.00x | 1 / 1 | 1.00 | {rd['reader_f1_ref']:.1f} | 1.00x | - |"
-    )
+    print(f"| fp32 torch (reference) | 1.00x | 1 / 1 | 1.00 | {rd['reader_f1_ref']:.1f} | 1.00x | - |")
     print(f"| ONNX Runtime fp32 (shipped) | {emb['embed_speed_ratio']:.2f}x | {emb['cos_mean']:.6f} / "
           f"{emb['cos_min']:.6f} | {emb['top10_overlap']:.3f} ({emb['top10_identical']}/{emb['n_questions']} "
           f"identical) | {rd['reader_f1_fast']:.1f} | {rd['reader_speed_ratio']:.2f}x | "
-          f"{rd['reader_same']}/{rd['reader_n']} |")  # fmt: skip
-    print(
-        f"(embedding: {emb['n_paragraphs']} dev paragraphs, {emb['ref_passages_per_s']:.0f} vs "
-        f"{emb['fast_passages_per_s']:.0f} passages/s)"
-    )
-    print(f"\n## Cold start (median of {args.runs}, seconds; the app's threads)")
-    stages = list(next(iter(boot.values())))
-    print("| run | " + " | ".join(stages) + " |")
-    print("|---|" + "---|" * len(stages))
-    for name, row in boot.items():
-        print(f"| {name} | " + " | ".join(f"{row[s]:.2f}" for s in stages) + " |")
-    print(f"\n## Command line, wall seconds (median of {args.runs})")
-    for name, secs in walls.items():
-        print(f"- `qa-app {name}`: {secs:.2f} s")
-    print(
-        "\n## Warm, another process busy on one core (median of runs of the p50 over 20 seed questions)"
-    )
-    for backend, row in warm.items():
-        print(
-            f"- {backend}: ask p50 {row['ask_p50_ms']:.0f} ms, query embedding p50 {row['embed_p50_ms']:.1f} ms"
-        )
+          f"{rd['reader_same']}/{rd['reader_n']} |")
+    print(f"(embedding: {emb['n_paragraphs']} dev paragraphs, {emb['ref_passages_per_s']:.0f} vs "
+          f"{emb['fast_passages_per_s']:.0f} passages/s)")
+    idx = indexing(paragraphs[: args.index_passages])
     print(f"\n## Indexing {args.index_passages} dev paragraphs (library add + FAISS)")
     print(f"- torch {idx['torch']:.1f} s, ONNX {idx['onnx']:.1f} s: {idx['torch'] / idx['onnx']:.2f}x; "
           f"plain SentenceTransformer.encode {idx['plain encode']:.1f} s "
-          f"(ONNX indexing at {idx['plain encode'] / idx['onnx']:.2f}x plain encode)")  # fmt: skip
+          f"(ONNX indexing at {idx['plain encode'] / idx['onnx']:.2f}x plain encode)")
+    # fmt: on
     print(f"\nload average: {started_load:.1f} at start, {os.getloadavg()[0]:.1f} at end")
     return 0
 
