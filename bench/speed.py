@@ -318,6 +318,7 @@ def main() -> int:
         "--threads", default="1", help="threads for the model comparison (1: fair ratios)"
     )
     parser.add_argument("--write-fixture", type=Path)
+    parser.add_argument("--models-only", action="store_true", help="skip the start-up sections")
     args = parser.parse_args()
     os.environ.setdefault("QA_APP_HOME", tempfile.mkdtemp(prefix="qa-speed-"))
     if args.write_fixture:
@@ -328,25 +329,42 @@ def main() -> int:
         f"machine: {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.1f} (shared)"
     )
     started_load = os.getloadavg()[0]
-    # fmt: off
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    if not args.models_only:
+        start_up_sections(args.runs)
+    models_sections(args)
+    print(f"\nload average: {started_load:.1f} at start, {os.getloadavg()[0]:.1f} at end")
+    return 0
+
+
+def start_up_sections(runs: int) -> None:
+    """Print the cold-start breakdown, the command-line walls and the warm busy-machine p50."""
     # Start-up and warm figures first, in child processes with the app's own thread settings.
-    boot = startup(args.runs)
-    print(f"\n## Cold start (median of {args.runs}, seconds; the app's threads)")
+    boot = startup(runs)
+    print(f"\n## Cold start (median of {runs}, seconds; the app's threads)")
     stages = list(next(iter(boot.values())))
     print("| run | " + " | ".join(stages) + " |")
     print("|---|" + "---|" * len(stages))
     for name, row in boot.items():
         print(f"| {name} | " + " | ".join(f"{row[s]:.2f}" for s in stages) + " |")
-    walls = cli_wall(args.runs)
-    print(f"\n## Command line, wall seconds (median of {args.runs})")
+    walls = cli_wall(runs)
+    print(f"\n## Command line, wall seconds (median of {runs})")
     for name, secs in walls.items():
         print(f"- `qa-app {name}`: {secs:.2f} s")
-    warm = warm_busy(max(3, args.runs // 2))
-    print("\n## Warm, another process busy on one core (median over runs of the p50 of 20 seed questions)")
+    warm = warm_busy(max(3, runs // 2))
+    print(
+        "\n## Warm, another process busy on one core (median over runs of the p50 of 20 seed questions)"
+    )
     for backend, row in warm.items():
-        print(f"- {backend}: ask p50 {row['ask_p50_ms']:.0f} ms, query embedding p50 {row['embed_p50_ms']:.1f} ms")
+        print(
+            f"- {backend}: ask p50 {row['ask_p50_ms']:.0f} ms, query embedding p50 {row['embed_p50_ms']:.1f} ms"
+        )
+    # fmt: on
 
+
+def models_sections(args: argparse.Namespace) -> None:
+    """Print the fidelity/speed table (one process, paired) and the indexing ratio."""
+    # fmt: off
     os.environ["QA_APP_THREADS"] = args.threads
     from qa_app import threads
 
@@ -374,8 +392,6 @@ def main() -> int:
           f"plain SentenceTransformer.encode {idx['plain encode']:.1f} s "
           f"(ONNX indexing at {idx['plain encode'] / idx['onnx']:.2f}x plain encode)")
     # fmt: on
-    print(f"\nload average: {started_load:.1f} at start, {os.getloadavg()[0]:.1f} at end")
-    return 0
 
 
 if __name__ == "__main__":

@@ -58,14 +58,15 @@ def _origin(name: str, value: Any, sources: dict[str, dict[str, Any]]) -> dict[s
 
 def export(kind: str, directory: Path = GRAPH_DIR) -> Path:
     """Write ``kind``'s weightless graph into ``directory`` and record it in graphs.json; return it."""
-    import numpy as np
-    import onnx
     import torch
 
-    from qa_app.embedding import sha256_file
     from qa_app.reader.neural import load
 
     module = embedding_module() if kind == "embedder" else load(backend="torch").model
+    # Plain matrix-product attention traces to a graph ONNX Runtime runs ~20% faster than the
+    # scaled_dot_product_attention one (same results to 1e-7); the torch path keeps its own.
+    previous = module.bert.config._attn_implementation
+    module.bert.set_attn_implementation("eager")
     params = {k: v.detach().numpy() for k, v in module.state_dict().items()}
     sample = (
         torch.tensor([[101, 2054, 2003, 1996, 3437, 1029, 102, 1996, 3437, 102]]),
@@ -73,6 +74,28 @@ def export(kind: str, directory: Path = GRAPH_DIR) -> Path:
         torch.tensor([[0] * 7 + [1] * 3]),
     )
     outputs = OUTPUTS[kind]
+    try:
+        target = _export(kind, module, sample, outputs, params, directory)
+    finally:
+        module.bert.set_attn_implementation(previous)
+    return target
+
+
+def _export(
+    kind: str,
+    module: Any,
+    sample: tuple[Any, ...],
+    outputs: dict[str, dict[int, str]],
+    params: dict[str, Any],
+    directory: Path,
+) -> Path:
+    """Trace ``module`` to ``directory``/``kind``.onnx without weights, record it; return the file."""
+    import numpy as np
+    import onnx
+    import torch
+
+    from qa_app.embedding import sha256_file
+
     with tempfile.TemporaryDirectory() as tmp:
         full = Path(tmp) / "full.onnx"
         with torch.inference_mode():
