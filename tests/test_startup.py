@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qa_app import embedding, threads
+from qa_app import threads, weights
 
 HEAVY = (
     "torch",
@@ -68,15 +68,15 @@ def test_run_exits_after_closing_the_library(tmp_path: Path) -> None:
 def test_base_weights_are_hashed_once_per_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    weights = tmp_path / "w.bin"
-    weights.write_bytes(b"weights")
+    path = tmp_path / "w.bin"
+    path.write_bytes(b"weights")
     calls: list[Path] = []
-    real = embedding.sha256_file
-    monkeypatch.setattr(embedding, "sha256_file", lambda p: calls.append(p) or real(p))
-    first = embedding.sha256_cached(weights)
-    assert embedding.sha256_cached(weights) == first and len(calls) == 1
-    weights.write_bytes(b"changed weights")  # another size: hashed again
-    assert embedding.sha256_cached(weights) != first and len(calls) == 2
+    real = weights.sha256_file
+    monkeypatch.setattr(weights, "sha256_file", lambda p: calls.append(p) or real(p))
+    first = weights.sha256_cached(path)
+    assert weights.sha256_cached(path) == first and len(calls) == 1
+    path.write_bytes(b"changed weights")  # another size: hashed again
+    assert weights.sha256_cached(path) != first and len(calls) == 2
 
 
 def test_threads_sleep_and_explicit_settings_win(monkeypatch: pytest.MonkeyPatch) -> None:
