@@ -52,6 +52,19 @@ def search_latency(eng, queries: list[str], limit: int = 300) -> tuple[float, fl
     return percentiles(lat)
 
 
+def chunk_texts(eng) -> list[str]:
+    """Return every embedded chunk's text in id order, read through the engine's Retriever."""
+    from qa_app.retrieval import Ranked
+
+    ids, _ = eng.library.store.embeddings(eng.embedder.dimension)
+    order = sorted(int(i) for i in ids)
+    texts: list[str] = []
+    for start in range(0, len(order), 5000):  # below SQLite's limit of bound parameters
+        batch = [Ranked(cid, 0.0, None, None) for cid in order[start : start + 5000]]
+        texts += [p.text for p in eng.retriever.passages(batch)]
+    return texts
+
+
 def bench_corpus(name: str, items: list[tuple[str, str]], queries: list[str], work: Path) -> None:
     from qa_app.embedding import SentenceTransformerEmbedder, load_sentence_transformer
     from qa_app.engine import Engine
@@ -67,7 +80,7 @@ def bench_corpus(name: str, items: list[tuple[str, str]], queries: list[str], wo
         pipeline_s = time.perf_counter() - started
         rss_after = rss_mb()
         _, chunks, _ = eng.library.store.counts()
-        texts = [t for (t,) in eng.library.store._query("SELECT text FROM chunks ORDER BY id")]
+        texts = chunk_texts(eng)
 
         model = load_sentence_transformer()
         started = time.perf_counter()

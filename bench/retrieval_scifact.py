@@ -43,37 +43,36 @@ def main() -> None:
     os.environ.setdefault("QA_APP_HOME", str(work / "home"))
 
     from qa_app.engine import Engine
-    from qa_app.retrieval import fuse, keyword_query
-    from qa_app.vectors import search as dense_search
+    from qa_app.retrieval import Ranked, Retriever
+
+    def doc_names(retriever: Retriever, chunk_ids: set[int]) -> dict[int, str]:
+        """Return {chunk id: its document's name} (the SciFact doc id is the file's stem)."""
+        unranked = [Ranked(cid, 0.0, None, None) for cid in sorted(chunk_ids)]
+        return {p.chunk_id: Path(p.path).stem for p in retriever.passages(unranked)}
 
     folder = write_corpus(scifact_corpus(args.data / "scifact"), work / "scifact-files")
     queries, qrels = scifact_queries(args.data / "scifact")
     depth = 300
     with Engine("scifact", embedder=None) as eng:
         eng.add([folder])
-        store = eng.library.store
-        doc_of = {
-            cid: Path(path).stem
-            for cid, path in store._query(
-                "SELECT c.id, d.path FROM chunks c JOIN documents d ON d.id = c.doc_id"
-            )
-        }
-        index = eng.library.vector_index()
-        texts = list(queries.values())
-        vectors = eng.embedder.encode(texts)
+        chunks = eng.library.store.counts()[1]
+        retriever = eng.retriever  # the ranking the app's search uses, read 300 deep
+        doc_of: dict[int, str] = {}
+        vectors = eng.embedder.encode(list(queries.values()))
         scores: dict[str, list[tuple[float, float]]] = {"bm25": [], "dense": [], "hybrid": []}
         for (qid, text), vector in zip(queries.items(), vectors, strict=True):
-            keyword = store.keyword_search(keyword_query(text), depth)
-            dense = dense_search(index, vector, depth)
-            hybrid = [r.chunk_id for r in fuse(dense, keyword, depth)]
-            for name, ranking in (
-                ("bm25", [c for c, _ in keyword]),
-                ("dense", [c for c, _ in dense]),
-                ("hybrid", hybrid),
-            ):
+            ranks = retriever.rank(text, depth, depth=depth, vector=vector)
+            rankings = {
+                "bm25": [c for c, _ in ranks.keyword],
+                "dense": [c for c, _ in ranks.dense],
+                "hybrid": [r.chunk_id for r in ranks.fused],
+            }
+            seen = {c for ranking in rankings.values() for c in ranking}
+            doc_of.update(doc_names(retriever, seen - doc_of.keys()))
+            for name, ranking in rankings.items():
                 ranked = docs_from_chunks(ranking, doc_of)
                 scores[name].append((ndcg_at(ranked, qrels[qid]), recall_at(ranked, qrels[qid])))
-    print(f"SciFact test: {len(queries)} queries, {len(doc_of)} chunks")
+    print(f"SciFact test: {len(queries)} queries, {chunks} chunks")
     print(f"{'method':8} {'nDCG@10':>8} {'R@100':>8}")
     for name, rows in scores.items():
         n = len(rows)

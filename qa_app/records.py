@@ -181,5 +181,5 @@ class Progress:
 
     done: int
     total: int
-    stage: str  # "index" (reading files) | "rechunk" | "embed" | "answer"
+    stage: str  # "index" (reading files) | "rechunk" | "model" | "embed" (a library's sync) | "answer" (evaluation)
     item: str = ""

@@ -5,23 +5,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from qa_app.contracts import DEFAULT_K
 from qa_app.records import Passage
 from qa_app.store_schema import PassageRow
+from qa_app.text_norm import STOPWORDS  # function words carry no evidence in an OR query
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from qa_app.embedding import Embedder
+    from qa_app.library import Library
 
 RRF_K = 60  # the constant from Cormack et al. (2009); robust across collections
+MIN_DEPTH = 50  # each list is read at least this deep before fusion (3k when k is larger)
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
-# Function words carry no evidence in an OR query and only slow BM25 down.
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its
-    itself just me more most my myself no nor not of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself yourselves""".split()  # noqa: SIM905
-)
 
 
 def keyword_query(text: str) -> str:
@@ -89,3 +89,65 @@ def to_passages(ranked: Sequence[Ranked], rows: Mapping[int, PassageRow]) -> lis
             )
         )
     return passages
+
+
+@dataclass(frozen=True)
+class Rankings:
+    """One query's ranked lists: dense and keyword (chunk id, score) best first, and their fusion."""
+
+    dense: list[tuple[int, float]]
+    keyword: list[tuple[int, float]]
+    fused: list[Ranked]
+
+
+class Retriever:
+    """Hybrid search over one library: dense (FAISS) and keyword (BM25) lists fused by RRF.
+
+    The engine's search and the benchmarks all go through here, so they rank the same way.
+    """
+
+    def __init__(self, library: Library, embedder: Embedder) -> None:
+        self.library = library
+        self.embedder = embedder
+
+    @staticmethod
+    def depth(k: int) -> int:
+        """Return how deep each list is read to fuse a top-``k``."""
+        return max(MIN_DEPTH, 3 * k)
+
+    def keyword(self, query: str, depth: int) -> list[tuple[int, float]]:
+        """Return up to ``depth`` (chunk id, BM25 score) for ``query``, best first."""
+        return self.library.store.keyword_search(keyword_query(query), depth)
+
+    def dense(
+        self, query: str, depth: int, *, vector: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """Return up to ``depth`` (chunk id, cosine) for ``query`` (or its precomputed ``vector``)."""
+        if not self.library.has_vectors():
+            return []
+        if vector is None:
+            vector = self.embedder.encode([query])[0]
+        # Updated and searched under one lock: never an index another thread is changing.
+        return self.library.dense_search(vector, depth)
+
+    def rank(
+        self,
+        query: str,
+        k: int = DEFAULT_K,
+        *,
+        depth: int | None = None,
+        vector: np.ndarray | None = None,
+    ) -> Rankings:
+        """Return both lists (``depth`` deep, default ``depth(k)``) and their fused top ``k``."""
+        depth = depth or self.depth(k)
+        keyword = self.keyword(query, depth)
+        dense = self.dense(query, depth, vector=vector)
+        return Rankings(dense, keyword, fuse(dense, keyword, k))
+
+    def passages(self, ranked: Sequence[Ranked]) -> list[Passage]:
+        """Return the Passages of ``ranked`` chunks in order (chunks removed meanwhile are skipped)."""
+        return to_passages(ranked, self.library.store.passages([r.chunk_id for r in ranked]))
+
+    def search(self, query: str, k: int = DEFAULT_K) -> list[Passage]:
+        """Return up to ``k`` passages for ``query``, dense and keyword results fused."""
+        return self.passages(self.rank(query, k).fused)

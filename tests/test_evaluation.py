@@ -755,6 +755,7 @@ def test_real_engine_beir_library_is_deleted_unless_kept(capsys) -> None:
     assert "using library" in capsys.readouterr().err  # reused, not rebuilt
 
 
+@pytest.mark.model  # loads the real reader (about 19 s)
 def test_real_engine_jsonl_over_library(tmp_path: Path, capsys) -> None:
     pytest.importorskip("qa_app.answers")
     docs = tmp_path / "docs"

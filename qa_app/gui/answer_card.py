@@ -181,7 +181,8 @@ def not_found_text(result: Result) -> str:
     top = result.top
     lines = [f"No answer reached the threshold ({result.threshold:.2f})."]
     if top is not None:
-        meaning = f"; {score_meaning(result, top.score)}" if result.calibrated else ""
+        said = score_meaning(result, top.score) if result.calibrated else ""
+        meaning = f"; {said[:1].lower()}{said[1:]}" if said else ""
         lines.append(
             f"Closest candidate: “{elide(top.text, ALTERNATIVE_CHARS)}” "
             f"({'confidence' if result.calibrated else 'score'} {_score(top.score)}), "

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from qa_app import APP_DISPLAY_NAME, APP_ID, APP_NAME, APP_ORG, __version__
+from qa_app import APP_DISPLAY_NAME, APP_ID, APP_NAME, APP_ORG, __version__, threads
 
 
 def make_application(argv: Sequence[str] | None = None):  # noqa: ANN201 - QApplication
@@ -38,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ``qa-app-gui [FILE_OR_FOLDER ...]`` also adds those to the library it opens (the desktop
     entry passes the files of "Open with").
     """
+    threads.configure()  # before anything loads torch: worker threads sleep instead of spinning
     app = make_application(argv)
     from qa_app.gui.main_window import MainWindow
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from qa_app import contracts
 
 FALLBACK_READERS = ["sentence"]
 
@@ -10,7 +13,7 @@ FALLBACK_READERS = ["sentence"]
 class Backend(Protocol):
     """What the window needs besides an open engine; the tests swap in a fake."""
 
-    def open(self, library: str | None) -> Any:
+    def open(self, library: str | None) -> contracts.Engine:
         """Return an engine for ``library`` (None: the default library). Slow: call off the UI thread."""
         ...
 
@@ -38,7 +41,7 @@ class Backend(Protocol):
 class EngineBackend:
     """The real engine; every method imports qa_app.engine on first use, so call them off the UI thread."""
 
-    def open(self, library: str | None) -> Any:
+    def open(self, library: str | None) -> contracts.Engine:
         """Return a qa_app.engine.Engine for ``library``; raises what Engine raises."""
         from qa_app.engine import Engine
 

@@ -41,8 +41,3 @@ def confirm(parent: QWidget, title: str, text: str) -> bool:
     buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
     answer = QMessageBox.question(parent, title, text, buttons, QMessageBox.StandardButton.No)
     return answer == QMessageBox.StandardButton.Yes
-
-
-def warn(parent: QWidget, title: str, text: str) -> None:
-    """Show a problem the user must read."""
-    QMessageBox.warning(parent, title, text)

@@ -159,10 +159,6 @@ class LibraryPanel(QWidget):
             self.combo.addItems(sorted(set(names) | {current}) if current else names)
             self.combo.setCurrentText(current)
 
-    def current_library(self) -> str:
-        """Return the library shown as selected."""
-        return self.combo.currentText()
-
     def library_changed(self) -> None:
         """Forget everything about the previous library (its problems included)."""
         self._run_errors = []

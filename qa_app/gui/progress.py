@@ -20,18 +20,12 @@ from PySide6.QtWidgets import (
 from qa_app.gui.plain import plain_label
 from qa_app.records import Progress, SyncReport
 
-UNITS = {"embed": "passages", "answer": "steps"}
-ONE = {"passages": "passage", "steps": "step", "files": "file"}
+UNITS = {"embed": "passages"}  # other stages count files
+ONE = {"passages": "passage", "files": "file"}
 # Time left is shown only once it can be estimated: enough items done, over enough time.
 ETA_MIN_DONE = 3
 ETA_MIN_SECONDS = 3.0
-STAGES = {
-    "scan": "Looking for files",
-    "parse": "Reading",
-    "index": "Indexing",
-    "embed": "Embedding passages",
-    "answer": "Answering",
-}
+STAGES = {"index": "Indexing", "embed": "Embedding passages"}  # the stages a library reports
 
 
 def eta_text(seconds: float) -> str:

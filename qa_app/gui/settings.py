@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (
 )
 
 from qa_app import paths
+from qa_app.contracts import DEFAULT_K
 from qa_app.gui.plain import plain_label
 
 SETTINGS_FILE = "qa-app.ini"
-DEFAULT_K = 10
 DEFAULT_THRESHOLD = 0.5  # offered in the box when the reader's own threshold is not known yet
 MAX_HISTORY = 50
 # One line per reader for the settings dialog; a reader missing here is listed without one.

@@ -161,7 +161,6 @@ class TaskRunner(QObject):
     """Runs callables off the UI thread; readers run side by side, writers one at a time in order."""
 
     idle = Signal()
-    busy_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None, *, max_threads: int = 3) -> None:
         super().__init__(parent)
@@ -204,15 +203,12 @@ class TaskRunner(QObject):
             on_progress=on_progress,
             on_done=on_done,
         )
-        was_busy = self.is_busy()
         if writer:
             self._writers.append(task)
             self._start_next_writer()
         else:
             self._running.append(task)
             task._start(self._pool, self._mailbox)
-        if not was_busy:
-            self.busy_changed.emit(True)
         return task
 
     def tasks(self) -> list[Task]:
@@ -304,5 +300,4 @@ class TaskRunner(QObject):
 
     def _check_idle(self) -> None:
         if not self.is_busy():
-            self.busy_changed.emit(False)
             self.idle.emit()

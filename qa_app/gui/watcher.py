@@ -25,7 +25,6 @@ class FolderWatcher(QObject):
         self._timer.timeout.connect(self.changed.emit)
         self._watcher.directoryChanged.connect(self._poke)
         self._watcher.fileChanged.connect(self._poke)
-        self.paused = False
 
     def set_paths(self, wanted: list[str]) -> None:
         """Watch exactly ``wanted`` (folders and files, from watch_list() run off the UI thread)."""
@@ -42,8 +41,7 @@ class FolderWatcher(QObject):
         return sorted(self._watcher.directories() + self._watcher.files())
 
     def _poke(self, _path: str) -> None:
-        if not self.paused:
-            self._timer.start()  # restarts the wait: re-sync after the last change
+        self._timer.start()  # restarts the wait: re-sync after the last change
 
 
 def watch_list(folders: Sequence[str], files: Sequence[str] = ()) -> list[str]:

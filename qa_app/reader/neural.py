@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -143,54 +144,92 @@ class LoadedReader:
 
 
 _lock = threading.Lock()
-_cache: dict[Path, LoadedReader] = {}
+_cache: dict[tuple[Path, str], LoadedReader] = {}
 
 
-def load(directory: Path | None = None) -> LoadedReader:
+def _verified(directory: Path) -> tuple[Meta, Path]:
+    """Return the metadata and the weights file after its SHA-256 check; raise ReaderModelError."""
+    meta = read_meta(directory)
+    weights = directory / WEIGHTS_FILE
+    if not weights.is_file():
+        raise ReaderModelError(f"{weights}: reader weights are missing")
+    from qa_app.embedding import sha256_cached
+
+    actual = sha256_cached(weights)
+    if actual != meta.sha256:
+        raise ReaderModelError(
+            f"{weights}: SHA-256 is {actual}, expected {meta.sha256} from {META_FILE}; "
+            "the file is damaged or replaced"
+        )
+    return meta, weights
+
+
+def _tokenizer(base: Path) -> Any:
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(base), local_files_only=True)
+
+
+def _load_torch(directory: Path) -> LoadedReader:
+    """Return the reader as a torch module; the base's word embeddings come from the shared copy."""
+    import torch
+    from safetensors.torch import load_file
+
+    from qa_app import threads
+    from qa_app.embedding import base_weights, verify_model
+
+    meta, weights = _verified(directory)
+    base = verify_model()
+    threads.apply_to_torch()
+    # The config alone: the only base parameter the delta leaves out is the word-embedding
+    # table, taken from the process's one verified copy of the base weights below.
+    model = build_span_model(base, pretrained=False)
+    delta = {k: v.float() for k, v in load_file(str(weights)).items()}
+    for key in [k for k in model.state_dict() if k.startswith(FROZEN_PREFIX)]:
+        delta[key] = torch.from_numpy(base_weights()[key.removeprefix("bert.")])
+    missing, unexpected = model.load_state_dict(delta, strict=False)
+    if missing or unexpected:
+        raise ReaderModelError(
+            f"{weights}: does not fit the base model (missing {missing[:3]}, "
+            f"unexpected {unexpected[:3]})"
+        )
+    model.eval()
+    return LoadedReader(model, _tokenizer(base), meta)
+
+
+def _load_onnx(directory: Path) -> LoadedReader:
+    """Return the reader on ONNX Runtime, from the same verified base and delta weights."""
+    from safetensors.numpy import load_file
+
+    from qa_app.embedding import base_weights, verify_model
+    from qa_app.onnx_models import OnnxSpanModel
+
+    meta, weights = _verified(directory)
+    base = verify_model()
+    model = OnnxSpanModel(base_weights(), load_file(str(weights)))
+    return LoadedReader(model, _tokenizer(base), meta)
+
+
+def load(directory: Path | None = None, *, backend: str | None = None) -> LoadedReader:
     """Return the reader model, loaded and SHA-256-checked once per process per folder.
 
-    Raises ReaderModelError when the weights are missing, damaged or do not fit the base model,
-    and qa_app.embedding.ModelError when the bundled base model is missing or damaged.
+    ``backend`` is "onnx" or "torch" (default: qa_app.onnx_models.backend(), which follows
+    QA_APP_BACKEND). Raises ReaderModelError when the weights are missing, damaged or do not fit
+    the base model, and qa_app.embedding.ModelError when the bundled base model is missing or
+    damaged.
     """
+    from qa_app import onnx_models, threads
+
+    threads.configure()
     directory = (directory or resource_dir()).resolve()
+    backend = backend or onnx_models.backend()
     with _lock:
-        loaded = _cache.get(directory)
-        if loaded is not None:
-            return loaded
-        import os
-
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from qa_app.embedding import sha256_file, verify_model
-
-        meta = read_meta(directory)
-        weights = directory / WEIGHTS_FILE
-        if not weights.is_file():
-            raise ReaderModelError(f"{weights}: reader weights are missing")
-        actual = sha256_file(weights)
-        if actual != meta.sha256:
-            raise ReaderModelError(
-                f"{weights}: SHA-256 is {actual}, expected {meta.sha256} from {META_FILE}; "
-                "the file is damaged or replaced"
-            )
-        from safetensors.torch import load_file
-        from transformers import AutoTokenizer
-
-        base = verify_model()
-        model = build_span_model(base)
-        delta = {k: v.float() for k, v in load_file(str(weights)).items()}
-        missing, unexpected = model.load_state_dict(delta, strict=False)
-        missing = [k for k in missing if not k.startswith(FROZEN_PREFIX)]
-        if missing or unexpected:
-            raise ReaderModelError(
-                f"{weights}: does not fit the base model (missing {missing[:3]}, "
-                f"unexpected {unexpected[:3]})"
-            )
-        model.eval()
-        tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
-        loaded = LoadedReader(model, tokenizer, meta)
-        _cache[directory] = loaded
+        loaded = _cache.get((directory, backend))
+        if loaded is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            loaded = _load_onnx(directory) if backend == "onnx" else _load_torch(directory)
+            _cache[(directory, backend)] = loaded
         return loaded
 
 

@@ -1,0 +1,93 @@
+"""The typed contract between the front ends (window, CLI, evaluation) and an open library."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from qa_app.records import DocumentInfo, Passage, Result, SyncReport
+
+if TYPE_CHECKING:
+    from qa_app.library import CancelFn, ProgressFn
+
+DEFAULT_K = 10  # passages retrieved and read per question, unless the caller says otherwise
+
+
+class Engine(Protocol):
+    """What the window, the ``qa-app`` command and evaluation call on an open library.
+
+    ``qa_app.engine.Engine`` is the implementation (mypy checks it conforms, see engine.py); the
+    window's tests drive an in-memory fake that tests/test_contracts.py checks against this.
+    Every method may be slow (models, disk): front ends call them off their UI thread.
+    """
+
+    @property
+    def name(self) -> str:
+        """The library's name."""
+        ...
+
+    @property
+    def notices(self) -> list[str]:
+        """Messages about rebuilds the user should hear about."""
+        ...
+
+    def ensure_ready(
+        self, progress: ProgressFn | None = None, cancel: CancelFn | None = None
+    ) -> SyncReport | None:
+        """Build the default library on first use and finish pending embeddings (None: nothing done)."""
+        ...
+
+    def warm_up(self) -> None:
+        """Load the models now, so the first question does not pay for it."""
+        ...
+
+    def add(
+        self,
+        items: Sequence[str | Path],
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+    ) -> SyncReport:
+        """Add files and folders to the library and index them."""
+        ...
+
+    def remove(self, items: Sequence[str | Path]) -> list[str]:
+        """Remove files or folders from the library; return the removed document paths."""
+        ...
+
+    def sync(
+        self, progress: ProgressFn | None = None, cancel: CancelFn | None = None
+    ) -> SyncReport:
+        """Re-read added files and folders; index changes, drop deleted files."""
+        ...
+
+    def folders(self) -> list[str]:
+        """Return the folders added to the library."""
+        ...
+
+    def documents(self) -> list[DocumentInfo]:
+        """Return every document (and every file that failed) in the library."""
+        ...
+
+    def document_text(self, doc_id: int) -> str:
+        """Return a document's stored text (all offsets point into it); KeyError if unknown."""
+        ...
+
+    def search(self, query: str, k: int = DEFAULT_K) -> list[Passage]:
+        """Return up to ``k`` passages for ``query``, best first."""
+        ...
+
+    def ask(
+        self,
+        question: str,
+        k: int = DEFAULT_K,
+        *,
+        reader: str | None = None,
+        threshold: float | None = None,
+    ) -> Result:
+        """Return the answer to ``question``, or a not-found Result."""
+        ...
+
+    def close(self) -> None:
+        """Close the library; the engine is not used afterwards."""
+        ...

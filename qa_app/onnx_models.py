@@ -1,0 +1,176 @@
+"""ONNX Runtime inference for the embedder and the reader: committed graphs, hash-checked weights.
+
+The graph files in ``onnx_graphs/`` hold no weights (a few hundred KB, made by
+``python training/export_onnx.py``); their parameters are the ones the torch path uses, read from
+the bundled base model and the shipped reader delta after their SHA-256 checks, and handed to
+ONNX Runtime in memory. Nothing is written or downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qa_app import threads
+from qa_app.weights import ModelError, sha256_cached
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# Beside this module in the source tree, an install and a PyInstaller bundle (sys._MEIPASS/qa_app).
+GRAPH_DIR = Path(__file__).resolve().parent / "onnx_graphs"
+RECORD_FILE = "graphs.json"
+BACKEND_ENV = "QA_APP_BACKEND"
+BACKENDS = ("onnx", "torch")
+KINDS = ("embedder", "reader")
+
+
+def backend() -> str:
+    """Return "onnx" or "torch": $QA_APP_BACKEND if set, else onnx when its runtime and graphs exist.
+
+    Raises ModelError when $QA_APP_BACKEND names neither.
+    """
+    choice = os.environ.get(BACKEND_ENV, "").strip().lower()
+    if choice and choice not in BACKENDS:
+        raise ModelError(f"{BACKEND_ENV}={choice!r} is not a backend; use 'onnx' or 'torch'")
+    if choice == "torch":
+        return "torch"
+    available = importlib.util.find_spec("onnxruntime") is not None
+    if not available or not (GRAPH_DIR / RECORD_FILE).is_file():
+        if choice == "onnx":
+            raise ModelError(f"{BACKEND_ENV}=onnx but onnxruntime or {GRAPH_DIR} is missing")
+        return "torch"
+    return "onnx"
+
+
+def read_record(kind: str, directory: Path = GRAPH_DIR) -> dict[str, Any]:
+    """Return what graphs.json says about the ``kind`` graph; raise ModelError naming the file."""
+    path = directory / RECORD_FILE
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))[kind]
+        if not isinstance(record, dict):
+            raise TypeError(f"'{kind}' is not an object")
+        return record
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(
+            f"{path}: graph record for '{kind}' is missing or unreadable ({exc})"
+        ) from exc
+
+
+class Session:
+    """An ONNX Runtime session over a verified graph, with the weights it was given kept alive."""
+
+    def __init__(
+        self,
+        kind: str,
+        sources: Mapping[str, Mapping[str, np.ndarray]],
+        directory: Path = GRAPH_DIR,
+    ) -> None:
+        """Build the session; raise ModelError when the graph or a weight does not match its record.
+
+        ``sources`` maps a record's source name ("base", "reader") to that file's tensors.
+        """
+        import numpy as np
+        import onnxruntime as ort
+
+        record = read_record(kind, directory)
+        graph = directory / str(record["file"])
+        if not graph.is_file():
+            raise ModelError(f"{graph}: ONNX graph is missing")
+        actual = sha256_cached(graph)
+        if actual != record["sha256"]:
+            raise ModelError(
+                f"{graph}: SHA-256 is {actual}, expected {record['sha256']} from {RECORD_FILE}; "
+                "the file is damaged or replaced"
+            )
+        names: list[str] = []
+        self._values: list[Any] = []
+        for item in record["initializers"]:
+            tensors = sources[item["source"]]
+            if item["key"] not in tensors:
+                raise ModelError(
+                    f"{graph}: weight {item['key']} is not in the {item['source']} file"
+                )
+            # The reader delta is stored in float16; float32 holds every float16 value exactly.
+            array = np.ascontiguousarray(tensors[item["key"]], dtype=np.dtype(item["dtype"]))
+            if list(array.shape) != list(item["shape"]):
+                raise ModelError(
+                    f"{graph}: weight {item['key']} has shape {list(array.shape)}, "
+                    f"the graph expects {item['shape']}"
+                )
+            names.append(item["name"])
+            self._values.append(ort.OrtValue.ortvalue_from_numpy(array))
+        options = threads.onnx_session_options()
+        options.add_external_initializers(names, self._values)
+        self.session = ort.InferenceSession(
+            str(graph), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self.outputs = [o.name for o in self.session.get_outputs()]
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        """Return the graph's outputs for ``feeds`` (int64 arrays named as the graph's inputs)."""
+        result: list[np.ndarray] = self.session.run(self.outputs, dict(feeds))
+        return result
+
+
+class OnnxSentenceEncoder:
+    """all-MiniLM-L6-v2 on ONNX Runtime: sentence-transformers' tokenisation, mean pooling, L2 norm."""
+
+    def __init__(self, model_dir: Path, base: Mapping[str, np.ndarray]) -> None:
+        """Load the tokenizer and the session; raise ModelError when a file is missing or damaged."""
+        from qa_app.weights import sentence_tokenizer
+
+        self.tokenizer = sentence_tokenizer(model_dir)
+        self.session = Session("embedder", {"base": base})
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 32, **_: Any) -> np.ndarray:
+        """Return unit-length float32 vectors, one row per text (keywords as SentenceTransformer's)."""
+        import numpy as np
+
+        rows: list[np.ndarray] = []
+        for lo in range(0, len(texts), batch_size):
+            batch = self.tokenizer.encode_batch(
+                [str(t).strip() for t in texts[lo : lo + batch_size]]
+            )
+            feeds = {
+                "input_ids": np.array([e.ids for e in batch], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64),
+            }
+            rows.append(self.session.run(feeds)[0])
+        if not rows:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.concatenate(rows).astype(np.float32, copy=False)
+
+
+class OnnxSpanModel:
+    """The span reader on ONNX Runtime, called like the torch module: tensors in, tensors out."""
+
+    def __init__(self, base: Mapping[str, np.ndarray], delta: Mapping[str, np.ndarray]) -> None:
+        """Build the session from the base model and the reader delta (both already verified)."""
+        self.session = Session("reader", {"base": base, "reader": delta})
+
+    def __call__(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> tuple[Any, Any]:
+        """Return (start_logits, end_logits) as torch tensors, as the torch module does."""
+        import numpy as np
+        import torch
+
+        feeds = {
+            "input_ids": np.asarray(input_ids, dtype=np.int64),
+            "attention_mask": np.asarray(attention_mask, dtype=np.int64),
+            "token_type_ids": np.asarray(token_type_ids, dtype=np.int64),
+        }
+        start, end = self.session.run(feeds)
+        return torch.from_numpy(start), torch.from_numpy(end)
+
+
+def graph_exists(kind: str) -> bool:
+    """Return True when graphs.json lists ``kind`` and its file is present (not yet verified)."""
+    try:
+        return (GRAPH_DIR / str(read_record(kind)["file"])).is_file()
+    except ModelError:
+        return False

@@ -1,0 +1,34 @@
+"""The import contracts in pyproject.toml hold (import-linter): layers, and no Qt in the core."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# The same check as `lint-imports` run from the repository root, without the cache folder.
+RUN = (
+    "import sys; from importlinter.cli import lint_imports; "
+    "sys.exit(lint_imports(config_filename='pyproject.toml', no_cache=True, no_logo=True))"
+)
+
+
+def test_the_import_contracts_are_kept() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", RUN], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    assert "0 broken" in out.stdout and "KEPT" in out.stdout, out.stdout
+
+
+def test_the_no_qt_contract_covers_every_core_module() -> None:
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    (no_qt,) = [c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "forbidden"]
+    package = REPO / "qa_app"
+    modules = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
+    modules |= {p.name for p in package.iterdir() if (p / "__init__.py").is_file()}
+    core = {f"qa_app.{m}" for m in modules - {"cli", "gui"}}  # the command may start the window
+    assert set(no_qt["source_modules"]) == core

@@ -1,0 +1,125 @@
+"""The shipped ONNX Runtime models give the torch fp32 reference's results (stored fixture)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa_app import onnx_models
+from qa_app.embedding import ModelError
+
+FIXTURE = Path(__file__).parent / "fixtures" / "onnx_fidelity"
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict:
+    return json.loads((FIXTURE / "reference.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def vectors() -> np.ndarray:
+    return np.load(FIXTURE / "vectors.npy")
+
+
+def top10(passages: np.ndarray, queries: np.ndarray) -> list[list[int]]:
+    return [list(np.argsort(-(passages @ q), kind="stable")[:10]) for q in queries]
+
+
+def check_embeddings(encoder: object, reference: dict, vectors: np.ndarray) -> None:
+    texts, queries = reference["texts"], reference["queries"]
+    got = encoder.encode(texts + queries, batch_size=8)  # type: ignore[attr-defined]
+    cosine = (got * vectors).sum(1)
+    assert cosine.min() >= 0.9999, f"lowest cosine to fp32 {cosine.min():.6f}"
+    n = len(texts)
+    assert top10(got[:n], got[n:]) == top10(vectors[:n], vectors[n:])
+
+
+@pytest.mark.model
+def test_onnx_embeddings_match_the_torch_reference(reference: dict, vectors: np.ndarray) -> None:
+    from qa_app.embedding import base_weights, verify_model
+
+    encoder = onnx_models.OnnxSentenceEncoder(verify_model(), base_weights())
+    check_embeddings(encoder, reference, vectors)
+
+
+@pytest.mark.model
+def test_torch_fallback_without_sentence_transformers_matches(
+    reference: dict, vectors: np.ndarray
+) -> None:
+    from qa_app.embedding import verify_model
+    from qa_app.torch_encoder import TorchSentenceEncoder
+
+    check_embeddings(TorchSentenceEncoder(verify_model()), reference, vectors)
+
+
+@pytest.mark.model
+def test_onnx_reader_finds_the_reference_spans(reference: dict) -> None:
+    from qa_app.reader.neural import find_candidates, load
+
+    loaded = load(backend="onnx")
+    assert isinstance(loaded.model, onnx_models.OnnxSpanModel)
+    for item in reference["spans"]:
+        passages = [reference["texts"][i] for i in item["passages"]]
+        found = sorted(
+            find_candidates(loaded, item["question"], passages), key=lambda c: -c.span_logit
+        )
+        assert [[c.passage_index, c.start, c.end] for c in found[:3]] == item["top"], item[
+            "question"
+        ]
+        got = [c.span_logit for c in found[:3]]
+        assert np.allclose(got, item["logits"], atol=2e-3), item["question"]
+
+
+@pytest.mark.model
+def test_engine_answers_with_onnx_by_default() -> None:
+    from qa_app.embedding import SentenceTransformerEmbedder
+    from qa_app.engine import Engine
+
+    assert onnx_models.backend() == "onnx"
+    with Engine() as engine:
+        engine.ensure_ready()
+        result = engine.ask("When did Russia receive the first shipment?")
+        assert isinstance(engine.embedder, SentenceTransformerEmbedder)
+        assert isinstance(engine.embedder.model, onnx_models.OnnxSentenceEncoder)
+    assert result.answer is not None and result.answer.text == "earlier this month"
+
+
+def test_backend_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(onnx_models.BACKEND_ENV, "torch")
+    assert onnx_models.backend() == "torch"
+    monkeypatch.setenv(onnx_models.BACKEND_ENV, "ONNX")
+    assert onnx_models.backend() == "onnx"
+    monkeypatch.setenv(onnx_models.BACKEND_ENV, "gpu")
+    with pytest.raises(ModelError, match="QA_APP_BACKEND='gpu'"):
+        onnx_models.backend()
+
+
+def test_damaged_graph_is_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "graphs"
+    shutil.copytree(onnx_models.GRAPH_DIR, copy)
+    graph = copy / "embedder.onnx"
+    data = bytearray(graph.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    graph.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match=r"embedder\.onnx: SHA-256 is .* damaged or replaced"):
+        onnx_models.Session("embedder", {"base": {}}, copy)
+
+
+def test_weights_that_do_not_fit_the_graph_are_refused() -> None:
+    first = onnx_models.read_record("embedder")["initializers"][0]
+    wrong = {first["key"]: np.zeros((2, 2), dtype=np.float32)}
+    with pytest.raises(ModelError, match="the graph expects"):
+        onnx_models.Session("embedder", {"base": wrong})
+    with pytest.raises(ModelError, match="is not in the base file"):
+        onnx_models.Session("embedder", {"base": {}})
+
+
+def test_graphs_hold_no_weights() -> None:
+    for kind in onnx_models.KINDS:
+        record = onnx_models.read_record(kind)
+        assert (onnx_models.GRAPH_DIR / record["file"]).stat().st_size < 1 << 20
+        assert {i["source"] for i in record["initializers"]} <= {"base", "reader"}
