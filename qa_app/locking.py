@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import threading
@@ -43,13 +44,16 @@ class WriterLock:
         return self
 
     def _acquire(self) -> None:
-        from qa_app.store import StoreError, describe_os_error
-
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:  # a read-only or full library folder cannot be written
-            raise StoreError(describe_os_error(exc, self.path.parent)) from exc
+        except OSError as exc:  # a read-only or full library folder: said in one line
+            reason = (
+                "the library folder is read-only; it can be searched but not changed"
+                if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+                else f"cannot write ({exc.strerror or exc})"
+            )
+            raise OSError(exc.errno, reason, str(self.path.parent)) from exc
         try:
             _lock_fd(fd)
         except OSError:

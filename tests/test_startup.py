@@ -50,6 +50,14 @@ def test_light_commands_import_no_model_stack(args: list[str], tmp_path: Path) -
 
 def test_run_exits_after_closing_the_library(tmp_path: Path) -> None:
     home = tmp_path / "home"
+    made = subprocess.run(  # only add makes a library; a missing path fails, the library stays
+        [sys.executable, "-m", "qa_app.cli", "add", str(tmp_path / "nothing"), "-l", "t"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, QA_APP_HOME=str(home)),
+        timeout=120,
+    )
+    assert made.returncode == 1, made.stderr
     out = subprocess.run(
         [sys.executable, "-m", "qa_app.cli", "remove", str(tmp_path / "nothing"), "-l", "t"],
         capture_output=True,
