@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from qa_app.cli_support import unit_float
 from qa_app.contracts import DEFAULT_K
 from qa_app.eval_formats import EvalFormatError, EvalItem, EvalSet, load_eval_set
 from qa_app.eval_report import (
@@ -119,7 +120,10 @@ def add_parser(
     )
     parser.add_argument("--reader", metavar="NAME", help="reader to use (default: the best)")
     parser.add_argument(
-        "--threshold", type=float, metavar="X", help="answer score below which to say 'not found'"
+        "--threshold",
+        type=unit_float,
+        metavar="X",
+        help="answer score below which to say 'not found'",
     )
     parser.add_argument(
         "--reader-only",

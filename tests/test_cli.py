@@ -321,3 +321,28 @@ def test_who_wrote_it_is_answered_from_a_byline_and_front_matter(
         assert cli.main(["ask", question, "-l", "authors", "--json"]) == 0
         result = json.loads(capsys.readouterr().out)
         assert result["answer"]["text"] == who, result["answer"]
+
+
+def test_the_window_entry_point_without_a_display_is_a_one_line_error(tmp_path: Path) -> None:
+    """`qa-app-gui` (the desktop launcher's entry) checks for a display before Qt starts."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the display check is for Linux")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    env["QA_APP_HOME"] = str(tmp_path)
+    code = "import sys; from qa_app.gui.app import main; sys.exit(main(['qa-app-gui']))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert out.returncode == 2
+    assert out.stderr.startswith("qa-app-gui: no display") and out.stderr.count("\n") == 1
+
+
+def test_eval_threshold_outside_zero_to_one_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["eval", "seeds/questions.jsonl", "--threshold", "2"])
+    assert stopped.value.code == cli.EXIT_USAGE
+    assert "--threshold: must be between 0 and 1" in capsys.readouterr().err

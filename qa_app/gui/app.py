@@ -38,6 +38,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ``qa-app-gui [FILE_OR_FOLDER ...]`` also adds those to the library it opens (the desktop
     entry passes the files of "Open with").
     """
+    from qa_app.cli_support import no_display
+
+    reason = no_display()
+    if reason is not None:  # Qt would abort with a raw "xcb" error and status 134
+        print(f"qa-app-gui: {reason}", file=sys.stderr)
+        return 2
     threads.configure()  # before anything loads torch: worker threads sleep instead of spinning
     app = make_application(argv)
     from qa_app.gui.main_window import MainWindow
