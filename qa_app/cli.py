@@ -56,8 +56,8 @@ def _say_pending(engine: Engine, quiet: bool) -> None:
     waiting = engine.pending()
     if waiting and not quiet:
         print(
-            f"note: {waiting} passages still wait for their embeddings (keyword search finds them "
-            "already); 'qa-app sync' finishes them",
+            f"note: {plural(waiting, 'passage')} not embedded yet (keyword search finds "
+            "them already); 'qa-app sync' finishes them",
             file=sys.stderr,
         )
 

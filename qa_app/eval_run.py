@@ -72,13 +72,18 @@ def _prepare_library(
         have = {PurePath(d.path).name for d in engine.documents() if d.status != "failed"}
         if set(evalset.corpus) <= have:
             if not args.quiet:
-                print(f"using library '{engine.name}' ({len(have)} documents)", file=sys.stderr)
+                n = len(have)
+                print(
+                    f"using library '{engine.name}' ({n} document{'' if n == 1 else 's'})",
+                    file=sys.stderr,
+                )
             return True
         folder = write_corpus(evalset.corpus, eval_corpus_dir(evalset))
         if not args.quiet:
             kept = "kept: later runs reuse it" if args.keep_library else "deleted after the run"
             print(
-                f"building library '{engine.name}' from {len(evalset.corpus)} documents ({kept})",
+                f"building library '{engine.name}' from {len(evalset.corpus)} "
+                f"document{'' if len(evalset.corpus) == 1 else 's'} ({kept})",
                 file=sys.stderr,
             )
         report = engine.add([folder], bar, stop)

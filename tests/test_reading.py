@@ -210,7 +210,7 @@ def test_search_in_one_process_while_add_runs_in_another(tmp_path: Path) -> None
     for done in results:
         assert done.returncode == 0, done.stderr
     assert "harbour master" in results[1].stdout
-    assert "passages still wait" in results[1].stderr  # said, not waited for
+    assert "not embedded yet" in results[1].stderr  # said, not waited for
 
 
 def test_readers_in_one_process_do_not_wait_for_the_writer(tmp_path: Path) -> None:
