@@ -93,6 +93,15 @@ def assemble(
     )
 
 
+def answer_rule(reader: object, threshold: float | None = None) -> tuple[float, Scorer | None]:
+    """Return (threshold, scorer) for answers read by ``reader``: ``threshold`` when given, else
+    the reader's own; its answer scorer (the calibrator) when it has one. Engine.ask and the
+    reader-only evaluation both decide with this, so their figures are the app's."""
+    limit = threshold if threshold is not None else float(getattr(reader, "threshold", 0.5))
+    make_scorer = getattr(reader, "scorer", None)
+    return limit, (make_scorer() if make_scorer is not None else None)
+
+
 def describe_confidence(score: float) -> str:
     """Return what a calibrated score means, in words ("right about 9 times in 10 …")."""
     tenths = round(10 * score)

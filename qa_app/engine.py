@@ -231,7 +231,7 @@ class Engine:
         threshold: float | None = None,
     ) -> Result:
         """Return the answer to ``question`` from this library, or a not-found Result."""
-        from qa_app.answers import assemble
+        from qa_app.answers import answer_rule, assemble
 
         question = question.strip()
         if not question:
@@ -242,9 +242,7 @@ class Engine:
         searched = time.perf_counter()
         spans = chosen.read(question, passages)
         read = time.perf_counter()
-        limit = threshold if threshold is not None else float(getattr(chosen, "threshold", 0.5))
-        make_scorer = getattr(chosen, "scorer", None)
-        scorer = make_scorer() if make_scorer is not None else None
+        limit, scorer = answer_rule(chosen, threshold)
         result = assemble(
             question, passages, spans, threshold=limit, reader=chosen.name, scorer=scorer
         )

@@ -98,17 +98,13 @@ def _prepare_library(
 
 def _reader_only(args: argparse.Namespace) -> Callable[[EvalItem], Prediction]:
     """Return a predictor that reads each question's gold paragraph as its single passage."""
-    from qa_app.answers import assemble
+    from qa_app.answers import answer_rule, assemble
     from qa_app.embedding import SentenceTransformerEmbedder
     from qa_app.reader import DEFAULT_READER, get_reader
 
     reader = get_reader(args.reader or DEFAULT_READER, SentenceTransformerEmbedder())
     # The same threshold and answer scorer as Engine.ask, so reader-only figures are the app's.
-    threshold = (
-        args.threshold if args.threshold is not None else float(getattr(reader, "threshold", 0.5))
-    )
-    make_scorer = getattr(reader, "scorer", None)
-    scorer = make_scorer() if make_scorer is not None else None
+    threshold, scorer = answer_rule(reader, args.threshold)
 
     def predict(item: EvalItem) -> Prediction:
         context = item.context or ""

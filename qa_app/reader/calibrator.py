@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,7 @@ _NUMBER_WORDS = re.compile(
 _CAPITAL = re.compile(r"(?:^|\s)[A-Z][\w’'.-]*")
 
 
+@lru_cache(maxsize=64)  # asked once per candidate answer of the same question
 def _kind(question: str) -> str:
     from qa_app.reader.answer_types import DATE, NUMBER, PERSON, PLACE, question_type
 
