@@ -66,8 +66,8 @@ def chunk_texts(eng) -> list[str]:
 
 
 def bench_corpus(name: str, items: list[tuple[str, str]], queries: list[str], work: Path) -> None:
-    from qa_app.embedding import SentenceTransformerEmbedder, load_sentence_transformer
     from qa_app.engine import Engine
+    from qa_app.models.embedding import SentenceTransformerEmbedder, load_sentence_transformer
 
     folder = write_corpus(items, work / f"{name}-files")
     embedder = SentenceTransformerEmbedder()
@@ -117,13 +117,13 @@ def bench_synthetic(count: int, queries: list[str], texts: list[str], work: Path
     import numpy as np
 
     from qa_app.chunking import chunk_document
-    from qa_app.embedding import SentenceTransformerEmbedder
     from qa_app.engine import Engine
+    from qa_app.models.embedding import SentenceTransformerEmbedder
     from qa_app.records import Block, Document
 
     embedder: object = SentenceTransformerEmbedder()
     if os.environ.get("BENCH_FAKE_EMBEDDER"):
-        from qa_app.embedding import FakeEmbedder
+        from qa_app.models.embedding import FakeEmbedder
 
         embedder = FakeEmbedder(384)
     with Engine("bench-synthetic", embedder=embedder) as eng:
@@ -163,7 +163,7 @@ def bench_synthetic(count: int, queries: list[str], texts: list[str], work: Path
 
 LIVE_WORKER = """
 import sys
-from qa_app.embedding import SentenceTransformerEmbedder
+from qa_app.models.embedding import SentenceTransformerEmbedder
 from qa_app.engine import Engine
 with Engine(sys.argv[1], embedder=SentenceTransformerEmbedder()) as eng:
     print("started", flush=True)
@@ -174,8 +174,8 @@ print("done", len(report.added), report.chunks_embedded, flush=True)
 
 def bench_live(items: list[tuple[str, str]], queries: list[str], work: Path) -> None:
     """Search from this process while another process indexes ``items`` into the same library."""
-    from qa_app.embedding import SentenceTransformerEmbedder
     from qa_app.engine import Engine
+    from qa_app.models.embedding import SentenceTransformerEmbedder
 
     folder = write_corpus(items, work / "live-files")
     embedder = SentenceTransformerEmbedder()

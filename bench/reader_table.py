@@ -69,7 +69,7 @@ def command(name: str, reader: str, args: argparse.Namespace, report: Path) -> l
     cmd = [
         sys.executable,
         "-m",
-        "qa_app.cli",
+        "qa_app.cli.commands",
         "eval",
         target,
         "--reader",

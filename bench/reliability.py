@@ -40,8 +40,8 @@ print("finished", flush=True)
 
 FAKE_CLI = """
 import sys
-from qa_app import cli
-from qa_app.embedding import FakeEmbedder
+from qa_app.cli import commands as cli
+from qa_app.models.embedding import FakeEmbedder
 from qa_app.engine import Engine
 original = Engine.__init__
 def init(self, library=None, **kw):
@@ -49,7 +49,7 @@ def init(self, library=None, **kw):
     original(self, library, **kw)
 Engine.__init__ = init
 if sys.argv[1] == "--max-pages":  # simulated full disk: the database may not grow
-    from qa_app import store_schema
+    from qa_app.index import schema as store_schema
     create = store_schema.create
     def full(db):
         create(db)
@@ -61,7 +61,7 @@ sys.exit(cli.main(sys.argv[1:]))
 
 
 def committed(db: Path) -> tuple[set[str], set[int]]:
-    from qa_app.store import Store
+    from qa_app.index.store import Store
 
     store = Store(db)
     try:
@@ -130,11 +130,13 @@ def bench_kills(work: Path, data: Path | None, kills: int, env: dict[str, str]) 
         gains.append(len(docs) + len(embedded) - len(before[0]) - len(before[1]))
         before = (docs, embedded)
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "qa_app.cli", "--version"], capture_output=True, env=env)
+    subprocess.run(
+        [sys.executable, "-m", "qa_app.cli.commands", "--version"], capture_output=True, env=env
+    )
     startup_s = time.monotonic() - started
     started = time.monotonic()
     listed = subprocess.run(
-        [sys.executable, "-m", "qa_app.cli", "list", "--library", "kills", "-q"],
+        [sys.executable, "-m", "qa_app.cli.commands", "list", "--library", "kills", "-q"],
         capture_output=True,
         text=True,
         env=env,

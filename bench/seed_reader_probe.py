@@ -103,7 +103,7 @@ def ranked(embedder: Any, question: str, passages: list[Passage], k: int | None)
 
 
 def probe(k: int | None, threshold: float) -> None:
-    from qa_app.embedding import SentenceTransformerEmbedder
+    from qa_app.models.embedding import SentenceTransformerEmbedder
 
     embedder = CachingEmbedder(SentenceTransformerEmbedder())
     reader = SentenceReader(embedder)
@@ -193,7 +193,7 @@ def fit(n: int, cache: Path | None = None, progress: Callable[[str], None] = pri
     """Return a Calibration fitted on ``n`` SQuAD train questions (vectors kept in ``cache``)."""
     import pickle
 
-    from qa_app.embedding import SentenceTransformerEmbedder
+    from qa_app.models.embedding import SentenceTransformerEmbedder
 
     embedder = CachingEmbedder(SentenceTransformerEmbedder())
     if cache and cache.exists():

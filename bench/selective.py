@@ -92,7 +92,7 @@ def outcome(result: Any, golds: list[str]) -> dict[str, Any]:
 
 def figures(rows: list[dict[str, Any]]) -> dict[str, float]:
     """Return the table's figures for one set's per-question records."""
-    from qa_app.selective import measure
+    from qa_app.evaluation.selective import measure
 
     sel = measure([r["score"] for r in rows], [r["right"] for r in rows])
     answered = [r for r in rows if r["answered"]]

@@ -45,8 +45,8 @@ def squad(path: Path, limit_paragraphs: int) -> tuple[list[str], list[dict]]:
 
 def encoders() -> tuple[object, object]:
     """Return (ONNX encoder, reference SentenceTransformer) over the same verified weights."""
-    from qa_app.embedding import base_weights, load_sentence_transformer, verify_model
-    from qa_app.onnx_models import OnnxSentenceEncoder
+    from qa_app.models.embedding import base_weights, load_sentence_transformer, verify_model
+    from qa_app.models.onnx_runtime import OnnxSentenceEncoder
 
     return OnnxSentenceEncoder(verify_model(), base_weights()), load_sentence_transformer()
 
@@ -107,7 +107,7 @@ def best_answer(loaded, question: str, text: str) -> str:
 
 
 def reader_table(paragraphs: list[str], questions: list[dict], n_same: int, n_f1: int) -> dict:
-    from qa_app.evaluation import f1_score
+    from qa_app.evaluation.metrics import f1_score
     from qa_app.reader.neural import load
 
     fast, ref = load(backend="onnx"), load(backend="torch")
@@ -139,7 +139,7 @@ CHILD = r"""
 import json, os, sys, time
 stamps = [("start", time.time())]
 sys.path.insert(0, sys.argv[1])
-from qa_app import threads
+from qa_app.models import threads
 threads.configure()
 from qa_app.engine import Engine
 stamps.append(("import app", time.time()))
@@ -191,7 +191,7 @@ def cli_wall(runs: int) -> dict:
     for _ in range(runs):
         for name, (args, backend) in commands.items():
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "qa_app.cli", *args], capture_output=True, cwd=ROOT,
+            subprocess.run([sys.executable, "-m", "qa_app.cli.commands", *args], capture_output=True, cwd=ROOT,
                            env=dict(os.environ, QA_APP_BACKEND=backend), check=True)  # fmt: skip
             times.setdefault(name, []).append(time.perf_counter() - started)
     return {k: statistics.median(v) for k, v in times.items()}
@@ -237,9 +237,9 @@ def warm_busy(runs: int) -> dict:
 
 def indexing(paragraphs: list[str]) -> dict:
     """Seconds to index the same passages (library add + FAISS) with each backend, and plain encode."""
-    from qa_app import onnx_models
-    from qa_app.embedding import SentenceTransformerEmbedder, load_sentence_transformer
     from qa_app.engine import Engine
+    from qa_app.models import onnx_runtime as onnx_models
+    from qa_app.models.embedding import SentenceTransformerEmbedder, load_sentence_transformer
 
     seconds = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -267,7 +267,7 @@ def write_fixture(out: Path) -> None:
     import numpy as np
 
     from qa_app import paths
-    from qa_app.embedding import load_sentence_transformer
+    from qa_app.models.embedding import load_sentence_transformer
     from qa_app.reader.neural import find_candidates, load
 
     seeds = paths.seeds_dir()
@@ -366,7 +366,7 @@ def models_sections(args: argparse.Namespace) -> None:
     """Print the fidelity/speed table (one process, paired) and the indexing ratio."""
     # fmt: off
     os.environ["QA_APP_THREADS"] = args.threads
-    from qa_app import threads
+    from qa_app.models import threads
 
     threads.configure()
     paragraphs, questions = squad(args.data / "squad" / "dev-v1.1.json", args.paragraphs)

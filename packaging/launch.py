@@ -28,7 +28,7 @@ def main() -> int:
         from qa_app.gui.app import main as gui_main
 
         return gui_main()
-    from qa_app.cli import run as cli_main  # exits without the interpreter's slow teardown
+    from qa_app.cli.commands import run as cli_main  # exits without the interpreter's slow teardown
 
     return cli_main()
 

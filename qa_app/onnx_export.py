@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from qa_app.onnx_models import GRAPH_DIR, RECORD_FILE
+from qa_app.models.onnx_runtime import GRAPH_DIR, RECORD_FILE
 
 OPSET = 17
 INPUTS = ["input_ids", "attention_mask", "token_type_ids"]
@@ -23,8 +23,8 @@ OUTPUTS = {
 
 def embedding_module() -> Any:
     """Return the reference embedder (sentence-transformers' own BERT) as one torch module."""
-    from qa_app.embedding import load_sentence_transformer
-    from qa_app.torch_encoder import mean_pooled
+    from qa_app.models.embedding import load_sentence_transformer
+    from qa_app.models.torch_encoder import mean_pooled
 
     st: Any = load_sentence_transformer()
     return mean_pooled(st[0].auto_model)
@@ -34,7 +34,7 @@ def _sources(kind: str) -> dict[str, dict[str, Any]]:
     """Return the weight files a graph's parameters come from, as {source: {key: numpy array}}."""
     from safetensors.numpy import load_file
 
-    from qa_app.embedding import base_weights
+    from qa_app.models.embedding import base_weights
 
     sources: dict[str, dict[str, Any]] = {"base": base_weights()}
     if kind == "reader":
@@ -94,7 +94,7 @@ def _export(
     import onnx
     import torch
 
-    from qa_app.embedding import sha256_file
+    from qa_app.models.embedding import sha256_file
 
     with tempfile.TemporaryDirectory() as tmp:
         full = Path(tmp) / "full.onnx"

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qa_app.contracts import DEFAULT_K
+from qa_app.index.schema import PassageRow
 from qa_app.records import Passage
-from qa_app.store_schema import PassageRow
 from qa_app.text_norm import STOPWORDS  # function words carry no evidence in an OR query
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from qa_app.embedding import Embedder
-    from qa_app.library import Library
+    from qa_app.index.library import Library
+    from qa_app.models.embedding import Embedder
 
 RRF_K = 60  # the constant from Cormack et al. (2009); robust across collections
 MIN_DEPTH = 50  # each list is read at least this deep before fusion (3k when k is larger)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from qa_app import cli
-from qa_app.embedding import FakeEmbedder
+from qa_app.cli import commands as cli
 from qa_app.engine import Engine
+from qa_app.models.embedding import FakeEmbedder
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_bad_library_name(fake_engine: None, capsys: pytest.CaptureFixture[str])
 @pytest.mark.model
 def test_search_first_shipment_on_seed_library() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "qa_app.cli", "search", "first shipment", "-k", "3"],
+        [sys.executable, "-m", "qa_app.cli.commands", "search", "first shipment", "-k", "3"],
         capture_output=True,
         text=True,
         timeout=600,
@@ -260,7 +260,11 @@ def test_no_display_check_in_a_real_process(tmp_path: Path) -> None:
     }
     env["QA_APP_HOME"] = str(tmp_path)
     out = subprocess.run(
-        [sys.executable, "-m", "qa_app.cli"], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "qa_app.cli.commands"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     if not sys.platform.startswith("linux"):
         pytest.skip("the display check is for Linux")

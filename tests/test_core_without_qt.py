@@ -38,7 +38,7 @@ def test_core_modules_import_without_qt() -> None:
 def test_help_does_not_load_heavy_libraries() -> None:
     code = (
         "import sys\n"
-        "from qa_app.cli import build_parser\n"
+        "from qa_app.cli.commands import build_parser\n"
         "build_parser().format_help()\n"
         "heavy = [m for m in ('torch', 'sentence_transformers', 'faiss', 'PySide6') if m in sys.modules]\n"
         "print(heavy)\n"

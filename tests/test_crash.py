@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from qa_app.embedding import FakeEmbedder
 from qa_app.engine import Engine
+from qa_app.models.embedding import FakeEmbedder
 
 INDEXER = """
 import sys, time
-from qa_app.embedding import FakeEmbedder
+from qa_app.models.embedding import FakeEmbedder
 from qa_app.engine import Engine
-import qa_app.library
-qa_app.library.EMBED_BATCH = 16  # small batches so kills land inside embedding too
+import qa_app.index.library
+qa_app.index.library.EMBED_BATCH = 16  # small batches so kills land inside embedding too
 
 class SlowFake(FakeEmbedder):
     def encode(self, texts, **kw):
@@ -87,10 +87,10 @@ def test_sigkill_during_indexing_loses_nothing_committed(
 
 RESUMER = """
 import sys, time
-from qa_app.embedding import FakeEmbedder
+from qa_app.models.embedding import FakeEmbedder
 from qa_app.engine import Engine
-import qa_app.library
-qa_app.library.EMBED_BATCH = 8
+import qa_app.index.library
+qa_app.index.library.EMBED_BATCH = 8
 
 class SlowFake(FakeEmbedder):
     def encode(self, texts, **kw):
@@ -108,7 +108,7 @@ print("finished", flush=True)
 
 def committed(home: Path) -> tuple[set[str], set[int]]:
     """Return (document paths, ids of embedded passages) as committed in the library."""
-    from qa_app.store import Store
+    from qa_app.index.store import Store
 
     store = Store(home / "libraries" / "crash" / "library.db")
     try:

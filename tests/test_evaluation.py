@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from qa_app import eval_cli
-from qa_app.eval_formats import (
+from qa_app.cli import eval_command as eval_cli
+from qa_app.evaluation.formats import (
     EvalFormatError,
     EvalItem,
     beir_file_name,
@@ -22,8 +22,7 @@ from qa_app.eval_formats import (
     load_eval_set,
     write_corpus,
 )
-from qa_app.eval_report import check_gates, format_table, parse_gate, write_report
-from qa_app.evaluation import (
+from qa_app.evaluation.metrics import (
     answer_scores,
     contains_answer,
     evaluate,
@@ -33,6 +32,7 @@ from qa_app.evaluation import (
     score_item,
     summarize,
 )
+from qa_app.evaluation.report import check_gates, format_table, parse_gate, write_report
 from qa_app.records import Answer, Citation, Passage, Result, SyncReport
 from qa_app.text_norm import exact_match, f1_score, normalize_answer
 
@@ -708,7 +708,7 @@ def test_help_lists_metric_names(capsys) -> None:
 
 
 def test_cli_module_registers_eval() -> None:
-    from qa_app.cli import build_parser
+    from qa_app.cli.commands import build_parser
 
     args = build_parser().parse_args(["eval", "q.jsonl", "--fail-under", "f1=0.6"])
     assert args.func is eval_cli.run and args.fail_under == [("f1", ">=", 0.6)]
@@ -718,8 +718,8 @@ def test_cli_module_registers_eval() -> None:
 
 
 def _real_engine(name, args):
-    from qa_app.embedding import FakeEmbedder
     from qa_app.engine import Engine
+    from qa_app.models.embedding import FakeEmbedder
 
     return Engine(name, embedder=FakeEmbedder())
 

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from qa_app import cli, store, store_schema
-from qa_app.embedding import FakeEmbedder
+from qa_app.cli import commands as cli
 from qa_app.engine import Engine
+from qa_app.index import schema as store_schema
+from qa_app.index import store
+from qa_app.models.embedding import FakeEmbedder
 
 
 @pytest.fixture
@@ -80,12 +82,12 @@ def test_a_full_disk_while_writing_the_manifest_leaves_no_temporary_file(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import qa_app.library
+    import qa_app.index.library
 
     def no_space(fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(qa_app.library.os, "fsync", no_space)
+    monkeypatch.setattr(qa_app.index.library.os, "fsync", no_space)
     rc = cli.main(["add", "-q", "--library", "lib", str(docs(tmp_path / "a", 2))])
     line = one_error_line(capsys.readouterr().err)
     assert rc == 2 and "disk is full" in line

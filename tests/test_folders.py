@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa_app.embedding import FakeEmbedder
 from qa_app.engine import Engine
+from qa_app.models.embedding import FakeEmbedder
 
 
 def write(path: Path, text: str) -> Path:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from qa_app import paths
-from qa_app.embedding import FakeEmbedder
 from qa_app.engine import Engine
-from qa_app.library import Library
-from qa_app.locking import LibraryBusy
+from qa_app.index.library import Library
+from qa_app.index.locking import LibraryBusy
+from qa_app.models.embedding import FakeEmbedder
 
 SEEDS = Path(__file__).resolve().parent.parent / "qa_app" / "seeds"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa_app import onnx_models
-from qa_app.embedding import ModelError
+from qa_app.models import onnx_runtime as onnx_models
+from qa_app.models.embedding import ModelError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "onnx_fidelity"
 
@@ -40,7 +40,7 @@ def check_embeddings(encoder: object, reference: dict, vectors: np.ndarray) -> N
 
 @pytest.mark.model
 def test_onnx_embeddings_match_the_torch_reference(reference: dict, vectors: np.ndarray) -> None:
-    from qa_app.embedding import base_weights, verify_model
+    from qa_app.models.embedding import base_weights, verify_model
 
     encoder = onnx_models.OnnxSentenceEncoder(verify_model(), base_weights())
     check_embeddings(encoder, reference, vectors)
@@ -50,8 +50,8 @@ def test_onnx_embeddings_match_the_torch_reference(reference: dict, vectors: np.
 def test_torch_fallback_without_sentence_transformers_matches(
     reference: dict, vectors: np.ndarray
 ) -> None:
-    from qa_app.embedding import verify_model
-    from qa_app.torch_encoder import TorchSentenceEncoder
+    from qa_app.models.embedding import verify_model
+    from qa_app.models.torch_encoder import TorchSentenceEncoder
 
     check_embeddings(TorchSentenceEncoder(verify_model()), reference, vectors)
 
@@ -76,8 +76,8 @@ def test_onnx_reader_finds_the_reference_spans(reference: dict) -> None:
 
 @pytest.mark.model
 def test_engine_answers_with_onnx_by_default() -> None:
-    from qa_app.embedding import SentenceTransformerEmbedder
     from qa_app.engine import Engine
+    from qa_app.models.embedding import SentenceTransformerEmbedder
 
     assert onnx_models.backend() == "onnx"
     with Engine() as engine:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fixtures.ingest.make_files import pdf_bytes
 
-from qa_app import cli
 from qa_app.chunking import chunk_document
+from qa_app.cli import commands as cli
 from qa_app.ingest import IngestError, LoadOptions, load
 from qa_app.ingest import pdf as pdf_loader
 from qa_app.ingest.reporting import captured_warnings
@@ -132,8 +132,8 @@ def test_captured_warnings_stay_inside_the_block(caplog: pytest.LogCaptureFixtur
 def test_cli_prints_the_summary_once_and_nothing_under_quiet(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from qa_app.embedding import FakeEmbedder
     from qa_app.engine import Engine
+    from qa_app.models.embedding import FakeEmbedder
 
     original = Engine.__init__
 

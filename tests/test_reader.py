@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa_app.embedding import FakeEmbedder
+from qa_app.models.embedding import FakeEmbedder
 from qa_app.reader import DEFAULT_READER, READERS, Reader, get_reader
 from qa_app.reader.answer_types import (
     DATE,
@@ -395,7 +395,7 @@ def seed_passages() -> list[Passage]:
 
 @pytest.fixture(scope="module")
 def seed_library():
-    from qa_app.embedding import SentenceTransformerEmbedder
+    from qa_app.models.embedding import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder()
     passages = seed_passages()

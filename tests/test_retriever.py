@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from qa_app import retrieval, text_norm
-from qa_app.embedding import FakeEmbedder
 from qa_app.engine import Engine
+from qa_app.models.embedding import FakeEmbedder
 from qa_app.retrieval import MIN_DEPTH, Ranked, Retriever, keyword_query
 
 SEEDS = Path(__file__).resolve().parent.parent / "qa_app" / "seeds"

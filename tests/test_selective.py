@@ -6,10 +6,9 @@ from fractions import Fraction
 
 import pytest
 
-from qa_app.eval_formats import EvalItem
-from qa_app.evaluation import score_item, selective, summarize
-from qa_app.records import Answer, Citation, Result
-from qa_app.selective import (
+from qa_app.evaluation.formats import EvalItem
+from qa_app.evaluation.metrics import score_item, selective, summarize
+from qa_app.evaluation.selective import (
     aurc,
     coverage_at,
     expected_calibration_error,
@@ -17,6 +16,7 @@ from qa_app.selective import (
     reliability,
     risk_coverage,
 )
+from qa_app.records import Answer, Citation, Result
 
 # Ten top candidates, best score first. 0.8 appears twice: one step of the curve.
 HAND = [

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qa_app import threads, weights
+from qa_app.models import threads, weights
 
 HEAVY = (
     "torch",
@@ -23,7 +23,7 @@ HEAVY = (
 )
 PROBE = """
 import json, sys
-from qa_app import cli
+from qa_app.cli import commands as cli
 try:
     code = cli.main(sys.argv[2:])
 except SystemExit as exc:
@@ -51,7 +51,7 @@ def test_light_commands_import_no_model_stack(args: list[str], tmp_path: Path) -
 def test_run_exits_after_closing_the_library(tmp_path: Path) -> None:
     home = tmp_path / "home"
     made = subprocess.run(  # only add makes a library; a missing path fails, the library stays
-        [sys.executable, "-m", "qa_app.cli", "add", str(tmp_path / "nothing"), "-l", "t"],
+        [sys.executable, "-m", "qa_app.cli.commands", "add", str(tmp_path / "nothing"), "-l", "t"],
         capture_output=True,
         text=True,
         env=dict(os.environ, QA_APP_HOME=str(home)),
@@ -59,7 +59,15 @@ def test_run_exits_after_closing_the_library(tmp_path: Path) -> None:
     )
     assert made.returncode == 1, made.stderr
     out = subprocess.run(
-        [sys.executable, "-m", "qa_app.cli", "remove", str(tmp_path / "nothing"), "-l", "t"],
+        [
+            sys.executable,
+            "-m",
+            "qa_app.cli.commands",
+            "remove",
+            str(tmp_path / "nothing"),
+            "-l",
+            "t",
+        ],
         capture_output=True,
         text=True,
         env=dict(os.environ, QA_APP_HOME=str(home)),

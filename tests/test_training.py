@@ -48,7 +48,7 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A randomly initialised 2-layer BERT with the bundled tokenizer, saved to a folder."""
     from transformers import BertConfig, BertModel
 
-    from qa_app.embedding import model_dir
+    from qa_app.models.embedding import model_dir
 
     folder = tmp_path_factory.mktemp("tiny_bert")
     for name in ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"):
@@ -116,7 +116,7 @@ def test_export_stores_only_the_delta_with_its_hash(tmp_path, tiny_bert):
     from safetensors import safe_open
     from train_reader import main
 
-    from qa_app.embedding import sha256_file
+    from qa_app.models.embedding import sha256_file
 
     train = _squad_file(tmp_path / "train.json")
     run = tmp_path / "run"
@@ -164,7 +164,7 @@ def test_export_without_checkpoint_names_the_file(tmp_path):
 def test_features_label_the_answer_tokens_or_cls():
     from transformers import AutoTokenizer
 
-    from qa_app.embedding import model_dir
+    from qa_app.models.embedding import model_dir
 
     tok = AutoTokenizer.from_pretrained(str(model_dir()), local_files_only=True)
     ctx = CONTEXTS[0]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from qa_app import vectors
-from qa_app.embedding import FakeEmbedder
 from qa_app.engine import Engine
+from qa_app.index import vectors
+from qa_app.models.embedding import FakeEmbedder
 
 
 class CountingEmbedder(FakeEmbedder):

@@ -1,4 +1,4 @@
-"""Writes the ONNX graphs the app runs (qa_app/onnx_graphs/) from the bundled models, with torch.onnx.
+"""Writes the ONNX graphs the app runs (qa_app/models/onnx_graphs/) from the bundled models, with torch.onnx.
 
     python training/export_onnx.py            # both graphs, then graphs.json with their SHA-256
 
@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 os.environ["QA_APP_BACKEND"] = "torch"  # the graphs are traced from the reference torch models
 
+from qa_app.models.onnx_runtime import GRAPH_DIR, KINDS  # noqa: E402
 from qa_app.onnx_export import export  # noqa: E402
-from qa_app.onnx_models import GRAPH_DIR, KINDS  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

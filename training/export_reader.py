@@ -27,7 +27,7 @@ def export(run: Path, out: Path) -> dict:
     import torch
     from safetensors.torch import save_file
 
-    from qa_app.embedding import MODEL_NAME, MODEL_SHA256, sha256_file
+    from qa_app.models.embedding import MODEL_NAME, MODEL_SHA256, sha256_file
     from qa_app.reader.neural import FROZEN_PREFIX, META_FILE, WEIGHTS_FILE
 
     ckpt = run / "checkpoint.pt"

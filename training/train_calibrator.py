@@ -137,7 +137,7 @@ def build_rows(paths: list[Path], seed: int) -> list[dict[str, Any]]:
 
 def selective(p: list[float], y: list[int], target: float) -> dict[str, float]:
     """Return accuracy, mean probability, ECE, AURC and coverage at ``target`` accuracy."""
-    from qa_app.selective import measure
+    from qa_app.evaluation.selective import measure
 
     m = measure(p, [bool(v) for v in y])
     key = f"coverage_at_{round(target * 100)}"

@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     if args.base_dir is None:
-        from qa_app.embedding import model_dir
+        from qa_app.models.embedding import model_dir
 
         args.base_dir = str(model_dir())
     run = Path(args.run)

@@ -7,7 +7,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from qa_app import APP_DISPLAY_NAME, APP_ID, APP_NAME, APP_ORG, __version__, threads
+from qa_app import APP_DISPLAY_NAME, APP_ID, APP_NAME, APP_ORG, __version__
+from qa_app.models import threads
 
 
 def make_application(argv: Sequence[str] | None = None):  # noqa: ANN201 - QApplication

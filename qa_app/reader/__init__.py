@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from qa_app.reader.base import Reader
 
 if TYPE_CHECKING:
-    from qa_app.embedding import Embedder
+    from qa_app.models.embedding import Embedder
 
 # name -> "module:factory"; the factory is called with the embedder. Imported only when asked
 # for, so a reader's heavy dependencies load with it. Adding a reader is one line here.

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from qa_app import paths
-from qa_app.embedding import ModelError
+from qa_app.models.embedding import ModelError
 from qa_app.reader.calibrator import (
     Calibrator,
     CalibratorError,
@@ -67,7 +67,7 @@ def build_span_model(base_dir: str | Path, *, pretrained: bool = True) -> Any:
     if pretrained:
         from transformers.utils import logging as hf_logging
 
-        from qa_app.embedding import quiet_loading
+        from qa_app.models.embedding import quiet_loading
 
         quiet_loading()
 
@@ -153,7 +153,7 @@ def _verified(directory: Path) -> tuple[Meta, Path]:
     weights = directory / WEIGHTS_FILE
     if not weights.is_file():
         raise ReaderModelError(f"{weights}: reader weights are missing")
-    from qa_app.embedding import sha256_cached
+    from qa_app.models.embedding import sha256_cached
 
     actual = sha256_cached(weights)
     if actual != meta.sha256:
@@ -175,8 +175,8 @@ def _load_torch(directory: Path) -> LoadedReader:
     import torch
     from safetensors.torch import load_file
 
-    from qa_app import threads
-    from qa_app.embedding import base_weights, verify_model
+    from qa_app.models import threads
+    from qa_app.models.embedding import base_weights, verify_model
 
     meta, weights = _verified(directory)
     base = verify_model()
@@ -201,8 +201,8 @@ def _load_onnx(directory: Path) -> LoadedReader:
     """Return the reader on ONNX Runtime, from the same verified base and delta weights."""
     from safetensors.numpy import load_file
 
-    from qa_app.embedding import base_weights, verify_model
-    from qa_app.onnx_models import OnnxSpanModel
+    from qa_app.models.embedding import base_weights, verify_model
+    from qa_app.models.onnx_runtime import OnnxSpanModel
 
     meta, weights = _verified(directory)
     base = verify_model()
@@ -213,12 +213,13 @@ def _load_onnx(directory: Path) -> LoadedReader:
 def load(directory: Path | None = None, *, backend: str | None = None) -> LoadedReader:
     """Return the reader model, loaded and SHA-256-checked once per process per folder.
 
-    ``backend`` is "onnx" or "torch" (default: qa_app.onnx_models.backend(), which follows
+    ``backend`` is "onnx" or "torch" (default: qa_app.models.onnx_runtime.backend(), which follows
     QA_APP_BACKEND). Raises ReaderModelError when the weights are missing, damaged or do not fit
-    the base model, and qa_app.embedding.ModelError when the bundled base model is missing or
+    the base model, and qa_app.models.embedding.ModelError when the bundled base model is missing or
     damaged.
     """
-    from qa_app import onnx_models, threads
+    from qa_app.models import onnx_runtime as onnx_models
+    from qa_app.models import threads
 
     threads.configure()
     directory = (directory or resource_dir()).resolve()

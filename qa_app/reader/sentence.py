@@ -13,7 +13,7 @@ from qa_app.records import Passage, Span
 from qa_app.text_norm import terms
 
 if TYPE_CHECKING:
-    from qa_app.embedding import Embedder
+    from qa_app.models.embedding import Embedder
 
 FEATURES = ("cosine", "coverage", "context", "rank", "typed", "proximity")
 _LOWER_WORD = re.compile(r"(?<![\w’'-])[a-z][a-z’'-]*")

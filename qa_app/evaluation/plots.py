@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path, PurePath
 from typing import Any
 
-from qa_app.evaluation import Evaluation, selective
+from qa_app.evaluation.metrics import Evaluation, selective
 
 FileRun = tuple[dict[str, Any], Evaluation]
 TARGETS = (0.8, 0.9)

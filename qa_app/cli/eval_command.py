@@ -12,8 +12,9 @@ from typing import Any
 
 from qa_app.cli_support import unit_float
 from qa_app.contracts import DEFAULT_K
-from qa_app.eval_formats import EvalFormatError, EvalItem, EvalSet, load_eval_set
-from qa_app.eval_report import (
+from qa_app.evaluation.formats import EvalFormatError, EvalItem, EvalSet, load_eval_set
+from qa_app.evaluation.metrics import LOWER_IS_BETTER, METRICS, SELECTIVE_HELP, Prediction
+from qa_app.evaluation.report import (
     AT_LEAST,
     AT_MOST,
     Gate,
@@ -24,7 +25,7 @@ from qa_app.eval_report import (
     summary_json,
     write_report,
 )
-from qa_app.eval_run import (
+from qa_app.evaluation.run import (
     EngineFactory,
     FileRun,
     ReaderFactory,
@@ -33,7 +34,6 @@ from qa_app.eval_run import (
     pooled,
     run_file,
 )
-from qa_app.evaluation import LOWER_IS_BETTER, METRICS, SELECTIVE_HELP, Prediction
 
 EXIT_OK, EXIT_GATES, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 __all__ = ["add_parser", "eval_corpus_dir", "eval_library_name", "run"]
@@ -281,7 +281,7 @@ def _output(runs: Sequence[FileRun], args: argparse.Namespace, *, stopped: bool 
         if not args.quiet:
             print(f"report written to {written}", file=sys.stderr)
         if args.plot:
-            from qa_app.eval_plots import write_plots
+            from qa_app.evaluation.plots import write_plots
 
             try:
                 pictures = write_plots(written, evaluation, settings, files)

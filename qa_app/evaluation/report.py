@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa_app.evaluation import LOWER_IS_BETTER, METRICS, Evaluation, selective
+from qa_app.evaluation.metrics import LOWER_IS_BETTER, METRICS, Evaluation, selective
 
 GATE_ALIASES = {
     "exact": "em",

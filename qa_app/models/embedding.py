@@ -9,14 +9,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from qa_app import threads
+from qa_app.models import threads
 
 # Re-exported: the rest of the app and the training scripts import these from here.
-from qa_app.weights import ModelError as ModelError
-from qa_app.weights import quiet_loading as quiet_loading
-from qa_app.weights import sentence_tokenizer as sentence_tokenizer
-from qa_app.weights import sha256_cached as sha256_cached
-from qa_app.weights import sha256_file as sha256_file
+from qa_app.models.weights import ModelError as ModelError
+from qa_app.models.weights import quiet_loading as quiet_loading
+from qa_app.models.weights import sentence_tokenizer as sentence_tokenizer
+from qa_app.models.weights import sha256_cached as sha256_cached
+from qa_app.models.weights import sha256_file as sha256_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -85,7 +85,7 @@ def load_sentence_transformer() -> object:
     """Return the bundled SentenceTransformer on CPU, loaded and hash-checked once per process.
 
     Where sentence-transformers is not installed (the packaged app leaves it and the SciPy and
-    scikit-learn it imports out), the same model on plain torch (qa_app.torch_encoder).
+    scikit-learn it imports out), the same model on plain torch (qa_app.models.torch_encoder).
     """
     with _model_lock:
         model = _model_cache.get("st")
@@ -99,7 +99,7 @@ def load_sentence_transformer() -> object:
             try:
                 from sentence_transformers import SentenceTransformer
             except ImportError:
-                from qa_app.torch_encoder import TorchSentenceEncoder
+                from qa_app.models.torch_encoder import TorchSentenceEncoder
 
                 threads.apply_to_torch()
                 model = TorchSentenceEncoder(directory)
@@ -132,7 +132,7 @@ def load_encoder() -> object:
     QA_APP_BACKEND=torch (or no onnxruntime) gives the reference SentenceTransformer; both
     have ``encode(texts, batch_size=..., normalize_embeddings=True, ...)``.
     """
-    from qa_app import onnx_models
+    from qa_app.models import onnx_runtime as onnx_models
 
     if onnx_models.backend() == "torch":
         return load_sentence_transformer()

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 from qa_app import __version__
 from qa_app.chunking import ChunkSettings, chunk_document
-from qa_app.embedding import Embedder, sha256_file
-from qa_app.library_scan import absolute, covered, scan, under
-from qa_app.locking import WriterLock
+from qa_app.index.locking import WriterLock
+from qa_app.index.scan import absolute, covered, scan, under
+from qa_app.index.schema import Failure, KnownFile, Root
+from qa_app.index.store import SCHEMA_VERSION, Store, StoreError, describe_os_error
+from qa_app.index.vectors import FaissIndex, VectorCache, empty_index
+from qa_app.models.embedding import Embedder, sha256_file
 from qa_app.records import FileError, Progress, SyncReport
-from qa_app.store import SCHEMA_VERSION, Store, StoreError, describe_os_error
-from qa_app.store_schema import Failure, KnownFile, Root
-from qa_app.vectors import FaissIndex, VectorCache, empty_index
 
 if TYPE_CHECKING:
     import numpy as np

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from qa_app import APP_NAME, __version__, threads
+from qa_app import APP_NAME, __version__
 from qa_app.cli_support import (
     UsageError,
     no_display,
@@ -21,6 +21,7 @@ from qa_app.cli_support import (
 )
 from qa_app.console import Interrupt, ProgressBar
 from qa_app.contracts import DEFAULT_K
+from qa_app.models import threads
 
 if TYPE_CHECKING:
     from qa_app.engine import Engine
@@ -357,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print the whole result as JSON")
     p.set_defaults(func=cmd_ask)
-    from qa_app import eval_cli  # imports nothing of this module: no circle
+    from qa_app.cli import eval_command as eval_cli  # imports nothing of this module: no circle
 
     eval_cli.add_parser(sub, parents=[common])
     p = sub.add_parser("gui", parents=[common], help="open the window")
@@ -373,9 +374,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     show_warnings(bool(getattr(args, "quiet", False)))
     func = getattr(args, "func", None) or cmd_gui
-    from qa_app.embedding import ModelError
-    from qa_app.locking import LibraryBusy
-    from qa_app.store import StoreError
+    from qa_app.index.locking import LibraryBusy
+    from qa_app.index.store import StoreError
+    from qa_app.models.embedding import ModelError
 
     try:
         return int(func(args))

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from qa_app.store_schema import Root
+from qa_app.index.schema import Root
 
 OnError = Callable[[str, str], None]
 

@@ -10,9 +10,9 @@ from dataclasses import asdict, dataclass
 from pathlib import PurePath
 from typing import Any
 
-from qa_app.eval_formats import EvalItem
+from qa_app.evaluation.formats import EvalItem
+from qa_app.evaluation.selective import measure
 from qa_app.records import Passage, Progress, Result
-from qa_app.selective import measure
 from qa_app.text_norm import exact_match, f1_score, normalize_answer
 
 NDCG_AT = 10
@@ -286,7 +286,7 @@ def _right(row: ItemScore, criterion: str) -> bool:
 
 
 def selective(rows: Sequence[ItemScore]) -> dict[str, dict[str, Any]]:
-    """Return the selective-answering figures (see qa_app.selective.measure) per criterion.
+    """Return the selective-answering figures (see qa_app.evaluation.selective.measure) per criterion.
 
     Keys "f1" (right = F1 >= 0.5) and "em" (exact match); each has the curve and reliability
     table. Coverage is a share of every question with answer metrics (retrieval-only rows are

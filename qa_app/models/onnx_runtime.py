@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa_app import threads
-from qa_app.weights import ModelError, sha256_cached
+from qa_app.models import threads
+from qa_app.models.weights import ModelError, sha256_cached
 
 if TYPE_CHECKING:
     import numpy as np
@@ -122,7 +122,7 @@ class OnnxSentenceEncoder:
 
     def __init__(self, model_dir: Path, base: Mapping[str, np.ndarray]) -> None:
         """Load the tokenizer and the session; raise ModelError when a file is missing or damaged."""
-        from qa_app.weights import sentence_tokenizer
+        from qa_app.models.weights import sentence_tokenizer
 
         self.tokenizer = sentence_tokenizer(model_dir)
         self.session = Session("embedder", {"base": base})

@@ -14,9 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa_app import store_schema
-from qa_app.records import Block, Chunk, Document, DocumentInfo
-from qa_app.store_schema import (
+from qa_app.index import schema as store_schema
+from qa_app.index.schema import (
     SCHEMA_VERSION,
     Counts,
     Failure,
@@ -27,6 +26,7 @@ from qa_app.store_schema import (
     VectorChanges,
     VectorState,
 )
+from qa_app.records import Block, Chunk, Document, DocumentInfo
 
 if TYPE_CHECKING:
     import numpy as np

@@ -43,7 +43,7 @@ class TorchSentenceEncoder:
         from transformers import BertModel
         from transformers.utils import logging as hf_logging
 
-        from qa_app.weights import quiet_loading, sentence_tokenizer
+        from qa_app.models.weights import quiet_loading, sentence_tokenizer
 
         quiet_loading()
         # The checkpoint's pooler is unused here; keep its "unexpected keys" report quiet.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 if TYPE_CHECKING:
     import numpy as np
 
-    from qa_app.store_schema import VectorChanges, VectorState
+    from qa_app.index.schema import VectorChanges, VectorState
 
 log = logging.getLogger(__name__)
 

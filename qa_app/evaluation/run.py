@@ -13,8 +13,8 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from qa_app import __version__, paths
-from qa_app.eval_formats import EvalItem, EvalSet, write_corpus
-from qa_app.evaluation import Evaluation, Prediction, evaluate, summarize
+from qa_app.evaluation.formats import EvalItem, EvalSet, write_corpus
+from qa_app.evaluation.metrics import Evaluation, Prediction, evaluate, summarize
 from qa_app.records import Passage, Progress
 
 EngineFactory = Callable[[str | None, argparse.Namespace], Any]
@@ -99,7 +99,7 @@ def _prepare_library(
 def _reader_only(args: argparse.Namespace) -> Callable[[EvalItem], Prediction]:
     """Return a predictor that reads each question's gold paragraph as its single passage."""
     from qa_app.answers import answer_rule, assemble
-    from qa_app.embedding import SentenceTransformerEmbedder
+    from qa_app.models.embedding import SentenceTransformerEmbedder
     from qa_app.reader import DEFAULT_READER, get_reader
 
     reader = get_reader(args.reader or DEFAULT_READER, SentenceTransformerEmbedder())
@@ -206,7 +206,7 @@ def _discard_library(name: str | None, evalset: EvalSet, args: argparse.Namespac
     if name is None or args.keep_library:
         return
     from qa_app.engine import Engine
-    from qa_app.locking import LibraryBusy
+    from qa_app.index.locking import LibraryBusy
 
     shutil.rmtree(eval_corpus_dir(evalset), ignore_errors=True)
     try:

@@ -1,0 +1,1 @@
+"""The ``qa-app`` command: its commands and the evaluation command."""

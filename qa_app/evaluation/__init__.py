@@ -1,0 +1,1 @@
+"""Evaluation: question-set formats, metrics, selective answering, runs, reports and plots."""
