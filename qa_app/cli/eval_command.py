@@ -91,7 +91,7 @@ def add_parser(
     ``parents`` may already define --library and --quiet (the CLI's common options); any it
     lacks are added here. Returns the new subparser.
     """
-    parser = subparsers.add_parser(
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         "eval",
         parents=list(parents),
         help="score question sets (SQuAD, JSONL, CSV, BEIR) and print metrics",

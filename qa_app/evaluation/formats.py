@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 FORMATS = ("squad", "jsonl", "csv", "beir")
@@ -300,7 +301,7 @@ def parse_beir(path: Path) -> EvalSet:
     return EvalSet(path, "beir", tuple(items), hash_path(path), corpus, retrieval_only=True)
 
 
-def _jsonl_objects(path: Path) -> Iterable[tuple[int, dict]]:
+def _jsonl_objects(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
     with open(path, encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():

@@ -85,6 +85,7 @@ SUPPORTED_SUFFIXES = frozenset(FORMATS)
 
 def _loader(fmt: str) -> Callable[[Path, LoadOptions], Document]:
     spec = LOADERS[fmt]
+    function: Callable[..., Document]
     function = getattr(importlib.import_module(f"qa_app.ingest.{spec.module}"), spec.function)
     if spec.options:
         return function
