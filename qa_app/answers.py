@@ -155,6 +155,8 @@ def _citation(passages: Sequence[Passage], span: Span) -> Citation:
         passage_end=p.end,
         passage=p.text,
         score=span.score,
+        ocr=p.ocr,
+        attachment=p.attachment,
     )
 
 

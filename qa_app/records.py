@@ -26,6 +26,11 @@ class Document:
     text: str
     blocks: tuple[Block, ...]
     pages: int | None = None
+    # An e-mail's attachments of supported types, each a Document of its own (its ``path`` the
+    # message's, its ``attachment`` its name), and those that could not be read.
+    attachment: str | None = None  # set on a document read from an attachment: its name
+    attachments: tuple[Document, ...] = ()
+    attachment_errors: tuple[FileError, ...] = ()  # ``path`` holds the attachment's name
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,10 @@ class DocumentInfo:
     chunks: int
     status: str = "indexed"  # "indexed" | "failed"
     error: str | None = None
+    # For an e-mail attachment stored as a document of its own: its name; ``path`` is then the
+    # message's file and ``parent_id`` the message's document id (-1 for one that failed).
+    attachment: str | None = None
+    parent_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,7 @@ class Passage:
     dense_rank: int | None = None  # 1-based rank in dense search, None if not retrieved there
     keyword_rank: int | None = None  # 1-based rank in keyword search
     ocr: bool = False  # some of its text was recognised from an image (OCR): may hold misreadings
+    attachment: str | None = None  # from an e-mail attachment of this name (``path``: the message)
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,15 @@ class Citation:
     passage_end: int
     passage: str
     score: float
+    ocr: bool = False  # the cited passage was read by OCR: it may hold recognition errors
+    attachment: str | None = None  # from an e-mail attachment of this name (``path``: the message)
+
+
+def source_name(path: str, attachment: str | None) -> str:
+    """Return how a source is named for people: the file's name, or "report.pdf (attached to
+    message.eml)" for an e-mail attachment."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1] or path
+    return f"{attachment} (attached to {name})" if attachment else name
 
 
 @dataclass(frozen=True)
@@ -181,5 +200,7 @@ class Progress:
 
     done: int
     total: int
-    stage: str  # "index" (reading files) | "rechunk" | "model" | "embed" (a library's sync) | "answer" (evaluation)
+    # "index" (reading files) | "ocr" (pages of the file being read) | "rechunk" | "model" |
+    # "embed" (a library's sync) | "answer" (evaluation)
+    stage: str
     item: str = ""

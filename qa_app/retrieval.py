@@ -86,6 +86,7 @@ def to_passages(ranked: Sequence[Ranked], rows: Mapping[int, PassageRow]) -> lis
                 dense_rank=item.dense_rank,
                 keyword_rank=item.keyword_rank,
                 ocr=row.ocr,
+                attachment=row.attachment,
             )
         )
     return passages

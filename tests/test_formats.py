@@ -25,7 +25,11 @@ from fixtures.formats import (
 from qa_app.chunking import chunk_document
 from qa_app.ingest import FORMATS, LOADERS, SUPPORTED_SUFFIXES, IngestError, limits, load
 from qa_app.ingest import packages as packages_module
+from qa_app.ingest.attachments import Attachments
+from qa_app.ingest.build import DocumentBuilder
+from qa_app.ingest.mail import _parse, add_message
 from qa_app.ingest.normalize import clean
+from qa_app.ingest.options import LoadOptions
 from qa_app.ingest.tables import looks_like_header, row_text
 from qa_app.records import Document
 
@@ -105,12 +109,35 @@ def test_eml_headers_body_and_attachments(tmp_path: Path) -> None:
         "Cc: Lee Chan <lee@example.org>"
     )
     assert found[1] == "The pump at Station 4 failed on Monday morning."
-    assert "Attachment: figures.csv" in found
-    assert "Year: 2023; Revenue: 4.2M" in found
-    assert "Attachment: ../../etc/passwd.txt" in found
-    assert "Only the suffix of a name is ever used." in found
-    assert not any("tool.exe" in text for text in found)  # unsupported type: left out
-    assert any(t.startswith("Attachment: broken.pdf (not read: not a PDF file") for t in found)
+    # The message names its attachments; their text is in documents of their own.
+    assert found[2] == "Attachments: figures.csv, passwd.txt, tool.exe, broken.pdf"
+    assert "Revenue" not in doc.text and "suffix of a name" not in doc.text
+    figures, passwd = doc.attachments
+    assert (figures.attachment, figures.path, figures.format) == ("figures.csv", doc.path, "csv")
+    assert "Year: 2023; Revenue: 4.2M" in texts(well_formed(figures))
+    # A name is data: only its last part is shown, never used as a path.
+    assert passwd.attachment == "passwd.txt"
+    assert texts(passwd) == ["Only the suffix of a name is ever used."]
+    # A file with no title of its own is named by the attachment's name, not the temporary copy.
+    assert (figures.title, passwd.title) == ("figures.csv", "passwd.txt")
+    assert [(e.path, e.reason[:15]) for e in doc.attachment_errors] == [
+        ("broken.pdf", "not a PDF file ")
+    ]
+
+
+def test_eml_attachments_share_one_text_budget(tmp_path: Path) -> None:
+    big = "\n\n".join(f"Paragraph {i} of the pump inspection notes." for i in range(200)).encode()
+    message = email_message(
+        sender="a@example.org", to="b@example.org", subject="Big", date=WHEN, body="See.",
+        attachments=[("one.txt", big, "text/plain"), ("two.txt", big, "text/plain")],
+    )  # fmt: skip
+    path = write_eml(tmp_path / "big.eml", message)
+    collector = Attachments(path, LoadOptions(), max_chars=len(big) + 100)
+    builder = DocumentBuilder(path, "eml")
+    add_message(builder, _parse(path.read_bytes()), collector.options, collector)
+    assert [d.attachment for d in collector.documents] == ["one.txt"]
+    assert collector.errors[0].path == "two.txt"
+    assert "attachments together pass" in collector.errors[0].reason
 
 
 def test_eml_html_only_body_is_cleaned_like_html(tmp_path: Path) -> None:
@@ -182,7 +209,10 @@ def test_msg_headers_body_and_attachment(tmp_path: Path) -> None:
     assert "Subject: Pump station report" in header
     assert "Sent: " in header and "2024" in header
     assert "The pump at Station 4 failed on Monday morning." in texts(doc)
-    assert "Year: 2022; Revenue: 3.9M" in texts(doc)
+    assert "Attachments: figures.csv" in texts(doc) and "Revenue" not in doc.text
+    (figures,) = doc.attachments
+    assert (figures.attachment, figures.path) == ("figures.csv", str(path))
+    assert "Year: 2022; Revenue: 3.9M" in texts(figures)
 
 
 def test_email_errors(tmp_path: Path) -> None:

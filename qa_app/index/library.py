@@ -18,13 +18,22 @@ from qa_app.chunking import ChunkSettings, chunk_document
 from qa_app.index.locking import WriterLock
 from qa_app.index.scan import absolute, covered, scan, under
 from qa_app.index.schema import Failure, KnownFile, Root
-from qa_app.index.store import SCHEMA_VERSION, Store, StoreError, describe_os_error
+from qa_app.index.store import (
+    SCHEMA_VERSION,
+    Store,
+    StoreError,
+    attachment_reason,
+    describe_os_error,
+)
 from qa_app.index.vectors import FaissIndex, VectorCache, empty_index
 from qa_app.models.embedding import Embedder, sha256_file
 from qa_app.records import FileError, Progress, SyncReport
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from qa_app.ingest import LoadOptions
+    from qa_app.ingest.ocr_cache import OcrCache
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +44,10 @@ CancelFn = Callable[[], bool]
 EMBED_BATCH = 64
 DB_FILE = "library.db"
 MANIFEST_FILE = "manifest.json"
+OCR_CACHE_FILE = "ocr-cache.db"  # OCR text of finished pages, so a stopped run resumes
+OCR_KEY = "ocr"  # meta: "on" (the default) or "off"
+# What OCR may change: scanned PDF pages, images, and e-mails (their attached scans).
+OCR_FORMATS = ("pdf", "image", "eml", "msg", "mbox")
 LOG_KEEP = 10_000  # embedding changes kept beyond the library's size, for caches that lag behind
 
 
@@ -99,6 +112,7 @@ class Library:
         self.store = Store(directory / DB_FILE, create=create)
         self.vectors = VectorCache(directory, embedder.dimension, embedder.weights_hash)
         self._empty: FaissIndex | None = None
+        self._ocr_cache: OcrCache | None = None  # opened by the first file read (a write)
         self.needs_rebuild: str | None = self._check_manifest()
 
     # -- manifest ---------------------------------------------------------------------------
@@ -219,6 +233,28 @@ class Library:
     def writer(self) -> WriterLock:
         """Return the cross-process writer lock of this library (raises LibraryBusy when held)."""
         return WriterLock(self.directory / "write.lock", self.name)
+
+    @property
+    def ocr(self) -> bool:
+        """Return whether scanned pages and images are read by OCR in this library (default on)."""
+        if not self.readable:
+            return True
+        return self.store.meta().get(OCR_KEY, "on") != "off"
+
+    def set_ocr(self, enabled: bool) -> int:
+        """Switch OCR on or off for this library (remembered in it); return how many files the
+        next sync reads again because of it.
+
+        Switched off, documents with OCRed text are read again without it; switched on, PDFs
+        and e-mails are read again (their scanned pages and attachments get OCRed) and files
+        that failed (images) are tried again. Nothing changes when it is already so.
+        """
+        with self.writer():
+            if enabled == self.ocr:
+                return 0
+            with self.store.transaction() as db:
+                self.store.set_meta(db, **{OCR_KEY: "on" if enabled else "off"})
+            return self.store.mark_unread(OCR_FORMATS if enabled else None)
 
     def add(
         self,
@@ -345,6 +381,7 @@ class Library:
         """Read changed files (one commit each), then embed what waits (bounded commits)."""
         known = self.store.known_files()
         failures = self.store.failures()
+        attached = self.store.attachment_failures()
         work: list[tuple[str, os.stat_result]] = []
         for path in paths:
             try:
@@ -360,6 +397,8 @@ class Library:
             have = known.get(path)
             if have is not None and (have.size, have.mtime) == (st.st_size, st.st_mtime):
                 run.unchanged += 1
+                for reason in attached.get(path, []):  # still unread attachments
+                    run.fail(path, reason)
                 continue
             failed = failures.get(path)
             if failed is not None and (failed.size, failed.mtime) == (st.st_size, st.st_mtime):
@@ -373,7 +412,11 @@ class Library:
                 break
             if progress is not None:
                 progress(Progress(done, len(work), "index", path))
-            self._read_file(path, st, known, failures, run)
+            self._read_file(
+                path, st, known, failures, run, self._load_options(path, progress, cancel)
+            )
+            if run.cancelled:
+                break
         else:
             if progress is not None:
                 progress(Progress(len(work), len(work), "index", ""))
@@ -389,8 +432,9 @@ class Library:
         known: dict[str, KnownFile],
         failures: dict[str, Failure],
         run: _Run,
+        options: LoadOptions,
     ) -> None:
-        from qa_app.ingest import MAX_FILE_BYTES, IngestError, load
+        from qa_app.ingest import MAX_FILE_BYTES, IngestError, LoadCancelled, load
 
         have = known.get(path)
         digest = None
@@ -405,17 +449,28 @@ class Library:
             if have is not None and have.content_hash == digest:
                 self.store.touch_document(path, st.st_size, st.st_mtime)
                 run.unchanged += 1
+                for reason in self.store.attachment_failures().get(path, []):
+                    run.fail(path, reason)
                 return
             failed = failures.get(path)
             if failed is not None and failed.content_hash == digest:
                 # Same bytes that failed before: not worth reading again until they change.
                 self._fail(run, path, failed.reason, st, digest)
                 return
-            document = load(path)
+            document = load(path, options)
             chunks = chunk_document(document, self.chunking)
+            attachments = [(a, chunk_document(a, self.chunking)) for a in document.attachments]
             self.store.put_document(
-                document, chunks, size=st.st_size, mtime=st.st_mtime, content_hash=digest
+                document,
+                chunks,
+                size=st.st_size,
+                mtime=st.st_mtime,
+                content_hash=digest,
+                attachments=attachments,
             )
+        except LoadCancelled:
+            run.cancelled = True  # between two OCR pages: the pages read are cached
+            return
         except IngestError as exc:
             self._fail(run, path, exc.reason, st, digest)
             return
@@ -435,6 +490,25 @@ class Library:
             self._fail(run, path, f"cannot be read ({type(exc).__name__}: {exc})", st, digest)
             return
         (run.updated if have is not None else run.added).append(path)
+        for error in document.attachment_errors:
+            run.fail(path, attachment_reason(error.path, error.reason))
+
+    def _load_options(
+        self, path: str, progress: ProgressFn | None, cancel: CancelFn | None
+    ) -> LoadOptions:
+        """Return how to load ``path``: this library's OCR switch, its OCR cache, and the run's
+        progress (stage "ocr": pages of this file) and cancel (asked between pages)."""
+        from qa_app.ingest import LoadOptions
+        from qa_app.ingest.ocr_cache import OcrCache
+
+        if self._ocr_cache is None:
+            self._ocr_cache = OcrCache(self.directory / OCR_CACHE_FILE)
+
+        def pages(done: int, total: int) -> None:
+            if progress is not None:
+                progress(Progress(done, total, "ocr", path))
+
+        return LoadOptions(ocr=self.ocr, progress=pages, cancel=cancel, cache=self._ocr_cache)
 
     def _embed(self, run: _Run, progress: ProgressFn | None, cancel: CancelFn | None) -> None:
         total = self.store.counts().pending
@@ -505,7 +579,9 @@ class Library:
         return self.vectors.search(self.store, query, k)
 
     def close(self) -> None:
-        """Close the database."""
+        """Close the database (and the OCR cache)."""
+        if self._ocr_cache is not None:
+            self._ocr_cache.close()
         self.store.close()
 
 

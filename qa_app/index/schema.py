@@ -76,6 +76,20 @@ def create(db: sqlite3.Connection) -> None:
     _add_column(db, "failures", "content_hash", "TEXT")
     # Libraries made before OCR have no chunks.ocr; their chunks were all read, not OCRed.
     _add_column(db, "chunks", "ocr", "INTEGER NOT NULL DEFAULT 0")
+    # An e-mail attachment is a document of its own: parent_id is its message's document, and
+    # attachment its name (its path column only keeps rows apart: "MESSAGE#attachment-N").
+    # An attachment that could not be read is a failure whose parent is the message's path.
+    _add_column(db, "documents", "parent_id", "INTEGER")
+    _add_column(db, "documents", "attachment", "TEXT")
+    _add_column(db, "failures", "parent", "TEXT")
+    db.execute("CREATE INDEX IF NOT EXISTS documents_parent ON documents(parent_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS failures_parent ON failures(parent)")
+
+
+def attachment_key(message: str, number: int, *, failed: bool = False) -> str:
+    """Return the key (documents.path, or failures.path when ``failed``) of a message's
+    ``number``-th attachment read (or not read)."""
+    return f"{message}#{'unread' if failed else 'attachment'}-{number}"
 
 
 def _add_column(db: sqlite3.Connection, table: str, column: str, kind: str) -> None:
@@ -131,6 +145,7 @@ class PassageRow(NamedTuple):
     end: int
     text: str
     ocr: bool = False  # some of its text was recognised from an image of the page
+    attachment: str | None = None  # an e-mail attachment's name (``path``: its message)
 
 
 class Counts(NamedTuple):

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from qa_app.index.schema import (
     Root,
     VectorChanges,
     VectorState,
+    attachment_key,
 )
 from qa_app.records import Block, Chunk, Document, DocumentInfo
 
@@ -283,7 +285,8 @@ class Store:
 
     def known_files(self) -> dict[str, KnownFile]:
         """Return what is stored of each indexed file, by path."""
-        rows = self._query("SELECT path, id, size, mtime, content_hash FROM documents")
+        top = " WHERE parent_id IS NULL" if self._has("documents", "parent_id") else ""
+        rows = self._query("SELECT path, id, size, mtime, content_hash FROM documents" + top)
         return {str(r[0]): KnownFile(int(r[1]), int(r[2]), float(r[3]), str(r[4])) for r in rows}
 
     def put_document(
@@ -294,48 +297,103 @@ class Store:
         size: int,
         mtime: float,
         content_hash: str,
+        attachments: Sequence[tuple[Document, Sequence[Chunk]]] = (),
     ) -> int:
         """Store (insert or replace) a document and its chunks in one transaction; return its id.
 
-        A passage whose text the old version of the document had keeps its embedding; the others
-        start pending and are filled by ``put_embeddings``.
+        ``attachments`` (an e-mail's, each with its chunks) are stored as documents of their own
+        linked to it, and ``doc.attachment_errors`` as failures of the message; whatever the
+        old version had of either is replaced. A passage whose text the old version had keeps
+        its embedding; the others start pending and are filled by ``put_embeddings``.
         """
-        blocks = json.dumps(
-            [[b.start, b.end, b.page, b.kind, *([1] if b.ocr else [])] for b in doc.blocks]
-        )
         with self.transaction() as db:
             old = db.execute("SELECT id FROM documents WHERE path = ?", (doc.path,)).fetchone()
             reuse: dict[str, bytes] = {}
             if old is not None:
-                reuse = dict(
-                    db.execute(
-                        "SELECT text, embedding FROM chunks WHERE doc_id = ? "
-                        "AND embedding IS NOT NULL",
-                        (old[0],),
-                    ).fetchall()
-                )
+                for member in [old[0], *self._children(db, old[0])]:
+                    reuse.update(
+                        db.execute(
+                            "SELECT text, embedding FROM chunks WHERE doc_id = ? "
+                            "AND embedding IS NOT NULL",
+                            (member,),
+                        ).fetchall()
+                    )
                 self._delete_doc(db, old[0])
-            cur = db.execute(
-                "INSERT INTO documents(path, title, format, size, mtime, content_hash, pages, text, "
-                "blocks, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    doc.path,
-                    doc.title,
-                    doc.format,
-                    size,
-                    mtime,
-                    content_hash,
-                    doc.pages,
-                    doc.text,
-                    blocks,
-                    time.time(),
-                ),
-            )
-            doc_id = int(cur.lastrowid or 0)
+            doc_id = self._insert_document(db, doc, doc.path, size, mtime, content_hash)
             self._insert_chunks(db, doc_id, chunks, reuse)
+            for number, (child, child_chunks) in enumerate(attachments, 1):
+                key = attachment_key(doc.path, number)
+                child_id = self._insert_document(db, child, key, size, mtime, content_hash)
+                db.execute(
+                    "UPDATE documents SET parent_id = ?, attachment = ? WHERE id = ?",
+                    (doc_id, child.attachment, child_id),
+                )
+                self._insert_chunks(db, child_id, child_chunks, reuse)
             db.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
+            for number, error in enumerate(doc.attachment_errors, 1):
+                db.execute(
+                    "INSERT OR REPLACE INTO failures(path, reason, size, mtime, at, content_hash, "
+                    "parent) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        attachment_key(doc.path, number, failed=True),
+                        attachment_reason(error.path, error.reason),
+                        size,
+                        mtime,
+                        time.time(),
+                        content_hash,
+                        doc.path,
+                    ),
+                )
             self.bump_generation(db)
         return doc_id
+
+    @staticmethod
+    def _insert_document(
+        db: sqlite3.Connection, doc: Document, key: str, size: int, mtime: float, digest: str
+    ) -> int:
+        blocks = json.dumps(
+            [[b.start, b.end, b.page, b.kind, *([1] if b.ocr else [])] for b in doc.blocks]
+        )
+        cur = db.execute(
+            "INSERT INTO documents(path, title, format, size, mtime, content_hash, pages, text, "
+            "blocks, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, doc.title, doc.format, size, mtime, digest, doc.pages, doc.text, blocks,
+             time.time()),
+        )  # fmt: skip
+        return int(cur.lastrowid or 0)
+
+    @staticmethod
+    def _children(db: sqlite3.Connection, doc_id: int) -> list[int]:
+        rows = db.execute("SELECT id FROM documents WHERE parent_id = ?", (doc_id,)).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def _has(self, table: str, column: str) -> bool:
+        """Return whether ``table`` has ``column`` (added by a migration a writer applies)."""
+        rows = self._query(f"PRAGMA table_info({table})")
+        return any(r[1] == column for r in rows)
+
+    def mark_unread(self, formats: Sequence[str] | None) -> int:
+        """Make the next sync read files again; return how many. With ``formats``: every file
+        of those formats, and every file that failed; without: every file with OCRed text (in
+        itself or in one of its attachments)."""
+        with self.transaction() as db:
+            if formats is not None:
+                marks = ",".join("?" * len(formats))
+                count = db.execute(
+                    "UPDATE documents SET content_hash = '', mtime = 0 WHERE parent_id IS NULL "
+                    f"AND format IN ({marks})",
+                    list(formats),
+                ).rowcount
+                count += db.execute("DELETE FROM failures WHERE parent IS NULL").rowcount
+                return int(count)
+            ocred = "SELECT doc_id FROM chunks WHERE ocr = 1"
+            return int(
+                db.execute(
+                    "UPDATE documents SET content_hash = '', mtime = 0 WHERE parent_id IS NULL "
+                    f"AND (id IN ({ocred}) OR id IN "
+                    f"(SELECT parent_id FROM documents WHERE id IN ({ocred})))"
+                ).rowcount
+            )
 
     def touch_document(self, path: str, size: int, mtime: float) -> None:
         """Record a new size/mtime for a document whose content hash did not change."""
@@ -383,6 +441,12 @@ class Store:
         db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
 
     def _delete_doc(self, db: sqlite3.Connection, doc_id: int) -> None:
+        """Delete a document with its chunks, and its attachments and their failures."""
+        for child in self._children(db, doc_id):
+            self._delete_doc(db, child)
+        row = db.execute("SELECT path FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is not None:
+            db.execute("DELETE FROM failures WHERE parent = ?", (row[0],))
         self._delete_chunks(db, doc_id)
         db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
 
@@ -395,6 +459,7 @@ class Store:
                 if row is not None:
                     self._delete_doc(db, row[0])
                     removed.append(path)
+                db.execute("DELETE FROM failures WHERE parent = ?", (path,))
                 dropped = db.execute("DELETE FROM failures WHERE path = ?", (path,)).rowcount
                 if dropped and row is None:
                     removed.append(path)
@@ -421,22 +486,46 @@ class Store:
             )
 
     def failures(self) -> dict[str, Failure]:
-        """Return the files that failed to index, by path."""
-        try:
+        """Return the files that failed to index, by path (for attachments see
+        ``attachment_failures``)."""
+        if self._has("failures", "parent"):
+            rows = self._query(
+                "SELECT path, reason, size, mtime, content_hash FROM failures WHERE parent IS NULL"
+            )
+        elif self._has("failures", "content_hash"):
             rows = self._query("SELECT path, reason, size, mtime, content_hash FROM failures")
-        except sqlite3.OperationalError:  # written before failures kept a content hash
+        else:  # written before failures kept a content hash
             rows = [
                 (*r, None) for r in self._query("SELECT path, reason, size, mtime FROM failures")
             ]
         return {str(r[0]): Failure(str(r[1]), r[2], r[3], r[4]) for r in rows}
 
+    def attachment_failures(self) -> dict[str, list[str]]:
+        """Return, by message path, why its attachments could not be read (each reason names
+        the attachment: "attachment report.pdf: …")."""
+        if not self._has("failures", "parent"):
+            return {}
+        found: dict[str, list[str]] = {}
+        for parent, reason in self._query(
+            "SELECT parent, reason FROM failures WHERE parent IS NOT NULL ORDER BY path"
+        ):
+            found.setdefault(str(parent), []).append(str(reason))
+        return found
+
     def documents(self) -> list[DocumentInfo]:
-        """Return every stored document, every failed file and every exclusion, sorted by path."""
+        """Return every stored document (e-mail attachments after their message), every file or
+        attachment that failed and every exclusion, sorted by path."""
+        linked = self._has("documents", "parent_id")
         rows = self._query(
-            "SELECT d.id, d.path, d.title, d.format, d.size, d.mtime, d.content_hash, d.pages, "
+            "SELECT d.id, COALESCE(p.path, d.path), d.title, d.format, d.size, d.mtime, "
+            "d.content_hash, d.pages, "
             "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id), "
             "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id AND c.embedding IS NULL), "
-            "f.reason FROM documents d LEFT JOIN failures f ON f.path = d.path"
+            "f.reason, {link} FROM documents d LEFT JOIN failures f ON f.path = d.path "
+            "LEFT JOIN documents p ON p.id = {parent}".format(
+                link="d.attachment, d.parent_id" if linked else "NULL, NULL",
+                parent="d.parent_id" if linked else "NULL",
+            )
         )
         infos = [
             DocumentInfo(
@@ -451,6 +540,8 @@ class Store:
                 chunks=int(r[8]),
                 status="failed" if r[10] else ("pending" if r[9] else "indexed"),
                 error=r[10],
+                attachment=r[11],
+                parent_id=r[12],
             )
             for r in rows
         ]
@@ -458,9 +549,23 @@ class Store:
         for path, failure in self.failures().items():
             if path not in stored:
                 infos.append(_unstored(path, "failed", failure.reason, failure.size, failure.mtime))
+        ids = {i.path: i.id for i in infos if i.attachment is None}
+        for path, reasons in self.attachment_failures().items():
+            for reason in reasons:
+                name = reason.removeprefix("attachment ").split(": ", 1)[0]
+                info = _unstored(path, "failed", reason, None, None)
+                infos.append(
+                    replace(
+                        info,
+                        title=name,
+                        format=Path(name).suffix.lstrip(".").lower(),
+                        attachment=name,
+                        parent_id=ids.get(path, -1),
+                    )
+                )
         for path in self.exclusions():
             infos.append(_unstored(path, "excluded", None, None, None))
-        return sorted(infos, key=lambda i: i.path)
+        return sorted(infos, key=lambda i: (i.path, i.attachment is not None, i.attachment or ""))
 
     def document(self, doc_id: int) -> Document:
         """Return the stored Document; raise KeyError if there is none with that id."""
@@ -470,6 +575,15 @@ class Store:
         if not rows:
             raise KeyError(f"no document with id {doc_id}")
         path, title, fmt, text, blocks, pages = rows[0]
+        attachment = None
+        if self._has("documents", "parent_id"):
+            link = self._query(
+                "SELECT p.path, d.attachment FROM documents d JOIN documents p "
+                "ON p.id = d.parent_id WHERE d.id = ?",
+                (doc_id,),
+            )
+            if link:
+                path, attachment = link[0]
         return Document(
             path=path,
             title=title,
@@ -477,6 +591,7 @@ class Store:
             text=text,
             blocks=tuple(Block(r[0], r[1], r[2], r[3], bool(r[4:])) for r in json.loads(blocks)),
             pages=pages,
+            attachment=attachment,
         )
 
     def document_text(self, doc_id: int) -> str:
@@ -611,18 +726,32 @@ class Store:
             return {}
         marks = ",".join("?" * len(chunk_ids))
         args = [int(i) for i in chunk_ids]
+        linked = self._has("documents", "parent_id")
         sql = (
-            'SELECT c.id, c.doc_id, d.path, d.title, c.page, c.start, c."end", c.text, {ocr} '
-            f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})"
+            'SELECT c.id, c.doc_id, COALESCE(p.path, d.path), d.title, c.page, c.start, c."end", '
+            "c.text, {ocr}, {attachment} FROM chunks c JOIN documents d ON d.id = c.doc_id "
+            f"LEFT JOIN documents p ON p.id = {{parent}} WHERE c.id IN ({marks})"
         )
+        parts = {
+            "attachment": "d.attachment" if linked else "NULL",
+            "parent": "d.parent_id" if linked else "NULL",
+        }
         try:
-            rows = self._query(sql.format(ocr="c.ocr"), args)
+            rows = self._query(sql.format(ocr="c.ocr", **parts), args)
         except sqlite3.OperationalError:  # made before OCR and not written since: none is OCR
-            rows = self._query(sql.format(ocr="0"), args)
+            rows = self._query(sql.format(ocr="0", **parts), args)
         return {
             int(r[0]): PassageRow(
-                int(r[1]), str(r[2]), str(r[3]), r[4], int(r[5]), int(r[6]), str(r[7]), bool(r[8])
-            )
+                int(r[1]),
+                str(r[2]),
+                str(r[3]),
+                r[4],
+                int(r[5]),
+                int(r[6]),
+                str(r[7]),
+                bool(r[8]),
+                r[9],
+            )  # fmt: skip
             for r in rows
         }
 
@@ -662,6 +791,11 @@ def _snapshot(db: sqlite3.Connection) -> Iterator[None]:
         yield
     finally:
         db.execute("COMMIT")
+
+
+def attachment_reason(name: str, reason: str) -> str:
+    """Return how an attachment's failure is said: "attachment NAME: REASON"."""
+    return f"attachment {name}: {reason}"
 
 
 def _unstored(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import logging
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa_app.ingest.build import DocumentBuilder
 from qa_app.ingest.errors import IngestError
@@ -13,6 +16,9 @@ from qa_app.ingest.files import read_bytes
 from qa_app.ingest.ocr import OcrUnavailable, recognise
 from qa_app.ingest.options import LoadOptions
 from qa_app.records import Document
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,7 @@ def load_image(path: Path, options: LoadOptions) -> Document:
     if frames > MAX_FRAMES:
         raise IngestError(path, f"too many pages ({frames}; the limit is {MAX_FRAMES})")
     builder = DocumentBuilder(path, "image")
+    digest = hashlib.sha256(data).hexdigest() if options.cache is not None else ""
     for number, frame in enumerate(ImageSequence.Iterator(image), 1):
         options.check_cancel()
         width, height = frame.size
@@ -51,17 +58,20 @@ def load_image(path: Path, options: LoadOptions) -> Document:
                 f"too large once decoded ({width} × {height} pixels; the limit is "
                 f"{MAX_PIXELS / 1e6:.0f} million)",
             )
-        try:
-            frame.load()
-            found = recognise(frame)
-        except OcrUnavailable as exc:
-            raise IngestError(path, f"cannot run OCR: {exc}") from None
-        except (OSError, ValueError, SyntaxError) as exc:  # truncated or damaged image data
-            raise IngestError(path, f"corrupt or damaged image ({exc})") from None
+        found = options.recognised(digest, number, functools.partial(_read_frame, frame, path))
         for paragraph in found:
             builder.add(paragraph, page=number if frames > 1 else None, ocr=True)
-        if options.progress is not None:
-            options.progress(number, frames)
+        options.report(number, frames)
     if builder.empty:
         raise IngestError(path, "no text found in the image (OCR found none)")
     return builder.build(title=None, pages=frames if frames > 1 else None)
+
+
+def _read_frame(frame: Image, path: Path) -> list[str]:
+    try:
+        frame.load()
+        return recognise(frame)
+    except OcrUnavailable as exc:
+        raise IngestError(path, f"cannot run OCR: {exc}") from None
+    except (OSError, ValueError, SyntaxError) as exc:  # truncated or damaged image data
+        raise IngestError(path, f"corrupt or damaged image ({exc})") from None

@@ -1,7 +1,7 @@
 """E-mail (.eml) and mailboxes (.mbox) via the standard library's ``email``: the headers as text
 at the top (so "Who sent…" and "When was…" can be answered), the body (HTML cleaned like an HTML
-file), then each readable attachment as a section of the message. In a mailbox each message is a
-section and its number is the page."""
+file) and a line naming the attachments, each readable one a Document of its own linked to the
+message. In a mailbox each message is a section and its number is the page."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from qa_app.ingest.attachments import MAX_NESTING, add_attachment
+from qa_app.ingest.attachments import MAX_NESTING, Attachments
 from qa_app.ingest.build import DocumentBuilder
 from qa_app.ingest.errors import IngestError
 from qa_app.ingest.files import read_bytes
@@ -80,15 +80,27 @@ def _body(message: EmailMessage) -> tuple[str, bool] | None:
     return content, part.get_content_subtype() == "html"
 
 
+def add_names(builder: DocumentBuilder, names: list[str], page: int | None = None) -> None:
+    """Add the line "Attachments: a.pdf, b.xlsx" (their text is in documents of their own)."""
+    if names:
+        builder.add("Attachments: " + ", ".join(names), "paragraph", page=page)
+
+
 def add_message(
-    builder: DocumentBuilder, message: EmailMessage, options: LoadOptions, page: int | None = None
+    builder: DocumentBuilder,
+    message: EmailMessage,
+    options: LoadOptions,
+    attachments: Attachments,
+    page: int | None = None,
 ) -> None:
-    """Add one message: headers, body, then its attachments of supported types."""
+    """Add one message: headers, body, the names of its attachments; read its attachments of
+    supported types into ``attachments``."""
     headers = header_block({name: _header(message, name) for name in HEADERS})
     builder.add(headers, "paragraph", page=page)
     body = _body(message)
     if body is not None:
         add_body(builder, body[0], body[1], page)
+    first = len(attachments.names)
     for part in message.iter_attachments():
         name = part.get_filename() or ""
         if part.get_content_type() == "message/rfc822":
@@ -97,7 +109,7 @@ def add_message(
                 builder.add(
                     f"Attached message: {name or _header(inner, 'Subject')}", "heading", page=page
                 )
-                add_message(builder, inner, _deeper(options), page)
+                add_message(builder, inner, _deeper(options), attachments, page)
             continue
         if not name:
             continue
@@ -106,7 +118,8 @@ def add_message(
         except (ValueError, AssertionError):
             data = None
         if isinstance(data, bytes) and data:
-            add_attachment(builder, name, data, options, page)
+            attachments.add(name, data, page)
+    add_names(builder, attachments.names[first:], page)
 
 
 def _deeper(options: LoadOptions) -> LoadOptions:
@@ -127,8 +140,9 @@ def load_eml(path: Path, options: LoadOptions) -> Document:
     if not any(_header(message, name) for name in ("From", "To", "Subject", "Date")):
         raise IngestError(path, "not an e-mail message (no From, To, Subject or Date header)")
     builder = DocumentBuilder(path, "eml")
-    add_message(builder, message, options)
-    return builder.build(_header(message, "Subject") or None)
+    attachments = Attachments(path, options)
+    add_message(builder, message, options, attachments)
+    return attachments.finish(builder.build(_header(message, "Subject") or None))
 
 
 def load_mbox(path: Path, options: LoadOptions) -> Document:
@@ -138,6 +152,7 @@ def load_mbox(path: Path, options: LoadOptions) -> Document:
     """
     box = mailbox.mbox(path, factory=None, create=False)
     builder = DocumentBuilder(path, "mbox")
+    attachments = Attachments(path, options)
     count = 0
     try:
         for count, raw in enumerate(box.itervalues(), 1):
@@ -147,9 +162,9 @@ def load_mbox(path: Path, options: LoadOptions) -> Document:
             except (ValueError, LookupError, UnicodeError) as exc:  # one broken message
                 log.warning("%s: message %d could not be read (%s)", path, count, exc)
                 continue
-            add_message(builder, message, options, page=count)
+            add_message(builder, message, options, attachments, page=count)
     finally:
         box.close()
     if count == 0:
         raise IngestError(path, "no messages in the mailbox (each must start with a 'From ' line)")
-    return builder.build(path.stem, pages=count)
+    return attachments.finish(builder.build(path.stem, pages=count))

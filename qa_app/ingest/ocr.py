@@ -3,6 +3,8 @@ model and the orientation model from the tessdata packages → paragraphs in rea
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import re
 import sys
@@ -21,6 +23,9 @@ MIN_CONFIDENCE = 45.0  # mean word confidence (0-100) under which a paragraph is
 MAX_SIDE = 5000  # pixels; larger images are scaled down first (beyond 400 dpi on A4)
 MAX_SKEW = 6.0  # degrees: a page photographed or scanned crooked, not turned sideways
 SKEW_SIDE = 1000  # pixels: the skew is measured on a copy this small
+# Bumped when what is done around Tesseract changes (levelling, joining lines, the noise filter),
+# so pages cached by an older version are read again.
+PIPELINE = 1
 _HYPHENATED = re.compile(r"[^\W\d_]-$")
 
 _engine: Any = None
@@ -42,6 +47,24 @@ def tessdata_dir() -> Path:
     if not (folder / f"{LANGUAGE}.traineddata").is_file():
         raise OcrUnavailable(f"the OCR model {LANGUAGE}.traineddata is missing from {folder}")
     return folder
+
+
+@functools.cache
+def engine_id() -> str:
+    """Return what identifies the OCR that reads a page here: Tesseract's version, a digest of
+    its English model and this module's PIPELINE (the key of cached OCR text)."""
+    try:
+        import tesserocr
+
+        version = str(tesserocr.tesseract_version()).split("\n", 1)[0]
+    except ImportError:
+        version = "tesseract unavailable"
+    try:
+        model = (tessdata_dir() / f"{LANGUAGE}.traineddata").read_bytes()
+        digest = hashlib.sha256(model).hexdigest()[:16]
+    except (OcrUnavailable, OSError):
+        digest = "none"
+    return f"{version}; {LANGUAGE} {digest}; pipeline {PIPELINE}"
 
 
 def _get_engine() -> Any:

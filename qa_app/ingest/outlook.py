@@ -1,5 +1,6 @@
 """Outlook messages (.msg) via extract-msg: headers as text at the top, the body (HTML cleaned
-like an HTML file when there is no plain text), then readable attachments as sections."""
+like an HTML file when there is no plain text) and the attachments' names; each readable
+attachment is a Document of its own linked to the message."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from qa_app.ingest.attachments import MAX_NESTING, add_attachment
+from qa_app.ingest.attachments import MAX_NESTING, Attachments
 from qa_app.ingest.build import DocumentBuilder
 from qa_app.ingest.decoding import decode
 from qa_app.ingest.errors import IngestError
 from qa_app.ingest.files import read_bytes
-from qa_app.ingest.mail import add_body, header_block
+from qa_app.ingest.mail import add_body, add_names, header_block
 from qa_app.ingest.options import LoadOptions
 from qa_app.ingest.packages import OLE
 from qa_app.records import Document
@@ -38,7 +39,7 @@ def _date(message: Any) -> str:
 
 
 def _add_message(
-    builder: DocumentBuilder, message: Any, options: LoadOptions, depth: int = 0
+    builder: DocumentBuilder, message: Any, attachments: Attachments, depth: int = 0
 ) -> None:
     headers = {
         "From": _value(message, "sender"),
@@ -55,15 +56,17 @@ def _add_message(
         html = getattr(message, "htmlBody", None)
         if isinstance(html, bytes) and html.strip():
             add_body(builder, decode(html, builder.path), True, None)
+    first = len(attachments.names)
     for attachment in getattr(message, "attachments", []) or []:
         data = getattr(attachment, "data", None)
         name = _value(attachment, "longFilename") or _value(attachment, "shortFilename")
         if isinstance(data, bytes):
             if name and data:
-                add_attachment(builder, name, data, options, None)
+                attachments.add(name, data)
         elif data is not None and hasattr(data, "subject") and depth < MAX_NESTING:
             builder.add(f"Attached message: {name or _value(data, 'subject')}", "heading")
-            _add_message(builder, data, options, depth + 1)
+            _add_message(builder, data, attachments, depth + 1)
+    add_names(builder, attachments.names[first:])
 
 
 def load_msg(path: Path, options: LoadOptions) -> Document:
@@ -86,8 +89,9 @@ def load_msg(path: Path, options: LoadOptions) -> Document:
         raise IngestError(path, f"corrupt or damaged Outlook message ({exc})") from None
     try:
         builder = DocumentBuilder(path, "msg")
-        _add_message(builder, message, options)
+        attachments = Attachments(path, options)
+        _add_message(builder, message, attachments)
         subject = _value(message, "subject")
     finally:
         message.close()
-    return builder.build(subject or None)
+    return attachments.finish(builder.build(subject or None))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from qa_app.ingest.errors import IngestError
 from qa_app.ingest.ocr import OcrUnavailable, recognise
@@ -21,8 +24,9 @@ def ocr_pages(
 ) -> dict[int, list[str]]:
     """Return {1-based page number: paragraphs} for the given pages, OCRed one by one.
 
-    Pages that render blank are skipped without OCR. ``options.progress(done, total)`` follows
-    every page and ``options.cancel`` is asked before each (LoadCancelled). Raises IngestError
+    Pages that render blank are not OCRed (no paragraphs). ``options.progress(done, total)`` follows
+    every page and ``options.cancel`` is asked before each (LoadCancelled); a page read before
+    (``options.cache``, by the PDF's SHA-256) is not rendered or OCRed again. Raises IngestError
     when the PDF cannot be rendered or the OCR engine is missing.
     """
     import pypdfium2 as pdfium
@@ -35,26 +39,41 @@ def ocr_pages(
     except pdfium.PdfiumError as exc:
         raise IngestError(path, f"cannot render the scanned pages for OCR ({exc})") from None
     found: dict[int, list[str]] = {}
+    digest = hashlib.sha256(data).hexdigest() if options.cache is not None else ""
     try:
         for done, number in enumerate(numbers, 1):
             options.check_cancel()
-            try:
-                with _LOCK:
-                    page = document[number - 1]
-                    image = page.render(scale=DPI / 72, grayscale=True).to_pil()
-                    page.close()
-            except (pdfium.PdfiumError, IndexError, ValueError) as exc:
-                log.warning("%s: page %d could not be rendered (%s)", path, number, exc)
-                continue
-            darkest, _ = image.convert("L").getextrema()
-            if darkest < BLANK:
-                try:
-                    found[number] = recognise(image)
-                except OcrUnavailable as exc:
-                    raise IngestError(path, f"scanned pages, and OCR cannot run: {exc}") from None
-            if options.progress is not None:
-                options.progress(done, len(numbers))
+            found[number] = options.recognised(
+                digest,
+                number,
+                functools.partial(_read_page, document, number, path),
+                f"; {DPI} dpi",
+            )
+            options.report(done, len(numbers))
     finally:
         with _LOCK:
             document.close()
     return found
+
+
+def _read_page(document: Any, number: int, path: Path) -> list[str]:
+    """Return the paragraphs OCR finds on page ``number`` ([] for a blank or unrenderable one)."""
+    import pypdfium2 as pdfium
+
+    from qa_app.ingest.pdf import _LOCK
+
+    try:
+        with _LOCK:
+            page = document[number - 1]
+            image = page.render(scale=DPI / 72, grayscale=True).to_pil()
+            page.close()
+    except (pdfium.PdfiumError, IndexError, ValueError) as exc:
+        log.warning("%s: page %d could not be rendered (%s)", path, number, exc)
+        return []
+    darkest, _ = image.convert("L").getextrema()
+    if darkest >= BLANK:
+        return []
+    try:
+        return recognise(image)
+    except OcrUnavailable as exc:
+        raise IngestError(path, f"scanned pages, and OCR cannot run: {exc}") from None
