@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from qa_app.records import Progress
 
-__all__ = ["Interrupt", "ProgressBar"]
+__all__ = ["Interrupt", "ProgressBar", "ocr_text"]
 
 
 class Interrupt:
@@ -29,7 +29,10 @@ class Interrupt:
         if self.requested.is_set():
             raise KeyboardInterrupt
         self.requested.set()
-        print("\nstopping after the current file… (Ctrl-C again to abort)", file=sys.stderr)
+        print(
+            "\nstopping after the current file or OCR page… (Ctrl-C again to abort)",
+            file=sys.stderr,
+        )
 
     def __exit__(self, *exc: object) -> None:
         if self._previous is not None:
@@ -37,6 +40,13 @@ class Interrupt:
 
     def __call__(self) -> bool:
         return self.requested.is_set()
+
+
+def ocr_text(tick: Progress) -> str:
+    """Return what an "ocr" tick says: "OCR page 3 of 40: scan.pdf" (the page being read)."""
+    name = tick.item.replace("\\", "/").rsplit("/", 1)[-1]
+    page = min(tick.done + 1, tick.total)
+    return f"OCR page {page} of {tick.total}: {name}"
 
 
 class ProgressBar:
@@ -56,7 +66,13 @@ class ProgressBar:
     }
 
     def __call__(self, tick: Progress) -> None:
-        if self.quiet or tick.stage not in self.UNITS:
+        if self.quiet:
+            return
+        if tick.stage == "ocr":  # pages of the file being read: said beside the files' bar
+            if self._bar is not None and self._stage == "index":
+                self._bar.set_postfix_str(ocr_text(tick), refresh=True)
+            return
+        if tick.stage not in self.UNITS:
             return
         if self._bar is not None and (self._stage != tick.stage or tick.done < self._bar.n):
             self.close()

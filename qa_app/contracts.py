@@ -61,6 +61,15 @@ class Engine(Protocol):
         """Re-read added files and folders; index changes, drop deleted files."""
         ...
 
+    @property
+    def ocr(self) -> bool:
+        """Whether the library reads scanned pages and images by OCR."""
+        ...
+
+    def set_ocr(self, enabled: bool) -> int:
+        """Switch OCR on or off for the library; return how many files the next sync reads again."""
+        ...
+
     def folders(self) -> list[str]:
         """Return the folders added to the library."""
         ...

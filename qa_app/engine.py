@@ -48,6 +48,7 @@ class Engine:
         self.embedder: Embedder = embedder or SentenceTransformerEmbedder()
         self.reader_name = reader
         self.library = Library(directory, self.embedder, name=self.name)
+        self._ocr = self.library.ocr  # read once here (off the UI thread); set_ocr keeps it
         self.retriever = Retriever(self.library, self.embedder)
         self._readers: dict[str, Reader] = {}
         self._reader_lock = threading.Lock()
@@ -168,6 +169,18 @@ class Engine:
     def remove(self, items: Sequence[str | Path]) -> list[str]:
         """Remove files or folders from the library; return the removed document paths."""
         return self.library.remove(items)
+
+    @property
+    def ocr(self) -> bool:
+        """Return whether this library reads scanned pages and images by OCR (default on)."""
+        return self._ocr
+
+    def set_ocr(self, enabled: bool) -> int:
+        """Switch OCR on or off for this library (remembered); return how many files the next
+        ``sync`` reads again because of it. Takes the writer lock (LibraryBusy when held)."""
+        changed = self.library.set_ocr(enabled)
+        self._ocr = enabled
+        return changed
 
     def sync(
         self, progress: ProgressFn | None = None, cancel: CancelFn | None = None

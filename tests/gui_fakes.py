@@ -98,6 +98,7 @@ class FakeLibrary:
     excluded: set[str] = field(default_factory=set)
     seeded: bool = False
     next_id: int = 1
+    ocr: bool = True
 
 
 class FakeBackend:
@@ -336,6 +337,20 @@ class FakeEngine:
             self.lib.docs.pop(p, None)
             self.lib.failed.pop(p, None)
         return sorted(gone)
+
+    @property
+    def ocr(self) -> bool:
+        return self.lib.ocr
+
+    def set_ocr(self, enabled: bool) -> int:
+        """Switch the library's OCR (as Engine.set_ocr); every document is read again."""
+        self._enter()
+        if enabled == self.lib.ocr:
+            return 0
+        self.lib.ocr = enabled
+        for doc in self.lib.docs.values():
+            doc.mtime = -1.0
+        return len(self.lib.docs)
 
     def include(self, items: Sequence[str | Path]) -> None:
         """Stop excluding ``items`` (the next sync indexes them), as Engine.include."""

@@ -92,7 +92,29 @@ def _indexing(args: argparse.Namespace, work: Callable[..., SyncReport]) -> int:
 
 def cmd_add(args: argparse.Namespace) -> int:
     with _open(args, create=True) as engine:
+        if args.ocr is not None and args.ocr != engine.ocr:
+            engine.set_ocr(args.ocr)  # remembered: later syncs read this library so too
+            _say_ocr(engine, args.quiet)
         return _indexing(args, lambda bar, stop: engine.add(args.paths, bar, stop))
+
+
+def _say_ocr(engine: Engine, quiet: bool) -> None:
+    if not quiet:
+        state = "on" if engine.ocr else "off"
+        print(f"OCR is {state} for library '{engine.name}'", file=sys.stderr)
+
+
+def cmd_ocr(args: argparse.Namespace) -> int:
+    with _open(args) as engine:
+        if args.state is None:
+            print(f"OCR is {'on' if engine.ocr else 'off'} for library '{engine.name}'")
+            return EXIT_OK
+        changed = engine.set_ocr(args.state == "on")
+        _say_ocr(engine, args.quiet)
+        if not changed:
+            return EXIT_OK
+        # The files whose text OCR changes are read again now, with progress and Ctrl-C.
+        return _indexing(args, lambda bar, stop: engine.sync(bar, stop))
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -125,7 +147,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     for doc in docs:
         pages = f"{doc.pages}p" if doc.pages else "-"
         passages = "passage " if doc.chunks == 1 else "passages"
-        line = f"{doc.status:8} {doc.format:5} {pages:>5} {doc.chunks:5} {passages}  {doc.path}"
+        where = f"{doc.path} » {doc.attachment}" if doc.attachment else doc.path
+        line = f"{doc.status:8} {doc.format:5} {pages:>5} {doc.chunks:5} {passages}  {where}"
         print(line + (f"\n         error: {doc.error}" if doc.error else ""))
     indexed = sum(d.status not in ("failed", "excluded") for d in docs)
     print(f"{plural(indexed, 'document')} in library '{args.library or 'seeds'}'")
@@ -159,6 +182,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     else:
         pages = f", {plural(doc.pages, 'page')}" if doc.pages else ""
         print(f"{doc.title}\n{doc.path}")
+        if doc.attachment:
+            print(f"attachment {doc.attachment} of the message above (document {doc.parent_id})")
         print(f"id {doc.id}, {doc.format}{pages}, {plural(doc.chunks, 'passage')}, {doc.status}")
         if doc.error:
             print(f"error: {doc.error}")
@@ -194,7 +219,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("no passages found")
     for rank, p in enumerate(passages, 1):
         page = f" p.{p.page}" if p.page else ""
-        print(f"{rank:2}. {p.title} — {p.path}{page} [{p.start}:{p.end}] score {p.score:.4f}")
+        where = f"{p.path} » {p.attachment}" if p.attachment else p.path
+        ocr = " (read by OCR)" if p.ocr else ""
+        print(f"{rank:2}. {p.title} — {where}{page}{ocr} [{p.start}:{p.end}] score {p.score:.4f}")
         snippet = " ".join(p.text.split())
         print(f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
     return EXIT_OK
@@ -215,6 +242,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+OCR_NOTE = "read by OCR from a scanned image: may contain recognition errors"
+
+
+def _where(source: Any) -> str:
+    """Return a citation's or passage's file, and the attachment it came from if any
+    ("/mail/m.eml » report.pdf"), marked when its text was read by OCR."""
+    where = f"{source.path} » {source.attachment}" if source.attachment else source.path
+    return where + (f" ({OCR_NOTE})" if source.ocr else "")
+
+
 def format_result(result: Any) -> str:
     """Return a Result as readable text: answer, confidence and its meaning, marked sentence,
     sources; for "not found", the closest candidate with its score and the closest passages."""
@@ -231,12 +268,12 @@ def format_result(result: Any) -> str:
             c = top.citations[0]
             meaning = f": {describe_confidence(top.score)}" if result.calibrated else ""
             lines.append(f"Closest candidate: {top.text} ({top.score:.2f}{meaning})")
-            lines.append(f"  in {c.path}: {mark_answer(c)}")
+            lines.append(f"  in {_where(c)}: {mark_answer(c)}")
         if result.passages:
             lines.append("Closest passages:")
             for p in result.passages[:3]:
                 snippet = " ".join(p.text.split())
-                lines.append(f"  - {p.title} ({p.path}): {snippet[:200]}…")
+                lines.append(f"  - {p.title} ({_where(p)}): {snippet[:200]}…")
         return "\n".join(lines)
     answer = result.answer
     lines.append(f"Answer: {answer.text}")
@@ -248,7 +285,9 @@ def format_result(result: Any) -> str:
     lines.append("Sources:")
     for c in answer.citations:
         page = f", page {c.page}" if c.page else ""
-        lines.append(f"  - {c.title} — {c.path}{page} [chars {c.answer_start}-{c.answer_end}]")
+        where = f"{c.path} » {c.attachment}" if c.attachment else c.path
+        ocr = f" ({OCR_NOTE})" if c.ocr else ""
+        lines.append(f"  - {c.title} — {where}{page} [chars {c.answer_start}-{c.answer_end}]{ocr}")
     if result.alternatives:
         alts = ", ".join(f"{a.text} ({a.score:.2f})" for a in result.alternatives)
         lines.append(f"Alternatives: {alts}")
@@ -310,7 +349,36 @@ def build_parser() -> argparse.ArgumentParser:
         "add", parents=[common], help="add files or folders (recursive) and index them"
     )
     p.add_argument("paths", nargs="+", metavar="PATH")
+    ocr = p.add_mutually_exclusive_group()
+    ocr.add_argument(
+        "--ocr",
+        dest="ocr",
+        action="store_const",
+        const=True,
+        default=None,
+        help="read scanned pages and images by OCR in this library (the default; remembered)",
+    )
+    ocr.add_argument(
+        "--no-ocr",
+        dest="ocr",
+        action="store_const",
+        const=False,
+        help="do not OCR in this library (remembered; 'qa-app ocr on' undoes it)",
+    )
     p.set_defaults(func=cmd_add)
+    p = sub.add_parser(
+        "ocr",
+        parents=[common],
+        help="show, or switch on or off, OCR of scanned pages and images for a library",
+    )
+    p.add_argument(
+        "state",
+        nargs="?",
+        choices=("on", "off"),
+        help="on: scanned PDF pages, images and scanned attachments are read by OCR; off: they "
+        "are not. The files this changes are read again at once. Without it: show the setting",
+    )
+    p.set_defaults(func=cmd_ocr)
     p = sub.add_parser("remove", parents=[common], help="remove files or folders from the library")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.set_defaults(func=cmd_remove)

@@ -11,8 +11,11 @@ from qa_app.answers import split_sentence
 from qa_app.gui import theme
 from qa_app.gui.export import NOT_FOUND, score_meaning
 from qa_app.gui.models import (
+    OCR_LABEL,
+    OCR_TIP,
     confidence_word,
     distinct_alternatives,
+    document_label,
     score_text,
 )
 from qa_app.gui.plain import elide, plain_label, tooltip
@@ -130,6 +133,7 @@ class AnswerView(QFrame):
         self.meaning.setVisible(True)
         if answer.citations:
             self.sentence.setText(sentence_html(result))
+            self.sentence.setToolTip(OCR_TIP if answer.citations[0].ocr else "")
             self.sentence.setVisible(True)
         self._set_alternatives(distinct_alternatives(result), calibrated=result.calibrated)
 
@@ -168,7 +172,8 @@ def sentence_html(result: Result) -> str:
     c = result.answer.citations[0]
     head, answer, tail = split_sentence(c)  # the core's one way to find the answer in it
     body = html.escape(head) + theme.html_mark(html.escape(answer)) + html.escape(tail)
-    where = html.escape(c.title) + (f", page {c.page}" if c.page else "")
+    where = html.escape(document_label(c.title, c.path, c.attachment))
+    where += (f", page {c.page}" if c.page else "") + (f" · {OCR_LABEL}" if c.ocr else "")
     return f"{body}<br><small>— {where}</small>"
 
 

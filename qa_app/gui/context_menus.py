@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, QPoint
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView, QMenu
 
-from qa_app.gui.models import PathRole, RowRole, SourceRow
+from qa_app.gui.models import PathRole, RowRole, SourceRow, document_label
 from qa_app.gui.viewer import open_containing_folder, open_external
 
 if TYPE_CHECKING:
@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 def citation_text(row: SourceRow) -> str:
     """Return a one-line citation of ``row``: title, page, file and the cited words."""
-    where = f"{row.title}, page {row.page}" if row.page else row.title
+    where = document_label(row.title, row.path, row.attachment)
+    where = f"{where}, page {row.page}" if row.page else where
+    where += " (read by OCR)" if row.ocr else ""
     quoted = row.answer_text if row.answer_text is not None else row.passage.strip()
     return f"“{quoted}” — {where} ({row.path})"
 

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from qa_app.answers import describe_confidence, result_to_dict, split_sentence
-from qa_app.records import Citation, Result
+from qa_app.records import Citation, Result, source_name
 
 NOT_FOUND = "Not found in your documents"
 # Said of a score when the reader has no calibrator: it ranks answers but is not a probability.
@@ -42,7 +42,12 @@ def score_meaning(result: Result, score: float) -> str:
 
 
 def _where(citation: Citation) -> str:
-    return f"{citation.title}, page {citation.page}" if citation.page else citation.title
+    where = citation.title
+    if citation.attachment:
+        linked = source_name(citation.path, citation.attachment)
+        where = linked if where == citation.attachment else f"{where} — {linked}"
+    where = f"{where}, page {citation.page}" if citation.page else where
+    return f"{where} (read by OCR)" if citation.ocr else where
 
 
 def answer_with_citation(result: Result) -> str:

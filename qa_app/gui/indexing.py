@@ -77,6 +77,18 @@ class IndexingOps(SessionBase):
         engine = self.engine
         self._index("Re-syncing the library", lambda ctx: engine.sync(ctx.progress, ctx.cancelled))
 
+    def set_ocr(self, enabled: bool) -> None:
+        """Switch OCR for the open library, then re-read the files it changes (an indexing run)."""
+        engine = self.engine
+        if engine is None:
+            return
+        self._index(
+            f"Switching OCR {'on' if enabled else 'off'}",
+            lambda ctx: (
+                engine.sync(ctx.progress, ctx.cancelled) if engine.set_ocr(enabled) else None
+            ),
+        )
+
     def remove(self, items: Sequence[str]) -> None:
         """Remove documents (or folders) from the library; the files themselves stay."""
         engine, items = self.engine, list(items)

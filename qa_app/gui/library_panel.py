@@ -7,6 +7,7 @@ import os
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -41,6 +42,7 @@ class LibraryPanel(QWidget):
     exclude_requested = Signal(list)  # paths of documents to keep out of their folders
     resync_requested = Signal()
     cancel_requested = Signal()
+    ocr_toggled = Signal(bool)  # the user switched OCR for this library
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +93,14 @@ class LibraryPanel(QWidget):
         ):
             button.setAccessibleName(name)
             button.setToolTip(tip)
+        self.ocr = QCheckBox("Read scans (OCR)")
+        self.ocr.setChecked(True)
+        self.ocr.setAccessibleName("Read scanned pages and images by OCR")
+        self.ocr.setToolTip(
+            "Read the text of scanned PDF pages, images and scanned attachments by OCR in this "
+            "library (slow: a few seconds a page). Switching it re-reads the files it changes."
+        )
+        self.ocr.clicked.connect(self.ocr_toggled.emit)
         self.add_files.clicked.connect(self.add_files_requested.emit)
         self.add_folder.clicked.connect(self.add_folder_requested.emit)
         self.remove.clicked.connect(self.remove_selected)
@@ -137,6 +147,7 @@ class LibraryPanel(QWidget):
         for button in (self.add_files, self.add_folder, self.remove, self.resync):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.ocr)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
@@ -164,6 +175,11 @@ class LibraryPanel(QWidget):
         self._run_errors = []
         self.set_errors([])
         self.set_folders([])
+
+    def set_ocr(self, enabled: bool) -> None:
+        """Show whether the open library reads scans by OCR (without asking to change it)."""
+        with QSignalBlocker(self.ocr):
+            self.ocr.setChecked(enabled)
 
     def set_folders(self, folders: list[str]) -> None:
         """Offer the library's added ``folders`` for removal."""

@@ -180,6 +180,7 @@ class MainWindow(WindowActions, QMainWindow):
         lib.exclude_requested.connect(s.exclude)
         lib.resync_requested.connect(s.sync)
         lib.cancel_requested.connect(s.cancel_indexing)
+        lib.ocr_toggled.connect(s.set_ocr)
         hints = QGuiApplication.styleHints()
         if hasattr(hints, "colorSchemeChanged"):
             # A bound method, not a lambda: the connection ends with this window.
@@ -196,6 +197,7 @@ class MainWindow(WindowActions, QMainWindow):
 
     def _library_opened(self, name: str) -> None:
         self.setWindowTitle(f"{name} — {APP_DISPLAY_NAME}")
+        self.library_panel.set_ocr(bool(getattr(self.session.engine, "ocr", True)))
         if self._add_on_open:
             items, self._add_on_open = self._add_on_open, []
             self.session.add(items)

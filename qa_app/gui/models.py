@@ -16,10 +16,12 @@ from PySide6.QtCore import (
 )
 
 from qa_app.gui.plain import tooltip
-from qa_app.records import Answer, DocumentInfo, FileError, Result
+from qa_app.records import Answer, DocumentInfo, FileError, Result, source_name
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 SNIPPET_CHARS = 360  # enough for a sentence either side of the answer in a list row
+OCR_LABEL = "read by OCR"
+OCR_TIP = "Read from a scanned image by OCR; may contain recognition errors."
 
 # Roles, named once and used by views, delegates and tests.
 RowRole = Qt.ItemDataRole.UserRole + 1
@@ -50,6 +52,8 @@ class SourceRow:
     answer_end: int | None = None
     sentence_start: int | None = None
     sentence_end: int | None = None
+    ocr: bool = False  # the passage was read by OCR
+    attachment: str | None = None  # an e-mail attachment's name; ``path`` is then the message
 
     def snippet(self, limit: int = SNIPPET_CHARS) -> tuple[str, str, str]:
         """Return (before, answer, after) from the passage, cut to about ``limit`` characters."""
@@ -88,6 +92,8 @@ def source_rows(result: Result) -> list[SourceRow]:
                     answer_end=c.answer_end,
                     sentence_start=c.sentence_start,
                     sentence_end=c.sentence_end,
+                    ocr=c.ocr,
+                    attachment=c.attachment,
                 )
             )
     if result.answer is None:
@@ -102,9 +108,26 @@ def source_rows(result: Result) -> list[SourceRow]:
                     passage=p.text,
                     passage_start=p.start,
                     score=p.score,
+                    ocr=p.ocr,
+                    attachment=p.attachment,
                 )
             )
     return rows
+
+
+def document_label(title: str, path: str, attachment: str | None) -> str:
+    """Return how a document is named in lists: its title, and for an e-mail attachment which
+    message it came with ("report.pdf (attached to message.eml)")."""
+    if not attachment:
+        return title or os.path.basename(path)
+    linked = source_name(path, attachment)
+    return linked if not title or title == attachment else f"{title} — {linked}"
+
+
+def source_tip(path: str, attachment: str | None, ocr: bool) -> str:
+    """Return a source's tooltip: its file (and attachment), and what OCR means when it was used."""
+    where = f"{path}\nattachment: {attachment}" if attachment else path
+    return tooltip(f"{where}\n{OCR_TIP}" if ocr else where)
 
 
 def confidence_word(score: float) -> str:
@@ -150,8 +173,10 @@ def distinct_alternatives(result: Result) -> list[Answer]:
     return kept
 
 
-def _title_line(title: str, page: int | None) -> str:
-    return f"{title}, page {page}" if page else title
+def _title_line(row: SourceRow) -> str:
+    title = document_label(row.title, row.path, row.attachment)
+    title = f"{title}, page {row.page}" if row.page else title
+    return f"{title} · {OCR_LABEL}" if row.ocr else title
 
 
 class SourceListModel(QAbstractListModel):
@@ -180,12 +205,12 @@ class SourceListModel(QAbstractListModel):
         row = self._rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             before, answer, after = row.snippet()
-            return f"{_title_line(row.title, row.page)}: {before}{answer}{after}"
+            return f"{_title_line(row)}: {before}{answer}{after}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return tooltip(row.path)
+            return source_tip(row.path, row.attachment, row.ocr)
         return {
             RowRole: row,
-            TitleRole: _title_line(row.title, row.page),
+            TitleRole: _title_line(row),
             PageRole: row.page,
             SnippetRole: row.snippet(),
             KindRole: row.kind,
@@ -229,7 +254,7 @@ class DocumentTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             failed = doc.status == "failed"
             return (
-                doc.title or os.path.basename(doc.path),
+                document_label(doc.title, doc.path, doc.attachment),
                 doc.format.upper() if doc.format else "",
                 "" if doc.pages is None else str(doc.pages),
                 "" if failed else str(doc.chunks),
@@ -237,7 +262,13 @@ class DocumentTableModel(QAbstractTableModel):
                 doc.error or "",
             )[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return tooltip(f"{doc.path}\n{doc.error}" if doc.error else doc.path)
+            where = doc.path
+            if doc.attachment:
+                where += (
+                    f"\nattachment: {doc.attachment} (removing it removes the message with "
+                    "all its attachments)"
+                )
+            return tooltip(f"{where}\n{doc.error}" if doc.error else where)
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (2, 3):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return {DocumentRole: doc, PathRole: doc.path, IdRole: doc.id}.get(role)

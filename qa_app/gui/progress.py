@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qa_app.console import ocr_text
 from qa_app.gui.plain import plain_label
 from qa_app.records import Progress, SyncReport
 
@@ -107,7 +108,12 @@ class IndexProgress(QFrame):
         self.setVisible(True)
 
     def update_progress(self, progress: Progress) -> None:
-        """Show a progress tick from the core."""
+        """Show a progress tick from the core ("ocr" ticks: the page of the file being read)."""
+        if progress.stage == "ocr":
+            # Pages of one file: said in the label; the bar and time left keep counting files.
+            if progress.total and progress.done < progress.total:
+                self.label.setText(ocr_text(progress))
+            return
         now = self._clock()
         if progress.stage != self._stage or progress.done < self._done0:
             self._stage, self._t0, self._done0, self._total0 = (

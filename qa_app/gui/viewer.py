@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
 
 from qa_app.gui import pdf_page, theme
 from qa_app.gui.find_bar import FindBar
-from qa_app.gui.models import SourceRow
+from qa_app.gui.models import OCR_LABEL, SourceRow, source_tip
 from qa_app.gui.page_view import PageView
-from qa_app.gui.plain import elide, plain_label, tooltip
+from qa_app.gui.plain import elide, plain_label
+from qa_app.records import source_name
 
 
 def open_external(path: str) -> bool:
@@ -135,11 +136,12 @@ class DocumentViewer(QWidget):
             self._map = OffsetMap(text)
             self.text.setPlainText(displayable(text))
         self._row = row
-        name = Path(row.path).name
+        name = source_name(row.path, row.attachment)
         self.title.setText(elide(row.title or name))
-        self.title.setToolTip(tooltip(row.path))
+        self.title.setToolTip(source_tip(row.path, row.attachment, row.ocr))
         self.open_button.setEnabled(True)
         where = [name] if row.title and row.title != name else []  # which file, when not said
+        where += [OCR_LABEL] if row.ocr else []
         where += [f"page {row.page}"] if row.page else []
         if row.answer_start is not None:
             where.append(
@@ -237,6 +239,7 @@ class DocumentViewer(QWidget):
         return bool(
             row is not None
             and row.page
+            and not row.attachment  # an attached PDF's pages are not a file to draw
             and row.path.lower().endswith(".pdf")
             and pdf_page.available()
         )

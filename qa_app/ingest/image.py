@@ -49,6 +49,7 @@ def load_image(path: Path, options: LoadOptions) -> Document:
         raise IngestError(path, f"too many pages ({frames}; the limit is {MAX_FRAMES})")
     builder = DocumentBuilder(path, "image")
     digest = hashlib.sha256(data).hexdigest() if options.cache is not None else ""
+    options.report(0, frames)
     for number, frame in enumerate(ImageSequence.Iterator(image), 1):
         options.check_cancel()
         width, height = frame.size

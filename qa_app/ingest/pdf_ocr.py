@@ -40,6 +40,7 @@ def ocr_pages(
         raise IngestError(path, f"cannot render the scanned pages for OCR ({exc})") from None
     found: dict[int, list[str]] = {}
     digest = hashlib.sha256(data).hexdigest() if options.cache is not None else ""
+    options.report(0, len(numbers))
     try:
         for done, number in enumerate(numbers, 1):
             options.check_cancel()
