@@ -35,7 +35,7 @@ def _parameters(function: object) -> list[tuple[str, object, object]]:
 def test_the_protocol_lists_what_the_front_ends_call() -> None:
     assert set(_members()) == {
         "name", "notices", "ensure_ready", "warm_up", "add", "remove", "sync", "folders",
-        "documents", "document_text", "search", "ask", "close",
+        "documents", "document_text", "search", "ask", "close", "ocr", "set_ocr",
     }  # fmt: skip
 
 

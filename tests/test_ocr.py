@@ -81,7 +81,7 @@ def test_ocr_progress_cancel_and_switch(tmp_path: Path, fake: FakeRecogniser) ->
     path.write_bytes(scanned_pdf_bytes([render_page(MEMO)] * 3))
     ticks: list[tuple[int, int]] = []
     load(path, LoadOptions(progress=lambda done, total: ticks.append((done, total))))
-    assert ticks == [(1, 3), (2, 3), (3, 3)]
+    assert ticks == [(0, 3), (1, 3), (2, 3), (3, 3)]
 
     asked = iter([False, True])
     with pytest.raises(LoadCancelled):

@@ -100,7 +100,7 @@ class LibraryPanel(QWidget):
             "Read the text of scanned PDF pages, images and scanned attachments by OCR in this "
             "library (slow: a few seconds a page). Switching it re-reads the files it changes."
         )
-        self.ocr.clicked.connect(self.ocr_toggled.emit)
+        self.ocr.clicked.connect(lambda *_: self.ocr_toggled.emit(self.ocr.isChecked()))
         self.add_files.clicked.connect(self.add_files_requested.emit)
         self.add_folder.clicked.connect(self.add_folder_requested.emit)
         self.remove.clicked.connect(self.remove_selected)

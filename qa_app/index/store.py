@@ -374,8 +374,10 @@ class Store:
 
     def mark_unread(self, formats: Sequence[str] | None) -> int:
         """Make the next sync read files again; return how many. With ``formats``: every file
-        of those formats, and every file that failed; without: every file with OCRed text (in
-        itself or in one of its attachments)."""
+        of those formats, and every file that failed. Without (OCR switched off): every file
+        with OCRed text, in itself or in an attachment; one whose text is all OCR is deleted at
+        once (read again without OCR it has none, and its old text must not stay searchable).
+        """
         with self.transaction() as db:
             if formats is not None:
                 marks = ",".join("?" * len(formats))
@@ -387,13 +389,24 @@ class Store:
                 count += db.execute("DELETE FROM failures WHERE parent IS NULL").rowcount
                 return int(count)
             ocred = "SELECT doc_id FROM chunks WHERE ocr = 1"
-            return int(
-                db.execute(
-                    "UPDATE documents SET content_hash = '', mtime = 0 WHERE parent_id IS NULL "
-                    f"AND (id IN ({ocred}) OR id IN "
-                    f"(SELECT parent_id FROM documents WHERE id IN ({ocred})))"
-                ).rowcount
-            )
+            only_ocr = [
+                int(r[0])
+                for r in db.execute(
+                    f"SELECT id FROM documents WHERE parent_id IS NULL AND id IN ({ocred}) "
+                    "AND id NOT IN (SELECT doc_id FROM chunks WHERE ocr = 0) "
+                    "AND id NOT IN (SELECT parent_id FROM documents WHERE parent_id IS NOT NULL)"
+                )
+            ]
+            for doc_id in only_ocr:
+                self._delete_doc(db, doc_id)
+            count = db.execute(
+                "UPDATE documents SET content_hash = '', mtime = 0 WHERE parent_id IS NULL "
+                f"AND (id IN ({ocred}) OR id IN "
+                f"(SELECT parent_id FROM documents WHERE id IN ({ocred})))"
+            ).rowcount
+            if only_ocr:
+                self.bump_generation(db)
+            return len(only_ocr) + int(count)
 
     def touch_document(self, path: str, size: int, mtime: float) -> None:
         """Record a new size/mtime for a document whose content hash did not change."""
