@@ -221,3 +221,50 @@ def test_cli_list_show_and_json_name_the_message(
     assert "attachment report.pdf of the message above" in out and REPORT in out
     assert main(["search", "-l", "mail", "crack pump housing"]) == 0
     assert f"{path} » report.pdf" in capsys.readouterr().out
+
+
+def test_a_library_from_before_attachments_reads_and_then_migrates(tmp_path: Path) -> None:
+    from qa_app.index.store import Store
+
+    path = message_with(tmp_path, "pump.eml", ("notes.txt", b"Seal on Friday.", "text/plain"))
+    with engine() as e:
+        assert e.add([path]).ok
+        db_path = e.library.store.path
+    db = sqlite3.connect(db_path)
+    # As a library written before this version: attachments inline, no link columns.
+    db.execute("DELETE FROM documents WHERE parent_id IS NOT NULL")
+    for sql in (
+        "DROP INDEX documents_parent", "DROP INDEX failures_parent",
+        "ALTER TABLE documents DROP COLUMN parent_id", "ALTER TABLE documents DROP COLUMN attachment",
+        "ALTER TABLE failures DROP COLUMN parent",
+    ):  # fmt: skip
+        db.execute(sql)
+    db.commit()
+    db.close()
+    old = Store(db_path)  # reading never writes: the columns stay missing
+    (info,) = old.documents()
+    assert (info.path, info.attachment) == (str(path), None)
+    assert str(path) in old.known_files() and old.failures() == {}
+    assert old.attachment_failures() == {}
+    assert list(old.passages([1]).values())[0].attachment is None
+    old.close()
+    with engine() as e:  # the first writer adds them; a sync fills them
+        e.library.store.mark_unread(["eml"])
+        assert e.sync().updated == (str(path),)
+        assert [d.attachment for d in e.documents()] == [None, "notes.txt"]
+
+
+@pytest.mark.model
+def test_a_question_answered_only_from_an_attachment(tmp_path: Path) -> None:
+    path = message_with(
+        tmp_path, "pump.eml", ("inspection.pdf", pdf_bytes([[REPORT]]), "application/pdf")
+    )
+    with Engine("mail-real") as e:
+        assert e.add([path]).ok
+        result = e.ask("What did the inspection find in the north pump housing?")
+        best = result.top
+        assert best is not None and "crack" in best.text
+        cited = best.citations[0]
+        assert (cited.path, cited.attachment) == (str(path), "inspection.pdf")
+        text = e.document_text(cited.doc_id)
+        assert text[cited.answer_start : cited.answer_end] == best.text
