@@ -177,3 +177,21 @@ def test_cli_ocr_command_and_add_no_ocr(
     assert main(["search", "-l", "scans", "harbour master"]) == 0
     assert "(read by OCR" in capsys.readouterr().out
     assert main(["ocr", "-l", "scans", "on"]) == 0 and fake.calls == 2  # nothing to do
+
+
+def test_the_switch_survives_a_rebuild_of_the_store(tmp_path: Path, fake: CountingOcr) -> None:
+    import sqlite3
+
+    (tmp_path / "notes.txt").write_text("Typed notes about the harbour.")
+    with engine() as e:
+        e.set_ocr(False)
+        assert e.add([tmp_path]).ok
+        db_path = e.library.store.path
+    db = sqlite3.connect(db_path)
+    db.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    with engine() as e:
+        assert e.needs_rebuild == "schema"
+        assert e.sync().ok
+        assert not e.library.ocr

@@ -192,6 +192,7 @@ class Library:
     def _rebuild_store(self) -> None:
         roots = self.store.roots()
         exclusions = self.store.exclusions()
+        ocr = self.store.meta().get(OCR_KEY)  # a setting of the library, not of its index
         self.store.close()
         stale = self.directory / DB_FILE
         backup = stale.with_name(f"{DB_FILE}.old-{int(time.time())}")
@@ -205,6 +206,9 @@ class Library:
         for root in roots:
             self.store.add_root(root.path, root.kind)
         self.store.set_excluded(exclusions, True)
+        if ocr is not None:
+            with self.store.transaction() as db:
+                self.store.set_meta(db, **{OCR_KEY: ocr})
         self.vectors.invalidate()
 
     def _write_manifest(self) -> None:

@@ -83,6 +83,7 @@ class Store:
         self._write_lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
         self._closed = False
+        self._columns: set[tuple[str, str]] = set()  # migrated columns known to be there
         if not path.is_file():
             if not create:
                 raise StoreMissing(f"{path}: there is no library database here")
@@ -368,9 +369,14 @@ class Store:
         return [int(r[0]) for r in rows]
 
     def _has(self, table: str, column: str) -> bool:
-        """Return whether ``table`` has ``column`` (added by a migration a writer applies)."""
-        rows = self._query(f"PRAGMA table_info({table})")
-        return any(r[1] == column for r in rows)
+        """Return whether ``table`` has ``column`` (added by a migration a writer applies; once
+        there it stays, so only its presence is remembered)."""
+        if (table, column) in self._columns:
+            return True
+        found = any(r[1] == column for r in self._query(f"PRAGMA table_info({table})"))
+        if found:
+            self._columns.add((table, column))
+        return found
 
     def mark_unread(self, formats: Sequence[str] | None) -> int:
         """Make the next sync read files again; return how many. With ``formats``: every file
