@@ -330,7 +330,7 @@ class Store:
                     (doc_id, child.attachment, child_id),
                 )
                 self._insert_chunks(db, child_id, child_chunks, reuse)
-            db.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
+            db.execute("DELETE FROM failures WHERE path = ? OR parent = ?", (doc.path, doc.path))
             for number, error in enumerate(doc.attachment_errors, 1):
                 db.execute(
                     "INSERT OR REPLACE INTO failures(path, reason, size, mtime, at, content_hash, "
