@@ -75,15 +75,15 @@ def test_esc_cancels_indexing_only_from_the_library_panel(
     backend.gate = threading.Event()  # hold indexing at the first file
     monkeypatch.setattr(dialogs, "pick_files", lambda parent: files)
     window.add_files_action.trigger()
-    qtbot.waitUntil(window.session.indexing, timeout=5000)
+    qtbot.waitUntil(lambda: window.session.indexing.running, timeout=5000)
     field = window.ask_panel.question
     focus(qtbot, field)
     qtbot.keyClicks(field, "half a question")
     qtbot.keyClick(field, Qt.Key.Key_Escape)
     assert field.text() == ""  # Esc in the question field clears it ...
-    assert window.session.indexing()  # ... and cancels nothing
-    assert all(not t.is_cancelled() for t in window.session._index_tasks)
-    with qtbot.waitSignal(window.session.indexing_finished, timeout=10000) as finished:
+    assert window.session.indexing.running  # ... and cancels nothing
+    assert all(not t.is_cancelled() for t in window.session.runner.tasks())
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=10000) as finished:
         focus(qtbot, window.library_panel.table)
         qtbot.keyClick(window.library_panel.table, Qt.Key.Key_Escape)
     backend.gate.set()
@@ -170,7 +170,7 @@ def test_context_menus_on_sources_and_documents(qtbot, window, monkeypatch):
     by_name = {a.text().replace("&", ""): a for a in menu.actions()}
     by_name["Copy path"].trigger()
     assert QGuiApplication.clipboard().text() == first
-    with qtbot.waitSignal(window.session.documents_changed, timeout=5000):
+    with qtbot.waitSignal(window.session.indexing.documents_changed, timeout=5000):
         by_name["Remove document from the library"].trigger()
     qtbot.waitUntil(lambda: first not in [d.path for d in window.library_panel.model.documents()])
     # The keyboard opens the same menu (Menu key / Shift+F10 send a context-menu request).

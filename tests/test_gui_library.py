@@ -35,13 +35,13 @@ def window(qtbot, backend):
 
 def add_folder(qtbot, window, monkeypatch, folder) -> None:
     monkeypatch.setattr(dialogs, "pick_folder", lambda parent: str(folder))
-    with qtbot.waitSignal(window.session.indexing_finished, timeout=10000):
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=10000):
         window.add_folder_action.trigger()
     qtbot.waitUntil(lambda: not window.session.runner.is_busy(), timeout=10000)
 
 
 def resync(qtbot, window) -> None:
-    with qtbot.waitSignal(window.session.indexing_finished, timeout=10000):
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=10000):
         window.resync_action.trigger()
     qtbot.waitUntil(lambda: not window.session.runner.is_busy(), timeout=10000)
 
@@ -76,7 +76,7 @@ def test_an_excluded_file_stays_out_after_resync(qtbot, window, monkeypatch, tmp
     select(window, "note001.txt")
     menu = window.context_menus.document_menu()
     include = next(a for a in menu.actions() if a.text().startswith("&Include again"))
-    with qtbot.waitSignal(window.session.indexing_finished, timeout=10000):
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=10000):
         include.trigger()
     qtbot.waitUntil(lambda: listed(window).get("note001.txt") == "indexed", timeout=5000)
 
@@ -103,11 +103,14 @@ def test_problems_belong_to_their_library(qtbot, window, monkeypatch, tmp_path):
     assert panel.errors.isVisibleTo(window) and panel.error_model.rowCount() == 2
     monkeypatch.setattr(dialogs, "ask_text", lambda *a, **k: "Other")
     window.new_library()
-    qtbot.waitUntil(lambda: window.session.name == "Other" and window.session.ready, timeout=5000)
-    assert panel.error_model.rowCount() == 0 and not panel.errors.isVisibleTo(window)
-    window.session.open_library("seeds")
     qtbot.waitUntil(
-        lambda: window.session.name == "seeds" and panel.model.rowCount() == 6, timeout=5000
+        lambda: window.session.library.name == "Other" and window.session.library.ready,
+        timeout=5000,
+    )
+    assert panel.error_model.rowCount() == 0 and not panel.errors.isVisibleTo(window)
+    window.session.library.open("seeds")
+    qtbot.waitUntil(
+        lambda: window.session.library.name == "seeds" and panel.model.rowCount() == 6, timeout=5000
     )
     # Back in the first library its stored failure is listed again (the missing path was a
     # one-off problem of that run, not part of the library).
@@ -137,10 +140,10 @@ def test_documents_are_listed_as_they_are_read_not_when_the_run_ends(
     try:
         window.add_folder_action.trigger()
         qtbot.waitUntil(lambda: "note002.txt" in listed(window), timeout=5000)
-        assert window.session.indexing()  # listed while the run is still going
+        assert window.session.indexing.running  # listed while the run is still going
     finally:
         backend.finish_gate.set()
-    qtbot.waitUntil(lambda: not window.session.indexing(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.session.indexing.running, timeout=5000)
 
 
 def test_a_new_question_clears_the_old_sources(qtbot, window, backend):
@@ -148,7 +151,7 @@ def test_a_new_question_clears_the_old_sources(qtbot, window, backend):
     assert window.ask_panel.model.rowCount() > 0 and window.export_action.isEnabled()
     backend.warm_gate = None
     gate = threading.Event()
-    engine = window.session.engine
+    engine = window.session.library.engine
     real_ask = engine.ask
     engine.ask = lambda *a, **k: (gate.wait(10), real_ask(*a, **k))[1]
     try:

@@ -27,7 +27,7 @@ SCRIPT = textwrap.dedent(
     window = MainWindow(backend)
     window.show()
     def close_when_open():
-        if window.session.engine is None or window.session.indexing():
+        if window.session.library.engine is None or window.session.indexing.running:
             QTimer.singleShot(20, close_when_open)
         else:
             print("CLOSING", flush=True)

@@ -50,7 +50,8 @@ def open_window(qtbot) -> MainWindow:
     qtbot.addWidget(window, before_close_func=lambda w: close(qtbot, w))
     window.show()
     qtbot.waitUntil(
-        lambda: window.session.ready and not window.session.indexing(), timeout=READY_MS
+        lambda: window.session.library.ready and not window.session.indexing.running,
+        timeout=READY_MS,
     )
     return window
 
@@ -94,11 +95,12 @@ def test_first_run_builds_the_seed_library_and_answers_the_example(qtbot):
     window = MainWindow()
     qtbot.addWidget(window, before_close_func=lambda w: close(qtbot, w))
     started: list[str] = []
-    window.session.indexing_started.connect(started.append)
+    window.session.indexing.started.connect(started.append)
     window.show()
     assert window.model_label.text() in ("Starting…", "Loading models…")
     qtbot.waitUntil(
-        lambda: window.session.ready and not window.session.indexing(), timeout=READY_MS
+        lambda: window.session.library.ready and not window.session.indexing.running,
+        timeout=READY_MS,
     )
     assert started and started[0] == "Preparing the library"
     # The list refreshes in the background after the run ends.
@@ -118,7 +120,7 @@ def test_first_run_builds_the_seed_library_and_answers_the_example(qtbot):
     card = window.ask_panel.answer
     assert card.state == "answer" and card.answer.text() == "earlier this month"
     assert "found in 1 document" in card.meta.text()
-    calibrated = window.session.last_result.calibrated
+    calibrated = window.session.asking.last_result.calibrated
     assert ("Confidence: High" if calibrated else "Score: 0.") in card.meta.text()
     assert card.meaning.text()  # one line saying what that number means
     row = window.ask_panel.model.index(0).data(RowRole)
@@ -158,7 +160,7 @@ def test_add_a_document_a_bad_file_and_an_unanswerable_question(
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"this is not a pdf at all")
     monkeypatch.setattr(dialogs, "pick_files", lambda parent: [str(zebra), str(broken)])
-    with qtbot.waitSignal(window.session.indexing_finished, timeout=120_000) as finished:
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=120_000) as finished:
         window.add_files_action.trigger()
     report = finished.args[0]
     assert report.added == (str(zebra),) and [f.path for f in report.failed] == [str(broken)]
@@ -192,12 +194,12 @@ def test_indexing_never_stalls_the_event_loop(qtbot, seeded, monkeypatch, tmp_pa
     monkeypatch.setattr(dialogs, "pick_folder", lambda parent: str(folder))
     timer.start()
     answered_during_indexing = []
-    window.session.result_ready.connect(
-        lambda r: answered_during_indexing.append(window.session.indexing())
+    window.session.asking.result_ready.connect(
+        lambda r: answered_during_indexing.append(window.session.indexing.running)
     )
-    with qtbot.waitSignal(window.session.indexing_finished, timeout=600_000) as finished:
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=600_000) as finished:
         window.add_folder_action.trigger()
-        qtbot.waitSignal(window.session.indexing_progress, timeout=60_000).wait()
+        qtbot.waitSignal(window.session.indexing.progress, timeout=60_000).wait()
         window.ask(EXAMPLE)  # questions are answered while the library is being written
     timer.stop()
     qtbot.waitUntil(lambda: bool(answered_during_indexing), timeout=60_000)
@@ -225,23 +227,23 @@ def test_cancel_then_close_during_indexing(qtbot, seeded, monkeypatch, tmp_path)
     window = open_window(qtbot)
     folder = make_folder(tmp_path, 300)
     monkeypatch.setattr(dialogs, "pick_folder", lambda parent: str(folder))
-    with qtbot.waitSignal(window.session.indexing_progress, timeout=60_000):
+    with qtbot.waitSignal(window.session.indexing.progress, timeout=60_000):
         window.add_folder_action.trigger()
-    with qtbot.waitSignal(window.session.indexing_finished, timeout=120_000) as finished:
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=120_000) as finished:
         qtbot.mouseClick(window.library_panel.progress.cancel_button, Qt.MouseButton.LeftButton)
     report = finished.args[0]
     assert report.cancelled and len(report.added) < 300
     assert "Cancelled" in window.library_panel.summary.text()
 
     # Closing while a re-sync runs cancels it and waits for the worker before closing.
-    with qtbot.waitSignal(window.session.indexing_progress, timeout=60_000):
+    with qtbot.waitSignal(window.session.indexing.progress, timeout=60_000):
         window.resync_action.trigger()
-    engine = window.session.engine
+    engine = window.session.library.engine
     started = time.monotonic()
     with qtbot.waitSignal(window.closed, timeout=120_000):
         window.close()
     print(f"closed {time.monotonic() - started:.1f} s after the close request")
-    assert not window.session.runner.is_busy() and window.session.engine is None
+    assert not window.session.runner.is_busy() and window.session.library.engine is None
     assert window.session.runner._pool.activeThreadCount() == 0
     with pytest.raises(Exception):  # noqa: B017 - the library was closed with the window
         engine.documents()

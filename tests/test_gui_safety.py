@@ -126,12 +126,12 @@ def test_markup_in_document_and_question_is_shown_literally_everywhere(
     window = open_window(qtbot, FakeBackend())
     result, text = _markup_result(tmp_path)
     path = result.answer.citations[0].path
-    window.session.last_result = result
-    window.session.result_ready.emit(result)
+    window.session.asking.last_result = result
+    window.session.asking.result_ready.emit(result)
     # The viewer: the first source opens; give it the document's text directly.
     row = window.ask_panel.model.rows()[0]
     window._wanted = row
-    window.session.document_ready.emit(row, text)
+    window.session.texts.document_ready.emit(row, text)
     assert window.viewer.title.text() == TITLE
     window.library_panel.set_documents(
         [
@@ -169,7 +169,7 @@ def test_markup_in_document_and_question_is_shown_literally_everywhere(
     monkeypatch.chdir(tmp_path)
     window.grab()
     not_found = Result(QUESTION, None, (), result.passages, "fake", 0.5, {}, result.answer)
-    window.session.result_ready.emit(not_found)
+    window.session.asking.result_ready.emit(not_found)
     assert BOLD in shown(card.meta) and card.state == "not-found"
     assert check_everything_literal(window) >= 4
 

@@ -49,7 +49,8 @@ def open_window(qtbot, backend: FakeBackend, *, wait: bool = True) -> MainWindow
     window.show()
     if wait:
         qtbot.waitUntil(
-            lambda: window.session.ready and not window.session.indexing(), timeout=10000
+            lambda: window.session.library.ready and not window.session.indexing.running,
+            timeout=10000,
         )
     return window
 
@@ -65,7 +66,7 @@ def close(qtbot, w: MainWindow) -> None:
         with qtbot.waitSignal(w.closed, timeout=10000):
             w.close()
     assert not w.isVisible() and not w.session.runner.is_busy()
-    assert w.session.engine is None
+    assert w.session.library.engine is None
     assert all(engine.closed for engine in w.session.backend.engines)
 
 
@@ -81,7 +82,7 @@ def ask(qtbot, w: MainWindow, question: str) -> None:
 
 def add_with_dialog(qtbot, w, monkeypatch, files: list[str]):
     monkeypatch.setattr(dialogs, "pick_files", lambda parent: files)
-    with qtbot.waitSignal(w.session.indexing_finished, timeout=10000) as finished:
+    with qtbot.waitSignal(w.session.indexing.finished, timeout=10000) as finished:
         w.add_files_action.trigger()
     qtbot.waitUntil(lambda: not w.session.runner.is_busy(), timeout=10000)
     return finished.args[0]
@@ -191,13 +192,13 @@ def test_cancel_stops_indexing_and_keeps_what_was_done(
     folder = make_folder(tmp_path, 10)
     backend.gate = threading.Event()  # each file waits here until released or cancelled
     monkeypatch.setattr(dialogs, "pick_folder", lambda parent: str(folder))
-    with qtbot.waitSignal(window.session.indexing_progress, timeout=5000):
+    with qtbot.waitSignal(window.session.indexing.progress, timeout=5000):
         window.add_folder_action.trigger()
     progress = window.library_panel.progress
     assert progress.isVisibleTo(window) and progress.cancel_button.isEnabled()
     assert window.cancel_action.isEnabled()
     assert "note000.txt" in progress.label.text() and "0 of 10 files" in progress.counts.text()
-    with qtbot.waitSignal(window.session.indexing_finished, timeout=5000) as finished:
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=5000) as finished:
         qtbot.mouseClick(progress.cancel_button, Qt.MouseButton.LeftButton)
     report = finished.args[0]
     assert report.cancelled and not report.added
@@ -205,7 +206,7 @@ def test_cancel_stops_indexing_and_keeps_what_was_done(
     assert "Cancelled" in window.library_panel.summary.text()
     backend.gate = None
     qtbot.waitUntil(lambda: not window.session.runner.is_busy(), timeout=5000)
-    with qtbot.waitSignal(window.session.indexing_finished, timeout=5000):
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=5000):
         window.resync_action.trigger()
     qtbot.waitUntil(lambda: "note009.txt" in listed(window), timeout=5000)
 
@@ -220,7 +221,7 @@ def test_the_event_loop_never_stalls_while_indexing(qtbot, window, backend, monk
     timer.timeout.connect(lambda: ticks.append((time.perf_counter(), clock())))
     timer.start()
     monkeypatch.setattr(dialogs, "pick_folder", lambda parent: str(folder))
-    with qtbot.waitSignal(window.session.indexing_finished, timeout=30000) as finished:
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=30000) as finished:
         window.add_folder_action.trigger()
     timer.stop()
     assert len(finished.args[0].added) == 150
@@ -232,7 +233,7 @@ def test_the_event_loop_never_stalls_while_indexing(qtbot, window, backend, monk
         f"({max(walls) * 1000:.1f} ms with the time the machine gave no CPU)"
     )
     assert max(gaps) < 0.2  # the UI thread was never busy or blocked for longer
-    engine = window.session.engine
+    engine = window.session.library.engine
     assert engine.threads and threading.main_thread().name not in engine.threads
 
 
@@ -241,9 +242,9 @@ def test_closing_during_indexing_cancels_and_waits(qtbot, backend, monkeypatch, 
     folder = make_folder(tmp_path, 5)
     backend.gate = threading.Event()
     monkeypatch.setattr(dialogs, "pick_folder", lambda parent: str(folder))
-    with qtbot.waitSignal(w.session.indexing_progress, timeout=5000):
+    with qtbot.waitSignal(w.session.indexing.progress, timeout=5000):
         w.add_folder_action.trigger()
-    engine = w.session.engine
+    engine = w.session.library.engine
     with qtbot.waitSignal(w.closed, timeout=10000):
         w.close()
     assert not w.isVisible()
@@ -261,7 +262,7 @@ def test_closing_while_a_document_loads_waits_for_it_then_closes(qtbot, backend)
     backend.text_gate = threading.Event()
     ask(qtbot, w, EXAMPLE)  # the answer's source starts loading and is held at the gate
     qtbot.waitUntil(lambda: loading(w), timeout=5000)
-    engine = w.session.engine
+    engine = w.session.library.engine
     w.close()
     assert not w.isVisible() and not engine.closed  # hidden now; the engine waits for its worker
     with qtbot.waitSignal(w.closed, timeout=10000):
@@ -287,7 +288,7 @@ def test_closing_while_the_library_opens_starts_nothing_more(qtbot, backend):
 def test_closing_while_another_library_opens_closes_both(qtbot, backend):
     w = open_window(qtbot, backend)
     backend.open_gate = threading.Event()
-    w.session.open_library("Work")  # the old library is closed, the new one is being opened
+    w.session.library.open("Work")  # the old library is closed, the new one is being opened
     qtbot.waitUntil(lambda: len(backend.engines) == 1 and backend.engines[0].closed, timeout=5000)
     with qtbot.waitSignal(w.closed, timeout=10000):
         w.close()
@@ -300,7 +301,7 @@ def test_closing_before_a_queued_switch_runs_still_closes_the_old_library(qtbot,
     w = open_window(qtbot, backend)
     release = threading.Event()
     w.session.runner.submit(lambda ctx: release.wait(10), writer=True)  # a slow write ahead
-    w.session.open_library("Work")  # queued behind it; it would close the old engine first
+    w.session.library.open("Work")  # queued behind it; it would close the old engine first
     with qtbot.waitSignal(w.closed, timeout=10000):
         w.close()  # the queued switch is cancelled before it starts
         release.set()
@@ -313,7 +314,9 @@ def test_a_window_deleted_with_work_running_drops_its_results(qtbot, backend):
 
     w = MainWindow(backend)  # not closed first, deleted as a parent or a harness might
     w.show()
-    qtbot.waitUntil(lambda: w.session.ready and not w.session.indexing(), timeout=10000)
+    qtbot.waitUntil(
+        lambda: w.session.library.ready and not w.session.indexing.running, timeout=10000
+    )
     backend.text_gate = threading.Event()
     ask(qtbot, w, EXAMPLE)
     qtbot.waitUntil(lambda: loading(w), timeout=5000)
@@ -389,7 +392,7 @@ def test_settings_dialog_saves_and_the_engine_gets_them(qtbot, window):
     stored = AppSettings()
     assert (stored.k, stored.threshold, stored.reader) == (3, 0.99, "sentence")
     ask(qtbot, window, EXAMPLE)
-    result = window.session.last_result
+    result = window.session.asking.last_result
     assert result.reader == "sentence" and result.threshold == 0.99 and len(result.passages) <= 3
     assert window.ask_panel.answer.state == "not-found"  # 0.95 is below the 0.99 threshold
     # A saved reader the dialog does not know (yet) is kept, not silently reset to the default.
@@ -405,7 +408,12 @@ def test_libraries_create_rename_switch_delete(qtbot, window, monkeypatch):
     monkeypatch.setattr(dialogs, "ask_text", lambda *a, **k: "Work")
     window.new_library()
     qtbot.waitUntil(
-        lambda: session.name == "Work" and session.ready and not session.indexing(), timeout=5000
+        lambda: (
+            session.library.name == "Work"
+            and session.library.ready
+            and not session.indexing.running
+        ),
+        timeout=5000,
     )
     qtbot.waitUntil(
         lambda: panel.combo.currentText() == "Work" and panel.combo.count() == 2, timeout=5000
@@ -413,7 +421,9 @@ def test_libraries_create_rename_switch_delete(qtbot, window, monkeypatch):
     assert panel.model.rowCount() == 0 and window.windowTitle().startswith("Work")
     monkeypatch.setattr(dialogs, "ask_text", lambda *a, **k: "Project")
     window.rename_library()
-    qtbot.waitUntil(lambda: session.name == "Project" and session.ready, timeout=5000)
+    qtbot.waitUntil(
+        lambda: session.library.name == "Project" and session.library.ready, timeout=5000
+    )
     qtbot.waitUntil(
         lambda: (
             sorted(panel.combo.itemText(i) for i in range(panel.combo.count()))
@@ -424,17 +434,23 @@ def test_libraries_create_rename_switch_delete(qtbot, window, monkeypatch):
     panel.combo.setCurrentIndex(panel.combo.findText("seeds"))
     panel.combo.activated.emit(panel.combo.currentIndex())
     qtbot.waitUntil(
-        lambda: session.name == "seeds" and session.ready and panel.model.rowCount() == 5,
+        lambda: (
+            session.library.name == "seeds"
+            and session.library.ready
+            and panel.model.rowCount() == 5
+        ),
         timeout=5000,
     )
     monkeypatch.setattr(dialogs, "confirm", lambda *a: False)
-    session.open_library("Project")
-    qtbot.waitUntil(lambda: session.name == "Project" and session.ready, timeout=5000)
+    session.library.open("Project")
+    qtbot.waitUntil(
+        lambda: session.library.name == "Project" and session.library.ready, timeout=5000
+    )
     window.delete_library()
     assert "Project" in window.session.backend.libraries()
     monkeypatch.setattr(dialogs, "confirm", lambda *a: True)
     window.delete_library()
-    qtbot.waitUntil(lambda: session.name == "seeds" and session.ready, timeout=5000)
+    qtbot.waitUntil(lambda: session.library.name == "seeds" and session.library.ready, timeout=5000)
     qtbot.waitUntil(lambda: panel.combo.count() == 1, timeout=5000)
     assert session.backend.libraries() == ["seeds"]
     monkeypatch.setattr(dialogs, "ask_text", lambda *a, **k: "bad/name")
@@ -454,7 +470,7 @@ def test_drop_files_onto_the_window_adds_them(qtbot, window, tmp_path):
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
-    with qtbot.waitSignal(window.session.indexing_finished, timeout=5000):
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=5000):
         window.dropEvent(event)
     qtbot.waitUntil(lambda: "dropped.md" in listed(window), timeout=5000)
 
@@ -465,8 +481,8 @@ def test_files_named_at_start_are_added_once_the_library_is_open(qtbot, backend,
     doc = tmp_path / "opened.md"
     doc.write_text("# Opened\nThe opened file mentions a narwhal.\n", encoding="utf-8")
     window = open_window(qtbot, backend, wait=False)
-    assert window.session.engine is None  # the library opens after the window is on screen
-    with qtbot.waitSignal(window.session.indexing_finished, timeout=10000):
+    assert window.session.library.engine is None  # the library opens after the window is on screen
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=10000):
         window.add_paths([str(doc), str(tmp_path / "gone.pdf")])
     assert "gone.pdf" in window.last_error and "no such file" in window.last_error
     qtbot.waitUntil(lambda: "opened.md" in listed(window), timeout=5000)
@@ -475,7 +491,7 @@ def test_files_named_at_start_are_added_once_the_library_is_open(qtbot, backend,
 def test_files_named_when_the_library_is_open_are_added_at_once(qtbot, window, tmp_path):
     doc = tmp_path / "later.md"
     doc.write_text("# Later\nThe later file mentions an okapi.\n", encoding="utf-8")
-    with qtbot.waitSignal(window.session.indexing_finished, timeout=5000):
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=5000):
         window.add_paths([str(doc)])
     qtbot.waitUntil(lambda: "later.md" in listed(window), timeout=5000)
     assert not window.last_error
@@ -483,11 +499,11 @@ def test_files_named_when_the_library_is_open_are_added_at_once(qtbot, window, t
 
 def test_watched_folder_is_resynced_when_files_change(qtbot, window, monkeypatch, tmp_path):
     folder = make_folder(tmp_path, 2)
-    window.session.watcher._timer.setInterval(50)
+    window.session.indexing.watcher._timer.setInterval(50)
     monkeypatch.setattr(dialogs, "pick_folder", lambda parent: str(folder))
-    with qtbot.waitSignal(window.session.indexing_finished, timeout=5000):
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=5000):
         window.add_folder_action.trigger()
-    qtbot.waitUntil(lambda: str(folder) in window.session.watcher.watched(), timeout=5000)
+    qtbot.waitUntil(lambda: str(folder) in window.session.indexing.watcher.watched(), timeout=5000)
     (folder / "late.txt").write_text("A late arrival about otters.\n", encoding="utf-8")
     qtbot.waitUntil(lambda: "late.txt" in listed(window), timeout=10000)
     (folder / "note000.txt").unlink()

@@ -66,7 +66,7 @@ def run(app, window) -> int:  # noqa: ANN001 - QApplication, MainWindow
     window.closed.connect(app.quit)
     window.closing.connect(lambda: _quit_once_nothing_writes(window))
     status = int(app.exec())
-    if window.session.engine is None and not window.session.runner.is_busy():
+    if window.session.library.engine is None and not window.session.runner.is_busy():
         quit_now(status)
     return status
 

@@ -81,7 +81,8 @@ class ContextMenus(QObject):
         menu.addAction("Copy &citation", lambda: self._copy(citation_text(row)))
         menu.addSeparator()
         menu.addAction(
-            "&Remove this document from the library", lambda: self.window.session.remove([row.path])
+            "&Remove this document from the library",
+            lambda: self.window.session.indexing.remove([row.path]),
         )
         return menu
 
@@ -97,9 +98,9 @@ class ContextMenus(QObject):
         if excluded:
             include = menu.addAction(
                 "&Include again (indexed at the next re-sync, which starts now)",
-                lambda: self.window.session.include(excluded),
+                lambda: self.window.session.indexing.include(excluded),
             )
-            include.setEnabled(self.window.session.can_include())
+            include.setEnabled(self.window.session.indexing.can_include())
             menu.addSeparator()
         menu.addAction("&Open original", lambda: self._open(first))
         menu.addAction("Open containing &folder", lambda: self._show_folder(first))
@@ -135,5 +136,7 @@ class ContextMenus(QObject):
         menu = self._menu()
         menu.addAction("Open containing &folder", lambda: self._show_folder(path))
         menu.addAction("Copy &path", lambda: self._copy(path))
-        menu.addAction("&Remove from the library", lambda: self.window.session.remove([path]))
+        menu.addAction(
+            "&Remove from the library", lambda: self.window.session.indexing.remove([path])
+        )
         return menu

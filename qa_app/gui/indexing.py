@@ -1,32 +1,100 @@
-"""Documents of the open library: listing, adding, re-syncing, removing; the part of the session that indexes."""
+"""Indexing the open library (add, re-sync, include, prepare), removing documents, the watched folders."""
 
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from qa_app.gui.libraries import message
-from qa_app.gui.session_base import SessionBase
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from qa_app.gui.library_state import LibraryState
+from qa_app.gui.lifecycle import LibraryLifecycle
+from qa_app.gui.messages import Messages, message, plural
 from qa_app.gui.tasks import Task, TaskContext
-from qa_app.gui.watcher import watch_list
-from qa_app.records import Progress, SyncReport
+from qa_app.gui.watcher import FolderWatcher, watch_list
+from qa_app.records import DocumentInfo, FileError, Progress, SyncReport
 
 LIVE_REFRESH_S = 1.0  # at most this often the document list refreshes while indexing
 
 
-class IndexingOps(SessionBase):
-    """Document work for Session; indexing runs are writers, one at a time, and can be cancelled."""
+@dataclass
+class _Run:
+    """Indexing tasks started back to back; the window sees them as one run with one report."""
+
+    tasks: list[Task] = field(default_factory=list)
+    failed: list[FileError] = field(default_factory=list)
+    report: SyncReport | None = None
+    error: str | None = None
+
+
+class Indexing(QObject):
+    """Indexing runs are writers, one at a time, shown as one run until none is left; cancel()
+    stops them. It lists the documents (live while a run goes on) and watches added folders."""
+
+    started = Signal(str)  # what the run does
+    progress = Signal(object)  # Progress
+    finished = Signal(object, object)  # SyncReport | None, error text | None
+    documents_changed = Signal(list)  # list[DocumentInfo]
+    folders_changed = Signal(list)  # the added folders, list[str]
+
+    def __init__(
+        self, library: LibraryLifecycle, messages: Messages, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._library, self._messages = library, messages
+        self.watcher = FolderWatcher(self)
+        self.watcher.changed.connect(self._folders_changed)
+        self._run: _Run | None = None
+        self._resync_wanted = False  # files changed while a run went on: re-sync after it
+        self._last_refresh = 0.0
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.timeout.connect(self.refresh_documents)
+        library.state_changed.connect(self._state_changed)
+
+    @property
+    def running(self) -> bool:
+        """Return True while an add, sync or preparing run is running or queued."""
+        return self._run is not None
+
+    def _state_changed(self, state: LibraryState) -> None:
+        if (
+            state is LibraryState.OPENING
+        ):  # the old library's lists must not show under the new name
+            self.documents_changed.emit([])
+            self.folders_changed.emit([])
+            self.watcher.set_paths([])
+            if self._run is not None:
+                self.cancel()
+                self._run = None  # its callbacks belong to the old library and are dropped
+                self.finished.emit(None, "Stopped: another library was opened.")
+        elif state is LibraryState.STARTING:
+            engine = self._library.engine
+            assert engine is not None, "STARTING means an engine is open"
+            self.refresh_documents()
+            self._index(
+                "Preparing the library",
+                lambda ctx: engine.ensure_ready(ctx.progress, ctx.cancelled),
+                then=self._library.prepared,
+            )
+        elif state is LibraryState.CLOSED:
+            self._refresh_timer.stop()
+            self._run, self._resync_wanted = None, False
+            self.watcher.set_paths([])
+
+    # -- the document list --------------------------------------------------------------------
 
     def refresh_documents(self) -> None:
         """Re-list the library's documents and re-aim the folder watcher."""
-        engine = self.engine
+        engine = self._library.engine
         if engine is None:
             return
         self._last_refresh = time.monotonic()
 
-        def work(_ctx: TaskContext) -> tuple[list[Any], list[str], list[str]]:
+        def work(_ctx: TaskContext) -> tuple[list[DocumentInfo], list[str], list[str]]:
             docs = engine.documents()
             folders = engine.folders()
             inside = [
@@ -36,13 +104,13 @@ class IndexingOps(SessionBase):
             ]
             return docs, folders, watch_list(folders, inside)
 
-        def got(value: tuple[list[Any], list[str], list[str]]) -> None:
+        def got(value: tuple[list[DocumentInfo], list[str], list[str]]) -> None:
             docs, folders, watched = value
             self.documents_changed.emit(docs)
             self.folders_changed.emit(folders)
             self.watcher.set_paths(watched)
 
-        self._submit(work, name="Listing documents", on_result=got)
+        self._library.submit(work, name="Listing documents", on_result=got)
 
     def refresh_documents_soon(self) -> None:
         """Re-list the documents now, or once LIVE_REFRESH_S has passed since the last listing.
@@ -57,13 +125,17 @@ class IndexingOps(SessionBase):
         elif not self._refresh_timer.isActive():
             self._refresh_timer.start(int(wait * 1000) + 1)
 
+    # -- changing the documents ---------------------------------------------------------------
+
     def add(self, items: Sequence[str]) -> None:
         """Add files and folders to the open library, indexing them in the background."""
-        engine, items = self.engine, [str(i) for i in items]
+        engine, items = self._library.engine, [str(i) for i in items]
         if not items:
             return
         if engine is None:
-            self.error.emit("The library is still opening; add the documents again in a moment.")
+            self._messages.error.emit(
+                "The library is still opening; add the documents again in a moment."
+            )
             return
         label = f"Adding {os.path.basename(items[0].rstrip(os.sep))}" + (
             f" and {len(items) - 1} more" if len(items) > 1 else ""
@@ -72,10 +144,11 @@ class IndexingOps(SessionBase):
 
     def sync(self) -> None:
         """Re-read the library's files and folders in the background."""
-        if self.engine is None:
-            return
-        engine = self.engine
-        self._index("Re-syncing the library", lambda ctx: engine.sync(ctx.progress, ctx.cancelled))
+        engine = self._library.engine
+        if engine is not None:
+            self._index(
+                "Re-syncing the library", lambda ctx: engine.sync(ctx.progress, ctx.cancelled)
+            )
 
     def set_ocr(self, enabled: bool) -> None:
         """Switch OCR for the open library, then re-read the files it changes (an indexing run)."""
@@ -89,119 +162,132 @@ class IndexingOps(SessionBase):
             ),
         )
 
+    def set_ocr(self, enabled: bool) -> None:
+        """Switch OCR for the open library, then re-read the files it changes (an indexing run)."""
+        engine = self._library.engine
+        if engine is not None:
+            self._index(
+                f"Switching OCR {'on' if enabled else 'off'}",
+                lambda ctx: (
+                    engine.sync(ctx.progress, ctx.cancelled) if engine.set_ocr(enabled) else None
+                ),
+            )
+
     def remove(self, items: Sequence[str]) -> None:
         """Remove documents (or folders) from the library; the files themselves stay."""
-        engine, items = self.engine, list(items)
+        engine, items = self._library.engine, list(items)
         if engine is None or not items:
             return
 
         def done(removed: list[str]) -> None:
-            self.status.emit(
-                f"Removed {len(removed)} document{'' if len(removed) == 1 else 's'} from the library."
+            self._messages.status.emit(
+                f"Removed {plural(len(removed), 'document')} from the library."
             )
-            self._texts.clear()
             self.refresh_documents()
 
-        self._submit(
+        self._library.submit(
             lambda _ctx: engine.remove(items),
             name="Removing documents",
             writer=True,
             on_result=done,
         )
 
+    def _optional(self, name: str) -> Callable[..., Any] | None:
+        """Return the open engine's ``name`` method, which not every engine has (exclude, include)."""
+        method = getattr(self._library.engine, name, None)
+        return method if callable(method) else None
+
     def can_exclude(self) -> bool:
         """Return True when the open library can keep chosen files of a folder out of re-syncs."""
-        return self.engine is not None and callable(getattr(self.engine, "exclude", None))
+        return self._optional("exclude") is not None
 
     def exclude(self, items: Sequence[str]) -> None:
         """Remove documents found in added folders and keep them out when the folders re-sync."""
-        engine, items = self.engine, list(items)
-        if engine is None or not items:
+        exclude, items = self._optional("exclude"), list(items)
+        if self._library.engine is None or not items:
             return
-        if not self.can_exclude():
-            self.error.emit("This version of the library cannot exclude files from a folder.")
+        if exclude is None:
+            self._messages.error.emit(
+                "This version of the library cannot exclude files from a folder."
+            )
             return
 
         def done(excluded: list[str]) -> None:
             n = len(excluded)
-            self.status.emit(
-                f"Excluded {n} document{'' if n == 1 else 's'}; re-syncing will not add "
+            self._messages.status.emit(
+                f"Excluded {plural(n, 'document')}; re-syncing will not add "
                 f"{'it' if n == 1 else 'them'} back."
             )
-            self._texts.clear()
             self.refresh_documents()
 
-        self._submit(
-            lambda _ctx: engine.exclude(items),
-            name="Excluding documents",
-            writer=True,
-            on_result=done,
+        self._library.submit(
+            lambda _ctx: exclude(items), name="Excluding documents", writer=True, on_result=done
         )
 
     def can_include(self) -> bool:
         """Return True when the open library can take excluded files back."""
-        return self.engine is not None and callable(getattr(self.engine, "include", None))
+        return self._optional("include") is not None
 
     def include(self, items: Sequence[str]) -> None:
         """Stop excluding ``items`` and re-sync, so they are indexed again."""
-        engine, items = self.engine, list(items)
-        if engine is None or not items or not self.can_include():
+        engine, include, items = self._library.engine, self._optional("include"), list(items)
+        if engine is None or include is None or not items:
             return
         self._index(
             "Including files again",
-            lambda ctx: (engine.include(items), engine.sync(ctx.progress, ctx.cancelled))[1],
+            lambda ctx: (include(items), engine.sync(ctx.progress, ctx.cancelled))[1],
         )
 
-    def cancel_indexing(self) -> None:
+    def cancel(self) -> None:
         """Stop the running and queued indexing runs (what is indexed so far is kept)."""
-        for task in list(self._index_tasks):
+        for task in list(self._run.tasks if self._run is not None else ()):
             task.cancel()
 
+    # -- runs ---------------------------------------------------------------------------------
+
     def _folders_changed(self) -> None:
-        if self._stopping:
+        if self._library.state is LibraryState.CLOSED:
             return
-        if self.indexing():
+        if self.running:
             self._resync_wanted = True
         else:
-            self.status.emit("Files changed in a watched folder; re-syncing…")
+            self._messages.status.emit("Files changed in a watched folder; re-syncing…")
             self.sync()
 
     def _index(
         self, what: str, fn: Callable[[TaskContext], Any], *, then: Callable[[], None] | None = None
     ) -> None:
-        if not self._index_tasks:
-            self._run_failed, self._run_report, self._run_error = [], None, None
-            self.indexing_started.emit(what)
+        if self._run is None:
+            run = self._run = _Run()
+            self.started.emit(what)
+        else:
+            run = self._run
         task: Task | None = None
 
         def got(report: SyncReport | None) -> None:
-            self._run_report = report
+            run.report = report
             if report is not None:
-                self._run_failed.extend(report.failed)
+                run.failed.extend(report.failed)
 
         def failed(exc: BaseException) -> None:
-            self._run_error = f"{what} failed: {message(exc)}"
-            self.error.emit(self._run_error)
+            run.error = f"{what} failed: {message(exc)}"
+            self._messages.error.emit(run.error)
 
         def progressed(progress: Progress) -> None:
-            self.indexing_progress.emit(progress)
+            self.progress.emit(progress)
             if progress.stage == "index" and progress.done > 0:
                 self.refresh_documents_soon()  # a file was committed: list it
 
-        epoch = self._epoch
-
-        def done() -> None:
-            if task in self._index_tasks:
-                self._index_tasks.remove(task)
-            if epoch != self._epoch:
-                return
+        def done() -> None:  # only while the same library is open (the lifecycle drops it else)
+            if task in run.tasks:
+                run.tasks.remove(task)
             if then is not None:
                 then()
             self.refresh_documents()
-            if not self._index_tasks:
-                self._finish_run()
+            if not run.tasks and run is self._run:
+                self._finish(run)
 
-        task = self._submit(
+        task = self._library.submit(
             fn,
             name=what,
             writer=True,
@@ -211,15 +297,16 @@ class IndexingOps(SessionBase):
             on_done=done,
         )
         if task is not None and task.state != "done":
-            self._index_tasks.append(task)
+            run.tasks.append(task)
+        elif not run.tasks:
+            self._run = None
 
-    def _finish_run(self) -> None:
-        report = self._run_report
-        if report is not None and list(report.failed) != self._run_failed:
-            from dataclasses import replace
-
-            report = replace(report, failed=tuple(self._run_failed))
-        self.indexing_finished.emit(report, self._run_error)
+    def _finish(self, run: _Run) -> None:
+        self._run = None
+        report = run.report
+        if report is not None and list(report.failed) != run.failed:
+            report = replace(report, failed=tuple(run.failed))
+        self.finished.emit(report, run.error)
         if self._resync_wanted:
             self._resync_wanted = False
             self.sync()

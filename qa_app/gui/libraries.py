@@ -1,122 +1,111 @@
-"""Creating, renaming and deleting libraries: the part of the session that manages libraries."""
+"""The libraries on disk: listing, creating, renaming and deleting them, in the background."""
 
 from __future__ import annotations
 
-from typing import Any
+from PySide6.QtCore import QObject, Signal
 
 from qa_app import paths
-from qa_app.gui.session_base import SessionBase
-from qa_app.gui.tasks import TaskContext
+from qa_app.gui.backend import Backend
+from qa_app.gui.library_state import LibraryState
+from qa_app.gui.lifecycle import LibraryLifecycle
+from qa_app.gui.messages import Messages, message
 
 
-def message(exc: BaseException) -> str:
-    """Return an exception as a sentence for a person."""
-    if isinstance(exc, KeyError) and exc.args:
-        return str(exc.args[0])
-    return str(exc) or type(exc).__name__
+class LibraryCatalog(QObject):
+    """Manages the libraries on disk; renaming or deleting the open one switches the lifecycle."""
 
+    changed = Signal(list, str)  # the names on disk, the open one
 
-class LibraryOps(SessionBase):
-    """Library management for Session; every step that touches disk runs as a background task."""
+    def __init__(
+        self,
+        library: LibraryLifecycle,
+        backend: Backend,
+        messages: Messages,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._library, self._backend, self._messages = library, backend, messages
+        library.state_changed.connect(self._state_changed)
 
-    def refresh_libraries(self) -> None:
+    def _state_changed(self, state: LibraryState) -> None:
+        if state is LibraryState.STARTING:  # a library was opened: it may be a new one
+            self.refresh()
+
+    def refresh(self) -> None:
         """Re-list the libraries on disk."""
-        self._submit(
-            lambda _ctx: self.backend.libraries(),
+        self._library.submit(
+            lambda _ctx: self._backend.libraries(),
             name="Listing libraries",
-            on_result=lambda names: self.libraries_changed.emit(names, self.name),
+            on_result=lambda names: self.changed.emit(names, self._library.name),
         )
 
-    def create_library(self, name: str) -> None:
+    def create(self, name: str) -> None:
         """Create library ``name`` and open it (an error is emitted for a bad or taken name)."""
         try:
             paths.check_library_name(name)
         except ValueError as exc:
-            self.error.emit(message(exc))
+            self._messages.error.emit(message(exc))
             return
-        self._submit(
-            lambda _ctx: self.backend.libraries(),
+        self._library.submit(
+            lambda _ctx: self._backend.libraries(),
             name="Creating a library",
             on_result=lambda names: (
-                self.error.emit(f"A library called “{name}” already exists.")
+                self._messages.error.emit(f"A library called “{name}” already exists.")
                 if name in names
-                else self.open_library(name)
+                else self._library.open(name)
             ),
         )
 
-    def rename_library(self, old: str, new: str) -> None:
+    def rename(self, old: str, new: str) -> None:
         """Rename library ``old`` to ``new``, reopening it when it is the open one."""
         try:
             paths.check_library_name(new)
         except ValueError as exc:
-            self.error.emit(message(exc))
+            self._messages.error.emit(message(exc))
             return
-        is_open = old == self.name
-        engine = self._reset(f"Renaming “{old}” to “{new}”…") if is_open else None
 
-        def work(_ctx: TaskContext) -> tuple[Any, BaseException | None]:
-            if engine is not None:
-                engine.close()
+        def change() -> tuple[str, str | None]:
             try:
-                self.backend.rename_library(old, new)
-                target, problem = new, None
+                self._backend.rename_library(old, new)
             except Exception as exc:  # noqa: BLE001 - reopen the old library, then report
-                target, problem = old, exc
-            return (self.backend.open(target) if is_open else None), problem
+                return old, f"Could not rename “{old}”: {message(exc)}"
+            return new, None
 
-        def done(value: tuple[Any, BaseException | None]) -> None:
-            opened, problem = value
-            if problem is not None:
-                self.error.emit(f"Could not rename “{old}”: {message(problem)}")
-            if opened is not None:
-                self._opened(opened)
-            else:
-                self.refresh_libraries()
+        if old == self._library.name:
+            self._library.switch(
+                f"Renaming “{old}” to “{new}”…", change, task="Renaming the library"
+            )
+        else:
+            self._library.submit(
+                lambda _ctx: change()[1],
+                name="Renaming the library",
+                writer=True,
+                on_result=self._changed,
+            )
 
-        self._submit(
-            work,
-            name="Renaming the library",
-            writer=True,
-            on_result=done,
-            on_error=self._open_failed,
-            opened=lambda value: value[0],
-            retire=engine,
-        )
-
-    def delete_library(self, name: str) -> None:
+    def delete(self, name: str) -> None:
         """Delete library ``name``; when it is the open one, open the default library after."""
-        is_open = name == self.name
-        engine = self._reset(f"Deleting “{name}”…") if is_open else None
 
-        def work(_ctx: TaskContext) -> tuple[Any, BaseException | None]:
-            if engine is not None:
-                engine.close()
+        def change() -> tuple[str | None, str | None]:
             try:
-                self.backend.delete_library(name)
-                problem = None
+                self._backend.delete_library(name)
             except Exception as exc:  # noqa: BLE001 - a library must be open again, then report
-                problem = exc
-            return (
-                self.backend.open(None if problem is None else name) if is_open else None
-            ), problem
+                return name, f"Could not delete “{name}”: {message(exc)}"
+            return None, None
 
-        def done(value: tuple[Any, BaseException | None]) -> None:
-            opened, problem = value
-            if problem is not None:
-                self.error.emit(f"Could not delete “{name}”: {message(problem)}")
-            else:
-                self.status.emit(f"Deleted library “{name}”.")
-            if opened is not None:
-                self._opened(opened)
-            else:
-                self.refresh_libraries()
+        if name == self._library.name:
+            self._library.switch(f"Deleting “{name}”…", change, task=f"Deleting “{name}”")
+        else:
+            self._library.submit(
+                lambda _ctx: change()[1],
+                name=f"Deleting “{name}”",
+                writer=True,
+                on_result=lambda problem: self._changed(problem, f"Deleted library “{name}”."),
+            )
 
-        self._submit(
-            work,
-            name=f"Deleting “{name}”",
-            writer=True,
-            on_result=done,
-            on_error=self._open_failed if is_open else None,
-            opened=lambda value: value[0],
-            retire=engine,
-        )
+    def _changed(self, problem: str | None, done: str | None = None) -> None:
+        if problem is not None:
+            self._messages.error.emit(problem)
+        elif done is not None:
+            self._messages.status.emit(done)
+        self.refresh()

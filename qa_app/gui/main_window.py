@@ -28,6 +28,7 @@ from qa_app.gui.backend import Backend, EngineBackend
 from qa_app.gui.banner import Banner
 from qa_app.gui.context_menus import ContextMenus
 from qa_app.gui.library_panel import LibraryPanel
+from qa_app.gui.library_state import LibraryState
 from qa_app.gui.menus import build_menus
 from qa_app.gui.models import SourceRow
 from qa_app.gui.session import Session
@@ -39,6 +40,12 @@ from qa_app.records import Result, SyncReport
 ERROR_MS = 15000  # how long a problem stays in the status bar (it stays in the banner)
 DEFAULT_SIZE = (1280, 800)
 SCREEN_SHARE = 0.9  # the default size never takes more of the available screen than this
+MODEL_LABELS = {  # the status bar's word on the library and its models (the others keep it)
+    LibraryState.OPENING: "Loading models…",
+    LibraryState.READY: "Ready",
+    LibraryState.MODELS_FAILED: "Models unavailable",
+    LibraryState.OPEN_FAILED: "Models unavailable",
+}
 
 
 class MainWindow(WindowActions, QMainWindow):
@@ -152,20 +159,19 @@ class MainWindow(WindowActions, QMainWindow):
 
     def _connect(self) -> None:
         s, ask, lib = self.session, self.ask_panel, self.library_panel
-        s.status.connect(lambda text: self.statusBar().showMessage(text))
-        s.error.connect(self.show_error)
-        s.model_state.connect(self._model_state)
-        s.library_opened.connect(self._library_opened)
-        s.libraries_changed.connect(lib.set_libraries)
-        s.documents_changed.connect(lib.set_documents)
-        s.asking.connect(self._asking)
-        s.folders_changed.connect(lib.set_folders)
-        s.result_ready.connect(self._show_result)
-        s.ask_failed.connect(self._ask_failed)
-        s.indexing_started.connect(self._indexing_started)
-        s.indexing_progress.connect(lib.update_progress)
-        s.indexing_finished.connect(self._indexing_finished)
-        s.document_ready.connect(self._document_ready)
+        s.messages.status.connect(lambda text: self.statusBar().showMessage(text))
+        s.messages.error.connect(self.show_error)
+        s.library.state_changed.connect(self._library_state)
+        s.libraries.changed.connect(lib.set_libraries)
+        s.indexing.documents_changed.connect(lib.set_documents)
+        s.indexing.folders_changed.connect(lib.set_folders)
+        s.indexing.started.connect(self._indexing_started)
+        s.indexing.progress.connect(lib.update_progress)
+        s.indexing.finished.connect(self._indexing_finished)
+        s.asking.started.connect(self._asking)
+        s.asking.result_ready.connect(self._show_result)
+        s.asking.failed.connect(self._ask_failed)
+        s.texts.document_ready.connect(self._document_ready)
         ask.ask_requested.connect(self.ask)
         ask.source_activated.connect(self.open_source)
         ask.answer.alternatives_changed.connect(self._set_tab_order_alternatives)
@@ -176,11 +182,11 @@ class MainWindow(WindowActions, QMainWindow):
         lib.delete_library_requested.connect(self.delete_library)
         lib.add_files_requested.connect(self.add_files)
         lib.add_folder_requested.connect(self.add_folder)
-        lib.remove_requested.connect(s.remove)
-        lib.exclude_requested.connect(s.exclude)
-        lib.resync_requested.connect(s.sync)
-        lib.cancel_requested.connect(s.cancel_indexing)
-        lib.ocr_toggled.connect(s.set_ocr)
+        lib.remove_requested.connect(s.indexing.remove)
+        lib.exclude_requested.connect(s.indexing.exclude)
+        lib.resync_requested.connect(s.indexing.sync)
+        lib.cancel_requested.connect(s.indexing.cancel)
+        lib.ocr_toggled.connect(s.indexing.set_ocr)
         hints = QGuiApplication.styleHints()
         if hasattr(hints, "colorSchemeChanged"):
             # A bound method, not a lambda: the connection ends with this window.
@@ -188,19 +194,20 @@ class MainWindow(WindowActions, QMainWindow):
 
     # -- session events ---------------------------------------------------------------------
 
-    def _model_state(self, state: str) -> None:
-        text = {"loading": "Loading models…", "ready": "Ready", "failed": "Models unavailable"}[
-            state
-        ]
-        self.model_label.setText(text)
-        self.busy.setVisible(state == "loading")
+    def _library_state(self, state: LibraryState) -> None:
+        if state is LibraryState.STARTING:
+            self._library_opened(self.session.library.name)
+        text = MODEL_LABELS.get(state)
+        if text is not None:
+            self.model_label.setText(text)
+            self.busy.setVisible(state.is_loading)
 
     def _library_opened(self, name: str) -> None:
         self.setWindowTitle(f"{name} — {APP_DISPLAY_NAME}")
-        self.library_panel.set_ocr(bool(getattr(self.session.engine, "ocr", True)))
+        self.library_panel.set_ocr(bool(getattr(self.session.library.engine, "ocr", True)))
         if self._add_on_open:
             items, self._add_on_open = self._add_on_open, []
-            self.session.add(items)
+            self.session.indexing.add(items)
         self.library_panel.set_libraries(
             [self.library_panel.combo.itemText(i) for i in range(self.library_panel.combo.count())],
             name,
@@ -209,7 +216,7 @@ class MainWindow(WindowActions, QMainWindow):
         self._wanted = None
         self.ask_panel.clear_sources()
         self.library_panel.library_changed()
-        self.library_panel.can_exclude = self.session.can_exclude()
+        self.library_panel.can_exclude = self.session.indexing.can_exclude()
         self.named_actions["exclude"].setEnabled(self.library_panel.can_exclude)
         if self.ask_panel.answer.state != "waiting":
             self.ask_panel.answer.clear()
@@ -217,8 +224,8 @@ class MainWindow(WindowActions, QMainWindow):
         self.copy_action.setEnabled(False)
 
     def _library_chosen(self, name: str) -> None:
-        if name != self.session.name:
-            self.session.open_library(name)
+        if name != self.session.library.name:
+            self.session.library.open(name)
 
     def _asking(self, question: str, message: str) -> None:
         self.ask_panel.show_waiting(question, message)  # the old answer's sources go
@@ -269,7 +276,7 @@ class MainWindow(WindowActions, QMainWindow):
         """Ask ``question`` (remembered in the history kept between runs)."""
         self.ask_panel.question.remember(question)
         self.settings.set_history(self.ask_panel.question.history())
-        self.session.ask(question)
+        self.session.asking.ask(question)
 
     def open_source(self, row: SourceRow) -> None:
         """Open ``row``'s document in the viewer, at the cited passage."""
@@ -277,7 +284,7 @@ class MainWindow(WindowActions, QMainWindow):
             self.viewer.recenter()  # the same source again: bring the answer back into view
             return
         self._wanted = row
-        self.session.load_document(row)
+        self.session.texts.load(row)
 
     def focus_question(self) -> None:
         """Put the cursor in the question field."""
@@ -301,7 +308,7 @@ class MainWindow(WindowActions, QMainWindow):
         items = self._dropped(event)
         if items:
             event.acceptProposedAction()
-            self.session.add(items)
+            self.session.indexing.add(items)
 
     # -- look and layout --------------------------------------------------------------------
 
@@ -324,8 +331,9 @@ class MainWindow(WindowActions, QMainWindow):
                 app.setStyleSheet(theme.style_sheet())
         self.viewer.refresh_colours()
         self.ask_panel.sources.viewport().update()
-        if self.session.last_result is not None and self.ask_panel.answer.state == "answer":
-            self.ask_panel.answer.show_result(self.session.last_result)
+        result = self.session.asking.last_result
+        if result is not None and self.ask_panel.answer.state == "answer":
+            self.ask_panel.answer.show_result(result)
 
     def _restore_layout(self) -> None:
         geometry = self.settings.blob("geometry")

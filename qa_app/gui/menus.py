@@ -104,11 +104,17 @@ def _table(w: MainWindow) -> dict[str, list[Entry | None]]:
             ),
         ],
         "&Library": [
-            ("resync", "&Re-sync", w.session.sync, Key.Refresh, "Re-read added files and folders"),
+            (
+                "resync",
+                "&Re-sync",
+                w.session.indexing.sync,
+                Key.Refresh,
+                "Re-read added files and folders",
+            ),
             (
                 "cancel",
                 "&Cancel indexing",
-                w.session.cancel_indexing,
+                w.session.indexing.cancel,
                 "Esc",
                 "Stop indexing; what is done is kept (Esc in the library panel)",
             ),

@@ -47,7 +47,7 @@ class WindowActions(_Window):
 
     def add_files(self) -> None:
         """Ask for documents and add them."""
-        self.session.add(dialogs.pick_files(self))
+        self.session.indexing.add(dialogs.pick_files(self))
 
     def add_paths(self, paths: Sequence[str]) -> None:
         """Add files and folders named on the command line ("Open with" in a file manager) to the
@@ -61,49 +61,49 @@ class WindowActions(_Window):
         found = [os.path.abspath(p) for p in found]
         if not found:
             return
-        if self.session.engine is None:
+        if self.session.library.engine is None:
             self._add_on_open.extend(found)
         else:
-            self.session.add(found)
+            self.session.indexing.add(found)
 
     def add_folder(self) -> None:
         """Ask for a folder and add it (it is then watched for changes)."""
         folder = dialogs.pick_folder(self)
         if folder:
-            self.session.add([folder])
+            self.session.indexing.add([folder])
 
     def new_library(self) -> None:
         """Ask for a name and create a library."""
         name = dialogs.ask_text(self, "New library", "Name of the new library:")
         if name:
-            self.session.create_library(name)
+            self.session.libraries.create(name)
 
     def rename_library(self) -> None:
         """Ask for a new name for the open library."""
-        old = self.session.name
+        old = self.session.library.name
         new = dialogs.ask_text(self, "Rename library", f"New name for “{old}”:", old)
         if old and new and new != old:
-            self.session.rename_library(old, new)
+            self.session.libraries.rename(old, new)
 
     def delete_library(self) -> None:
         """Delete the open library after confirmation."""
-        name = self.session.name
+        name = self.session.library.name
         text = (
             f"Delete the library “{name}” and its index? Your documents themselves are not touched."
         )
         if name and dialogs.confirm(self, "Delete library", text):
-            self.session.delete_library(name)
+            self.session.libraries.delete(name)
 
     def copy_answer(self) -> None:
         """Copy the answer with its citation to the clipboard."""
-        result = self.session.last_result
+        result = self.session.asking.last_result
         if result is not None:
             QGuiApplication.clipboard().setText(export.answer_with_citation(result))
             self.statusBar().showMessage("Copied the answer with its citation.", 5000)
 
     def export_result(self) -> None:
         """Save the current result as Markdown or JSON (chosen by the file's extension)."""
-        result = self.session.last_result
+        result = self.session.asking.last_result
         if result is None:
             return
         target = dialogs.save_file(
@@ -125,12 +125,13 @@ class WindowActions(_Window):
 
     def settings_dialog(self) -> SettingsDialog:
         """Return a settings dialog listing the readers the engine has."""
+        readers = self.session.library.readers
         return SettingsDialog(
             self.settings,
-            self.session.readers,
+            readers.names,
             self,
-            default_reader=self.session.default_reader,
-            thresholds=self.session.thresholds,
+            default_reader=readers.default,
+            thresholds=readers.thresholds,
         )
 
     def show_settings(self) -> None:

@@ -104,7 +104,7 @@ def main() -> int:
     window = MainWindow()
     window.resize(1400, 860)
     window.show()
-    wait_until(lambda: window.session.ready and not window.session.indexing())
+    wait_until(lambda: window.session.library.ready and not window.session.indexing.running)
     suffix = "-dark" if "--dark" in sys.argv else ""
 
     def ask(question: str) -> None:
@@ -127,8 +127,8 @@ def main() -> int:
 
     report = Path(os.environ["QA_APP_HOME"]) / "depot-inspection.pdf"
     write_report(report)
-    window.session.add([str(report)])
-    wait_until(lambda: not window.session.indexing())
+    window.session.indexing.add([str(report)])
+    wait_until(lambda: not window.session.indexing.running)
     ask(PDF_QUESTION)
     wait_until(lambda: window.viewer.showing_page() and window.viewer.page_view.shown_page() > 0)
     for _ in range(10):
@@ -144,13 +144,13 @@ def main() -> int:
             encoding="utf-8",
         )
     (folder / "damaged-scan.pdf").write_bytes(b"not really a pdf")  # read first: listed as failed
-    window.session.add([str(folder)])
+    window.session.indexing.add([str(folder)])
     # Past the first embedding batch, so the time left includes embedding, and the list has refreshed.
     wait_until(lambda: window.library_panel.progress.bar.value() >= 600)
     wait_until(lambda: window.library_panel.model.rowCount() > 500)
     window.grab().save(str(OUT / f"indexing{suffix}.png"))
-    window.session.cancel_indexing()
-    wait_until(lambda: not window.session.indexing())
+    window.session.indexing.cancel()
+    wait_until(lambda: not window.session.indexing.running)
     window.close()
     wait_until(lambda: not window.session.runner.is_busy() and not window.isVisible())
     print("saved to", OUT)
