@@ -33,8 +33,9 @@ class LibraryCatalog(QObject):
 
     def refresh(self) -> None:
         """Re-list the libraries on disk."""
+        backend = self._backend  # work never holds a QObject: see TaskRunner.submit
         self._library.submit(
-            lambda _ctx: self._backend.libraries(),
+            lambda _ctx: backend.libraries(),
             name="Listing libraries",
             on_result=lambda names: self.changed.emit(names, self._library.name),
         )
@@ -46,8 +47,9 @@ class LibraryCatalog(QObject):
         except ValueError as exc:
             self._messages.error.emit(message(exc))
             return
+        backend = self._backend
         self._library.submit(
-            lambda _ctx: self._backend.libraries(),
+            lambda _ctx: backend.libraries(),
             name="Creating a library",
             on_result=lambda names: (
                 self._messages.error.emit(f"A library called “{name}” already exists.")
@@ -63,10 +65,11 @@ class LibraryCatalog(QObject):
         except ValueError as exc:
             self._messages.error.emit(message(exc))
             return
+        backend = self._backend
 
         def change() -> tuple[str, str | None]:
             try:
-                self._backend.rename_library(old, new)
+                backend.rename_library(old, new)
             except Exception as exc:  # noqa: BLE001 - reopen the old library, then report
                 return old, f"Could not rename “{old}”: {message(exc)}"
             return new, None
@@ -85,10 +88,11 @@ class LibraryCatalog(QObject):
 
     def delete(self, name: str) -> None:
         """Delete library ``name``; when it is the open one, open the default library after."""
+        backend = self._backend
 
         def change() -> tuple[str | None, str | None]:
             try:
-                self._backend.delete_library(name)
+                backend.delete_library(name)
             except Exception as exc:  # noqa: BLE001 - a library must be open again, then report
                 return name, f"Could not delete “{name}”: {message(exc)}"
             return None, None

@@ -39,6 +39,26 @@ class Readers:
         self.thresholds.setdefault(reader, threshold)
 
 
+def list_readers(backend: Backend) -> tuple[list[str], str]:
+    """Return the reader names and the default one (imports the reader registry: a worker)."""
+    return backend.readers(), backend.default_reader()
+
+
+def thresholds(engine: Engine, chosen: str | None) -> dict[str, float]:
+    """Return the thresholds of the readers already loaded (the default and the ``chosen`` one)."""
+    out: dict[str, float] = {}
+    reader_of = getattr(engine, "reader", None)  # the real engine and the fake have one
+    if reader_of is None:
+        return out
+    for name in {None, chosen}:
+        try:
+            reader = reader_of(name)
+            out[reader.name] = float(reader.threshold)
+        except Exception:  # noqa: BLE001 - a reader that fails says so when asked
+            log.debug("threshold of reader %r unknown", name, exc_info=True)
+    return out
+
+
 class LibraryLifecycle(QObject):
     """Owns the open library's engine and its LibraryState; every slow step runs on the runner.
 
@@ -185,8 +205,9 @@ class LibraryLifecycle(QObject):
         if self.state is LibraryState.CLOSED:
             return
         self.open(self.settings.library)
+        backend = self.backend  # work never holds the lifecycle: see TaskRunner.submit
         self.submit(  # after open(), whose new generation would drop the result
-            lambda _ctx: self._list_readers(),
+            lambda _ctx: list_readers(backend),
             name="Listing readers",
             on_result=self._listed_readers,
         )
@@ -208,11 +229,13 @@ class LibraryLifecycle(QObject):
         self._move(Event.OPEN)
         self.messages.status.emit(label)
 
+        backend = self.backend
+
         def work(_ctx: TaskContext) -> tuple[Engine, str | None]:
             if old is not None:
                 old.close()
             target, problem = change()
-            return self.backend.open(target), problem
+            return backend.open(target), problem
 
         def done(value: tuple[Engine, str | None]) -> None:
             engine, problem = value
@@ -244,9 +267,11 @@ class LibraryLifecycle(QObject):
         for notice in engine.notices:
             self.messages.error.emit(notice)
 
+        backend, chosen = self.backend, self.settings.reader
+
         def warm_up(_ctx: TaskContext) -> tuple[tuple[list[str], str], dict[str, float]]:
             engine.warm_up()
-            return self._list_readers(), self._thresholds(engine)
+            return list_readers(backend), thresholds(engine, chosen)
 
         self.submit(
             warm_up,
@@ -257,26 +282,8 @@ class LibraryLifecycle(QObject):
 
     # -- getting ready ------------------------------------------------------------------------
 
-    def _list_readers(self) -> tuple[list[str], str]:
-        """Return the reader names and the default one (imports the reader registry: a worker)."""
-        return self.backend.readers(), self.backend.default_reader()
-
     def _listed_readers(self, value: tuple[list[str], str]) -> None:
         self.readers.names, self.readers.default = list(value[0]), value[1]
-
-    def _thresholds(self, engine: Engine) -> dict[str, float]:
-        """Return the thresholds of the readers already loaded (the default and the chosen one)."""
-        out: dict[str, float] = {}
-        reader_of = getattr(engine, "reader", None)  # the real engine and the fake have one
-        if reader_of is None:
-            return out
-        for name in {None, self.settings.reader}:
-            try:
-                reader = reader_of(name)
-                out[reader.name] = float(reader.threshold)
-            except Exception:  # noqa: BLE001 - a reader that fails says so when asked
-                log.debug("threshold of reader %r unknown", name, exc_info=True)
-        return out
 
     def _warmed(self, value: tuple[tuple[list[str], str], dict[str, float]]) -> None:
         readers, thresholds = value
