@@ -152,18 +152,6 @@ class Indexing(QObject):
 
     def set_ocr(self, enabled: bool) -> None:
         """Switch OCR for the open library, then re-read the files it changes (an indexing run)."""
-        engine = self.engine
-        if engine is None:
-            return
-        self._index(
-            f"Switching OCR {'on' if enabled else 'off'}",
-            lambda ctx: (
-                engine.sync(ctx.progress, ctx.cancelled) if engine.set_ocr(enabled) else None
-            ),
-        )
-
-    def set_ocr(self, enabled: bool) -> None:
-        """Switch OCR for the open library, then re-read the files it changes (an indexing run)."""
         engine = self._library.engine
         if engine is not None:
             self._index(

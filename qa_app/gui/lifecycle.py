@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from qa_app import paths
-from qa_app.gui.backend import FALLBACK_READERS, Backend
+from qa_app.gui.backend import Backend
 from qa_app.gui.library_state import Event, LibraryState, next_state
 from qa_app.gui.messages import Messages, message
+from qa_app.gui.readers import Readers, list_readers, thresholds
 from qa_app.gui.settings import AppSettings
 from qa_app.gui.tasks import Task, TaskContext, TaskRunner
 
@@ -24,39 +24,6 @@ log = logging.getLogger(__name__)
 # What a library switch does on disk before the library it names is opened (on a worker, with
 # no library open): the name to open (None: the default) and a problem to report, or None.
 Change = Callable[[], tuple[str | None, str | None]]
-
-
-@dataclass
-class Readers:
-    """The readers the settings offer, the default one, and each one's threshold once known."""
-
-    names: list[str] = field(default_factory=lambda: list(FALLBACK_READERS))
-    default: str | None = None  # known once the readers are listed
-    thresholds: dict[str, float] = field(default_factory=dict)
-
-    def learn(self, reader: str, threshold: float) -> None:
-        """Remember ``reader``'s threshold unless it is already known."""
-        self.thresholds.setdefault(reader, threshold)
-
-
-def list_readers(backend: Backend) -> tuple[list[str], str]:
-    """Return the reader names and the default one (imports the reader registry: a worker)."""
-    return backend.readers(), backend.default_reader()
-
-
-def thresholds(engine: Engine, chosen: str | None) -> dict[str, float]:
-    """Return the thresholds of the readers already loaded (the default and the ``chosen`` one)."""
-    out: dict[str, float] = {}
-    reader_of = getattr(engine, "reader", None)  # the real engine and the fake have one
-    if reader_of is None:
-        return out
-    for name in {None, chosen}:
-        try:
-            reader = reader_of(name)
-            out[reader.name] = float(reader.threshold)
-        except Exception:  # noqa: BLE001 - a reader that fails says so when asked
-            log.debug("threshold of reader %r unknown", name, exc_info=True)
-    return out
 
 
 class LibraryLifecycle(QObject):
@@ -78,12 +45,8 @@ class LibraryLifecycle(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.backend, self.settings, self.runner, self.messages = (
-            backend,
-            settings,
-            runner,
-            messages,
-        )
+        self.backend, self.settings = backend, settings
+        self.runner, self.messages = runner, messages
         self.state = LibraryState.NO_LIBRARY
         self.engine: Engine | None = None
         self.name = ""  # the library opened last
