@@ -125,8 +125,8 @@ def test_the_ocr_checkbox_switches_the_library_and_rereads(qtbot, monkeypatch, t
     panel = window.library_panel
     assert panel.ocr.isChecked()
     add_folder(qtbot, window, monkeypatch, make_folder(tmp_path, 2))
-    engine = window.session.engine
-    with qtbot.waitSignal(window.session.indexing_finished, timeout=10000) as finished:
+    engine = window.session.library.engine
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=10000) as finished:
         panel.ocr.click()
     assert not engine.ocr and not panel.ocr.isChecked()
     report = finished.args[0]
@@ -135,6 +135,6 @@ def test_the_ocr_checkbox_switches_the_library_and_rereads(qtbot, monkeypatch, t
     qtbot.waitUntil(lambda: not window.session.runner.is_busy(), timeout=10000)
     # Reopening the library shows its stored setting.
     panel.set_ocr(True)
-    window.session.open_library(engine.name)
-    qtbot.waitUntil(lambda: window.session.engine is not engine, timeout=10000)
+    window.session.library.open(engine.name)
+    qtbot.waitUntil(lambda: window.session.library.engine is not engine, timeout=10000)
     qtbot.waitUntil(lambda: not panel.ocr.isChecked(), timeout=10000)
