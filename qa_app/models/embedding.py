@@ -38,7 +38,7 @@ class Embedder(Protocol):
         self,
         texts: Sequence[str],
         *,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
         """Return an array of shape (len(texts), dimension), rows normalised to unit length."""
@@ -146,6 +146,9 @@ def load_encoder() -> object:
         return encoder
 
 
+SORT_POOL = 256  # texts sorted by length together, then encoded a few at a time
+
+
 class SentenceTransformerEmbedder:
     """The bundled all-MiniLM-L6-v2, loaded lazily on first use (on ONNX Runtime unless told not)."""
 
@@ -167,10 +170,11 @@ class SentenceTransformerEmbedder:
         self,
         texts: Sequence[str],
         *,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
-        """Return normalised float32 embeddings, one row per text, encoded in batches."""
+        """Return normalised float32 embeddings, one row per text, encoded in batches (of the
+        encoder's own best size unless ``batch_size`` is given)."""
         import numpy as np
 
         model = self.model
@@ -179,12 +183,12 @@ class SentenceTransformerEmbedder:
         # Sort by length so each batch pads little; restore order afterwards.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        step = max(batch_size * 8, batch_size)
-        for lo in range(0, len(order), step):
-            idx = order[lo : lo + step]
+        sizing = {} if batch_size is None else {"batch_size": batch_size}
+        for lo in range(0, len(order), SORT_POOL):
+            idx = order[lo : lo + SORT_POOL]
             vecs = model.encode(  # type: ignore[attr-defined]
                 [texts[i] for i in idx],
-                batch_size=batch_size,
+                **sizing,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
@@ -211,7 +215,7 @@ class FakeEmbedder:
         self,
         texts: Sequence[str],
         *,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
         """Return normalised hashed bag-of-words vectors, one row per text."""

@@ -59,12 +59,13 @@ def apply_to_torch() -> None:
         torch.set_num_threads(n)
 
 
-def onnx_session_options() -> Any:
-    """Return onnxruntime SessionOptions: thread_count() threads that do not spin, all graph fusions."""
+def onnx_session_options(threads: int | None = None) -> Any:
+    """Return onnxruntime SessionOptions: ``threads`` (default thread_count()) threads per run that
+    do not spin, and all graph fusions."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = thread_count()
+    options.intra_op_num_threads = thread_count() if threads is None else max(1, threads)
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
