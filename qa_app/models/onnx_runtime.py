@@ -174,24 +174,61 @@ class OnnxSentenceEncoder:
         return np.concatenate(rows).astype(np.float32, copy=False)
 
 
+READER_BATCH = 2  # windows per run, as ONNX_BATCH for the same reasons
+
+
 class OnnxSpanModel:
-    """The span reader on ONNX Runtime, called like the torch module: tensors in, tensors out."""
+    """The span reader on ONNX Runtime, called like the torch module: tensors in, tensors out.
+
+    The windows are read a few at a time, shortest together, each group cut to its own longest
+    window, with several one-thread runs at once (see ONNX_BATCH); a window's logits do not
+    depend on the others in its batch.
+    """
 
     def __init__(self, base: Mapping[str, np.ndarray], delta: Mapping[str, np.ndarray]) -> None:
         """Build the session from the base model and the reader delta (both already verified)."""
-        self.session = Session("reader", {"base": base, "reader": delta})
+        self.session = Session("reader", {"base": base, "reader": delta}, threads_per_run=1)
+        self.workers = threads.thread_count()
+        self._pool: Any = None
 
     def __call__(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> tuple[Any, Any]:
-        """Return (start_logits, end_logits) as torch tensors, as the torch module does."""
+        """Return (start_logits, end_logits) as torch tensors, as the torch module does.
+
+        Positions past a window's own length (padding) get a very low logit; callers read only a
+        window's own tokens.
+        """
         import numpy as np
         import torch
 
-        feeds = {
-            "input_ids": np.asarray(input_ids, dtype=np.int64),
-            "attention_mask": np.asarray(attention_mask, dtype=np.int64),
-            "token_type_ids": np.asarray(token_type_ids, dtype=np.int64),
-        }
-        start, end = self.session.run(feeds)
+        ids = np.asarray(input_ids, dtype=np.int64)
+        mask = np.asarray(attention_mask, dtype=np.int64)
+        types = np.asarray(token_type_ids, dtype=np.int64)
+        lengths = mask.sum(axis=1)
+        order = np.argsort(lengths, kind="stable")
+        groups = [order[lo : lo + READER_BATCH] for lo in range(0, len(order), READER_BATCH)]
+
+        def run(rows: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+            width = int(lengths[rows].max()) if len(rows) else 0
+            feeds = {
+                "input_ids": ids[rows, :width],
+                "attention_mask": mask[rows, :width],
+                "token_type_ids": types[rows, :width],
+            }
+            return rows, self.session.run(feeds)
+
+        if self.workers > 1 and len(groups) > 1:
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="qa-app-read")
+            done = list(self._pool.map(run, groups))
+        else:
+            done = [run(g) for g in groups]
+        start = np.full(ids.shape, -1e4, dtype=np.float32)
+        end = np.full(ids.shape, -1e4, dtype=np.float32)
+        for rows, (s, e) in done:
+            start[rows, : s.shape[1]] = s
+            end[rows, : e.shape[1]] = e
         return torch.from_numpy(start), torch.from_numpy(end)
 
 
