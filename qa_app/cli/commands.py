@@ -442,8 +442,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     show_warnings(bool(getattr(args, "quiet", False)))
     func = getattr(args, "func", None) or cmd_gui
+    from qa_app.index.database import StoreError
     from qa_app.index.locking import LibraryBusy
-    from qa_app.index.store import StoreError
     from qa_app.models.embedding import ModelError
 
     try:

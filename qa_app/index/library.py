@@ -15,16 +15,12 @@ from typing import TYPE_CHECKING
 
 from qa_app import __version__
 from qa_app.chunking import ChunkSettings, chunk_document
+from qa_app.index.bookkeeping import attachment_reason
+from qa_app.index.database import StoreError, describe_os_error
 from qa_app.index.locking import WriterLock
 from qa_app.index.scan import absolute, covered, scan, under
-from qa_app.index.schema import Failure, KnownFile, Root
-from qa_app.index.store import (
-    SCHEMA_VERSION,
-    Store,
-    StoreError,
-    attachment_reason,
-    describe_os_error,
-)
+from qa_app.index.schema import SCHEMA_VERSION, Failure, KnownFile, Root
+from qa_app.index.store import Store
 from qa_app.index.vectors import FaissIndex, VectorCache, empty_index
 from qa_app.models.embedding import Embedder, sha256_file
 from qa_app.records import FileError, Progress, SyncReport
