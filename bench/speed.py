@@ -99,7 +99,7 @@ def embed_table(paragraphs: list[str], questions: list[str]) -> dict:
 
 
 def best_answer(loaded, question: str, text: str) -> str:
-    from qa_app.reader.neural import find_candidates
+    from qa_app.reader.spans import find_candidates
 
     found = [c for c in find_candidates(loaded, question, [text]) if c.end > c.start]
     if not found:
@@ -270,7 +270,8 @@ def write_fixture(out: Path) -> None:
 
     from qa_app import paths
     from qa_app.models.embedding import load_sentence_transformer
-    from qa_app.reader.neural import find_candidates, load
+    from qa_app.reader.neural import load
+    from qa_app.reader.spans import find_candidates
 
     seeds = paths.seeds_dir()
     texts = []

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 from qa_app.records import DocumentInfo, Passage, Result, SyncReport
 
 if TYPE_CHECKING:
-    from qa_app.index.library import CancelFn, ProgressFn
+    from qa_app.index.indexing import CancelFn, ProgressFn
 
 DEFAULT_K = 10  # passages retrieved and read per question, unless the caller says otherwise
 

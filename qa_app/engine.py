@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 
 from qa_app import contracts, paths
 from qa_app.contracts import DEFAULT_K
-from qa_app.index.library import DB_FILE, CancelFn, Library, ProgressFn
+from qa_app.index.database import StoreMissing
+from qa_app.index.indexing import CancelFn, ProgressFn
+from qa_app.index.library import DB_FILE, Library
 from qa_app.index.locking import WriterLock
-from qa_app.index.store import StoreMissing
 from qa_app.models.embedding import Embedder, SentenceTransformerEmbedder
 from qa_app.reader.base import Reader
 from qa_app.records import DocumentInfo, Passage, Result, SyncReport

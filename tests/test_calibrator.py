@@ -20,7 +20,8 @@ from qa_app.reader.calibrator import (
     load_calibrator,
     type_fit,
 )
-from qa_app.reader.neural import ReaderModelError, balance_quotes, load_answer_calibrator
+from qa_app.reader.neural import ReaderModelError, load_answer_calibrator
+from qa_app.reader.spans import balance_quotes
 from qa_app.records import Passage, Span
 
 TEXT_A = "Russia received the first shipment earlier this month, the Treasury Department said."

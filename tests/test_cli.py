@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from qa_app.cli import commands as cli
+from qa_app.cli_support import plural
 from qa_app.engine import Engine
 from qa_app.models.embedding import FakeEmbedder
 
@@ -201,9 +202,9 @@ def test_counts_are_singular_for_one(
     assert cli.main(["list", "--library", "one"]) == 0
     out = capsys.readouterr().out
     assert " 1 passage  " in out and "1 documents" not in out
-    assert cli.plural(1, "document") == "1 document"
-    assert cli.plural(0, "document") == "0 documents"
-    assert cli.plural(2, "passage") == "2 passages"
+    assert plural(1, "document") == "1 document"
+    assert plural(0, "document") == "0 documents"
+    assert plural(2, "passage") == "2 passages"
 
 
 def test_library_names_may_use_letters_of_any_alphabet(

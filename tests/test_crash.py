@@ -18,8 +18,8 @@ INDEXER = """
 import sys, time
 from qa_app.models.embedding import FakeEmbedder
 from qa_app.engine import Engine
-import qa_app.index.library
-qa_app.index.library.EMBED_BATCH = 16  # small batches so kills land inside embedding too
+import qa_app.index.indexing
+qa_app.index.indexing.EMBED_BATCH = 16  # small batches so kills land inside embedding too
 
 class SlowFake(FakeEmbedder):
     def encode(self, texts, **kw):
@@ -89,8 +89,8 @@ RESUMER = """
 import sys, time
 from qa_app.models.embedding import FakeEmbedder
 from qa_app.engine import Engine
-import qa_app.index.library
-qa_app.index.library.EMBED_BATCH = 8
+import qa_app.index.indexing
+qa_app.index.indexing.EMBED_BATCH = 8
 
 class SlowFake(FakeEmbedder):
     def encode(self, texts, **kw):

@@ -11,8 +11,8 @@ import pytest
 
 from qa_app.cli import commands as cli
 from qa_app.engine import Engine
+from qa_app.index import database
 from qa_app.index import schema as store_schema
-from qa_app.index import store
 from qa_app.models.embedding import FakeEmbedder
 
 
@@ -105,7 +105,7 @@ def test_a_locked_database_is_one_line_exit_2(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert cli.main(["add", "-q", "--library", "lib", str(docs(tmp_path / "a", 2))]) == 0
-    monkeypatch.setattr(store, "BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr(database, "BUSY_TIMEOUT", 0.2)
     with Engine("lib", embedder=FakeEmbedder()) as eng:
         other = sqlite3.connect(eng.library.store.path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another program writing and not letting go

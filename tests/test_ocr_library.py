@@ -136,7 +136,7 @@ def test_scanned_attachments_are_ocred_with_the_message(tmp_path: Path, fake: Co
         assert cited["ocr"] is True and cited["attachment"] == "letter.pdf"
         json.dumps(cited)
 
-        from qa_app.cli.commands import format_result
+        from qa_app.cli.query_commands import format_result
 
         text = format_result(result)
         assert f"{path} » letter.pdf" in text

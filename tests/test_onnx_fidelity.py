@@ -58,7 +58,8 @@ def test_torch_fallback_without_sentence_transformers_matches(
 
 @pytest.mark.model
 def test_onnx_reader_finds_the_reference_spans(reference: dict) -> None:
-    from qa_app.reader.neural import find_candidates, load
+    from qa_app.reader.neural import load
+    from qa_app.reader.spans import find_candidates
 
     loaded = load(backend="onnx")
     assert isinstance(loaded.model, onnx_models.OnnxSpanModel)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-import qa_app.index.library
-from qa_app.cli.commands import ProgressBar
+import qa_app.index.indexing
+from qa_app.console import ProgressBar
 from qa_app.engine import Engine
 from qa_app.models.embedding import FakeEmbedder
 from qa_app.records import Progress
@@ -16,7 +16,7 @@ from qa_app.records import Progress
 def test_reading_ends_before_embedding_starts_and_embedding_moves_batch_by_batch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(qa_app.index.library, "EMBED_BATCH", 3)
+    monkeypatch.setattr(qa_app.index.indexing, "EMBED_BATCH", 3)
     folder = tmp_path / "docs"
     folder.mkdir()
     for i in range(5):

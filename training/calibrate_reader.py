@@ -51,7 +51,7 @@ from qa_app.text_norm import f1_score as f1  # noqa: E402
 
 def best_per_passage(loaded: Any, question: str, texts: list[str]) -> list[tuple[float, str]]:
     """Return, per text, (best margin over its windows, answer text); margin -inf if none."""
-    from qa_app.reader.neural import find_candidates
+    from qa_app.reader.spans import find_candidates
 
     best: list[tuple[float, str]] = [(-math.inf, "")] * len(texts)
     for c in find_candidates(loaded, question, texts, per_window=1):

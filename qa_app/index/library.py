@@ -4,30 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
-import sqlite3
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa_app import __version__
 from qa_app.chunking import ChunkSettings, chunk_document
+from qa_app.index.database import StoreError, describe_os_error
+from qa_app.index.indexing import CancelFn, Indexer, ProgressFn, Run
 from qa_app.index.locking import WriterLock
-from qa_app.index.scan import absolute, covered, scan, under
-from qa_app.index.schema import Failure, KnownFile, Root
-from qa_app.index.store import (
-    SCHEMA_VERSION,
-    Store,
-    StoreError,
-    attachment_reason,
-    describe_os_error,
-)
+from qa_app.index.scan import absolute, covered, under
+from qa_app.index.schema import SCHEMA_VERSION
+from qa_app.index.store import Store
 from qa_app.index.vectors import FaissIndex, VectorCache, empty_index
-from qa_app.models.embedding import Embedder, sha256_file
-from qa_app.records import FileError, Progress, SyncReport
+from qa_app.models.embedding import Embedder
+from qa_app.records import Progress, SyncReport
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,56 +28,12 @@ if TYPE_CHECKING:
     from qa_app.ingest import LoadOptions
     from qa_app.ingest.ocr_cache import OcrCache
 
-log = logging.getLogger(__name__)
-
-ProgressFn = Callable[[Progress], None]
-CancelFn = Callable[[], bool]
-# Passages embedded and committed together: a kill loses at most this many, and each commit
-# comes within seconds even on a slow machine.
-EMBED_BATCH = 64
 DB_FILE = "library.db"
 MANIFEST_FILE = "manifest.json"
 OCR_CACHE_FILE = "ocr-cache.db"  # OCR text of finished pages, so a stopped run resumes
 OCR_KEY = "ocr"  # meta: "on" (the default) or "off"
 # What OCR may change: scanned PDF pages, images, and e-mails (their attached scans).
 OCR_FORMATS = ("pdf", "image", "eml", "msg", "mbox")
-LOG_KEEP = 10_000  # embedding changes kept beyond the library's size, for caches that lag behind
-
-
-@dataclass
-class _Run:
-    """Mutable bookkeeping for one add/sync run."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    failed: list[FileError] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    embedded: int = 0
-    cancelled: bool = False
-    started: float = field(default_factory=time.monotonic)
-
-    def fail(self, path: str, reason: str) -> None:
-        self.failed.append(FileError(path, reason))
-
-    def report(self) -> SyncReport:
-        return SyncReport(
-            added=tuple(self.added),
-            updated=tuple(self.updated),
-            removed=tuple(self.removed),
-            unchanged=self.unchanged,
-            failed=tuple(self.failed),
-            cancelled=self.cancelled,
-            chunks_embedded=self.embedded,
-            seconds=time.monotonic() - self.started,
-            notices=tuple(self.notices),
-        )
-
-
-def content_hash(path: Path) -> str:
-    """Return the SHA-256 of a file's bytes (what tells a changed file from a touched one)."""
-    return sha256_file(path)
 
 
 class Library:
@@ -162,7 +111,7 @@ class Library:
         """Return False when the stored schema is not this app's (nothing can be read)."""
         return self.needs_rebuild != "schema"
 
-    def _prepare(self, run: _Run, progress: ProgressFn | None, cancel: CancelFn | None) -> bool:
+    def _prepare(self, run: Run, progress: ProgressFn | None, cancel: CancelFn | None) -> bool:
         """Repair a manifest mismatch (under the writer lock); return False if cancelled."""
         kind = self.needs_rebuild
         if kind == "schema":
@@ -271,7 +220,7 @@ class Library:
         A path removed earlier from inside an added folder is included again.
         """
         with self.writer():
-            run = _Run()
+            run = Run()
             rebuilt = self.needs_rebuild == "schema"
             if not self._prepare(run, progress, cancel):
                 return run.report()
@@ -289,7 +238,8 @@ class Library:
             for root, kind in roots:
                 self.store.add_root(root, kind)
             wanted = [r for r in self.store.roots() if rebuilt or (r.path, r.kind) in roots]
-            self._index(self._scan(wanted, run), run, progress, cancel)
+            indexer = self._indexer()
+            indexer.index(indexer.scan(wanted, run), run, progress, cancel)
             return run.report()
 
     def remove(self, paths: Sequence[str | Path]) -> list[str]:
@@ -331,7 +281,7 @@ class Library:
         An added file that no longer exists is dropped with a notice (not a failure).
         """
         with self.writer():
-            run = _Run()
+            run = Run()
             if not self._prepare(run, progress, cancel):
                 return run.report()
             roots = []
@@ -341,7 +291,8 @@ class Library:
                     run.notices.append(f"{root.path} no longer exists; removed from the library")
                 else:
                     roots.append(root)
-            found = self._scan(roots, run)
+            indexer = self._indexer()
+            found = indexer.scan(roots, run)
             present = set(found) | {f.path for f in run.failed}
             gone = [
                 p
@@ -349,7 +300,7 @@ class Library:
                 if p not in present
             ]
             run.removed.extend(self.store.delete_documents(gone))
-            self._index(found, run, progress, cancel)
+            indexer.index(found, run, progress, cancel)
             return run.report()
 
     def rebuild(
@@ -363,139 +314,14 @@ class Library:
     ) -> int:
         """Embed passages still waiting for a vector (after an interruption or model change)."""
         with self.writer():
-            run = _Run()
+            run = Run()
             if self._prepare(run, progress, cancel):
-                self._embed(run, progress, cancel)
+                self._indexer().embed(run, progress, cancel)
             return run.embedded
 
-    # -- the pipeline -----------------------------------------------------------------------
-
-    def _scan(self, roots: Sequence[Root], run: _Run) -> list[str]:
-        from qa_app.ingest import SUPPORTED_SUFFIXES
-
-        return scan(roots, self.store.exclusions(), set(SUPPORTED_SUFFIXES), run.fail)
-
-    def _index(
-        self,
-        paths: Sequence[str],
-        run: _Run,
-        progress: ProgressFn | None,
-        cancel: CancelFn | None,
-    ) -> None:
-        """Read changed files (one commit each), then embed what waits (bounded commits)."""
-        known = self.store.known_files()
-        failures = self.store.failures()
-        attached = self.store.attachment_failures()
-        work: list[tuple[str, os.stat_result]] = []
-        for path in paths:
-            try:
-                st = os.stat(path)
-            except OSError as exc:
-                reason = (
-                    "broken link: its target is missing"
-                    if os.path.islink(path)
-                    else str(exc.strerror or exc)
-                )
-                self._fail(run, path, reason)
-                continue
-            have = known.get(path)
-            if have is not None and (have.size, have.mtime) == (st.st_size, st.st_mtime):
-                run.unchanged += 1
-                for reason in attached.get(path, []):  # still unread attachments
-                    run.fail(path, reason)
-                continue
-            failed = failures.get(path)
-            if failed is not None and (failed.size, failed.mtime) == (st.st_size, st.st_mtime):
-                run.fail(path, failed.reason)  # still broken; no need to re-read
-                continue
-            work.append((path, st))
-
-        for done, (path, st) in enumerate(work):
-            if cancel is not None and cancel():
-                run.cancelled = True
-                break
-            if progress is not None:
-                progress(Progress(done, len(work), "index", path))
-            self._read_file(
-                path, st, known, failures, run, self._load_options(path, progress, cancel)
-            )
-            if run.cancelled:
-                break
-        else:
-            if progress is not None:
-                progress(Progress(len(work), len(work), "index", ""))
-        if not run.cancelled:
-            self._embed(run, progress, cancel)
-        with contextlib.suppress(StoreError):  # housekeeping only
-            self.store.prune_vector_log(LOG_KEEP + self.store.counts().chunks)
-
-    def _read_file(
-        self,
-        path: str,
-        st: os.stat_result,
-        known: dict[str, KnownFile],
-        failures: dict[str, Failure],
-        run: _Run,
-        options: LoadOptions,
-    ) -> None:
-        from qa_app.ingest import MAX_FILE_BYTES, IngestError, LoadCancelled, load
-
-        have = known.get(path)
-        digest = None
-        try:
-            if st.st_size > MAX_FILE_BYTES:
-                raise IngestError(
-                    path,
-                    f"too large ({st.st_size / 1e6:.0f} MB; the limit is "
-                    f"{MAX_FILE_BYTES / 1e6:.0f} MB)",
-                )
-            digest = content_hash(Path(path))
-            if have is not None and have.content_hash == digest:
-                self.store.touch_document(path, st.st_size, st.st_mtime)
-                run.unchanged += 1
-                for reason in self.store.attachment_failures().get(path, []):
-                    run.fail(path, reason)
-                return
-            failed = failures.get(path)
-            if failed is not None and failed.content_hash == digest:
-                # Same bytes that failed before: not worth reading again until they change.
-                self._fail(run, path, failed.reason, st, digest)
-                return
-            document = load(path, options)
-            chunks = chunk_document(document, self.chunking)
-            attachments = [(a, chunk_document(a, self.chunking)) for a in document.attachments]
-            self.store.put_document(
-                document,
-                chunks,
-                size=st.st_size,
-                mtime=st.st_mtime,
-                content_hash=digest,
-                attachments=attachments,
-            )
-        except LoadCancelled:
-            run.cancelled = True  # between two OCR pages: the pages read are cached
-            return
-        except IngestError as exc:
-            self._fail(run, path, exc.reason, st, digest)
-            return
-        except OSError as exc:
-            self._fail(run, path, f"cannot be read ({exc.strerror or exc})", None, digest)
-            return
-        except sqlite3.DataError as exc:
-            self._fail(run, path, f"too large to store ({exc})", st, digest)
-            return
-        except StoreError:
-            raise
-        except MemoryError:
-            self._fail(run, path, "too large to read: the computer ran out of memory", st, digest)
-            return
-        except Exception as exc:  # noqa: BLE001 - a bad file must not stop the others
-            log.debug("reading %s failed", path, exc_info=True)
-            self._fail(run, path, f"cannot be read ({type(exc).__name__}: {exc})", st, digest)
-            return
-        (run.updated if have is not None else run.added).append(path)
-        for error in document.attachment_errors:
-            run.fail(path, attachment_reason(error.path, error.reason))
+    def _indexer(self) -> Indexer:
+        """Return what reads and embeds for a run (over the current store: a rebuild replaces it)."""
+        return Indexer(self.store, self.embedder, self.chunking, self._load_options)
 
     def _load_options(
         self, path: str, progress: ProgressFn | None, cancel: CancelFn | None
@@ -513,45 +339,6 @@ class Library:
                 progress(Progress(done, total, "ocr", path))
 
         return LoadOptions(ocr=self.ocr, progress=pages, cancel=cancel, cache=self._ocr_cache)
-
-    def _embed(self, run: _Run, progress: ProgressFn | None, cancel: CancelFn | None) -> None:
-        total = self.store.counts().pending
-        if not total:
-            return
-        done = 0
-        if progress is not None and hasattr(type(self.embedder), "model"):
-            # Load the model as its own stage, so the embedding rate measures embedding.
-            progress(Progress(0, 1, "model"))
-            getattr(self.embedder, "model")  # noqa: B009 - a property that loads the model
-            progress(Progress(1, 1, "model"))
-        if progress is not None:
-            progress(Progress(0, total, "embed"))
-        while True:
-            batch = self.store.pending_chunks(EMBED_BATCH)
-            if not batch:
-                return
-            if cancel is not None and cancel():
-                run.cancelled = True
-                return
-            vectors = self.embedder.encode([c.text for c in batch])
-            self.store.put_embeddings([c.id for c in batch], vectors)
-            run.embedded += len(batch)
-            done += len(batch)
-            if progress is not None:
-                progress(Progress(done, max(total, done), "embed"))
-
-    def _fail(
-        self,
-        run: _Run,
-        path: str,
-        reason: str,
-        st: os.stat_result | None = None,
-        digest: str | None = None,
-    ) -> None:
-        log.info("%s: %s", path, reason)
-        run.fail(path, reason)
-        size, mtime = (st.st_size, st.st_mtime) if st is not None else (None, None)
-        self.store.record_failure(path, reason, size, mtime, digest)
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -1,0 +1,99 @@
+"""The commands that read a library: search its passages, ask it a question (and the answer as text)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from typing import Any
+
+from qa_app.cli.opening import EXIT_OK, open_engine, say_pending
+from qa_app.cli_support import UsageError, plural
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        raise UsageError("the search query is empty")
+    with open_engine(args) as engine:
+        say_pending(engine, args.quiet)
+        passages = engine.search(args.query, args.k)
+    if args.json:
+        print(json.dumps([asdict(p) for p in passages], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not passages:
+        print("no passages found")
+    for rank, p in enumerate(passages, 1):
+        page = f" p.{p.page}" if p.page else ""
+        where = f"{p.path} » {p.attachment}" if p.attachment else p.path
+        ocr = " (read by OCR)" if p.ocr else ""
+        print(f"{rank:2}. {p.title} — {where}{page}{ocr} [{p.start}:{p.end}] score {p.score:.4f}")
+        snippet = " ".join(p.text.split())
+        print(f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+    return EXIT_OK
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa_app.answers import result_to_dict
+
+    if not args.question.strip():  # before opening: a usage error whatever the library
+        raise UsageError("the question is empty")
+    with open_engine(args) as engine:
+        say_pending(engine, args.quiet)
+        result = engine.ask(args.question, args.k, reader=args.reader, threshold=args.threshold)
+    if args.json:
+        print(json.dumps(result_to_dict(result), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(format_result(result))
+    return EXIT_OK
+
+
+OCR_NOTE = "read by OCR from a scanned image: may contain recognition errors"
+
+
+def _where(source: Any) -> str:
+    """Return a citation's or passage's file, and the attachment it came from if any
+    ("/mail/m.eml » report.pdf"), marked when its text was read by OCR."""
+    where = f"{source.path} » {source.attachment}" if source.attachment else source.path
+    return where + (f" ({OCR_NOTE})" if source.ocr else "")
+
+
+def format_result(result: Any) -> str:
+    """Return a Result as readable text: answer, confidence and its meaning, marked sentence,
+    sources; for "not found", the closest candidate with its score and the closest passages."""
+    from qa_app.answers import describe_confidence, mark_answer
+
+    lines: list[str] = []
+    if result.answer is None:
+        lines.append(
+            f"Not found in your documents (no answer reached the {result.threshold:.2f} "
+            "confidence needed)."
+        )
+        top = result.top
+        if top is not None:
+            c = top.citations[0]
+            meaning = f": {describe_confidence(top.score)}" if result.calibrated else ""
+            lines.append(f"Closest candidate: {top.text} ({top.score:.2f}{meaning})")
+            lines.append(f"  in {_where(c)}: {mark_answer(c)}")
+        if result.passages:
+            lines.append("Closest passages:")
+            for p in result.passages[:3]:
+                snippet = " ".join(p.text.split())
+                lines.append(f"  - {p.title} ({_where(p)}): {snippet[:200]}…")
+        return "\n".join(lines)
+    answer = result.answer
+    lines.append(f"Answer: {answer.text}")
+    lines.append(f"Score:  {answer.score:.2f}   found in {plural(answer.documents, 'document')}")
+    if result.calibrated:
+        lines.append(f"        ({describe_confidence(answer.score)})")
+    best = answer.citations[0]
+    lines.append(f"Sentence: {mark_answer(best)}")
+    lines.append("Sources:")
+    for c in answer.citations:
+        page = f", page {c.page}" if c.page else ""
+        where = f"{c.path} » {c.attachment}" if c.attachment else c.path
+        ocr = f" ({OCR_NOTE})" if c.ocr else ""
+        lines.append(f"  - {c.title} — {where}{page} [chars {c.answer_start}-{c.answer_end}]{ocr}")
+    if result.alternatives:
+        alts = ", ".join(f"{a.text} ({a.score:.2f})" for a in result.alternatives)
+        lines.append(f"Alternatives: {alts}")
+    return "\n".join(lines)
