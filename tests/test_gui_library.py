@@ -188,6 +188,21 @@ def test_progress_names_the_file_it_counts_and_estimates_only_when_it_can(qtbot)
     assert strip.counts.text() == "5 of 10 files done · about 40 s left"
 
 
+def test_progress_says_the_model_loads_and_counts_passages_when_embedding(qtbot):
+    strip = IndexProgress(clock=lambda: 0.0)
+    qtbot.addWidget(strip)
+    strip.start("Adding")
+    strip.update_progress(Progress(0, 1, "model"))
+    assert strip.label.text() == "Loading the embedding model…"
+    assert strip.bar.maximum() == 0 and strip.counts.text() == ""  # busy, nothing counted
+    strip.update_progress(Progress(1, 1, "model"))
+    assert "files" not in strip.counts.text()
+    strip.update_progress(Progress(0, 70, "embed"))
+    strip.update_progress(Progress(64, 70, "embed", ""))
+    assert strip.label.text() == "Embedding passages…"
+    assert strip.counts.text() == "64 of 70 passages done" and strip.bar.maximum() == 70
+
+
 def _card_background(window) -> QColor:
     card = window.ask_panel.answer
     image = card.grab().toImage()

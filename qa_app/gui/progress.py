@@ -21,12 +21,13 @@ from qa_app.console import ocr_text
 from qa_app.gui.plain import plain_label
 from qa_app.records import Progress, SyncReport
 
-UNITS = {"embed": "passages"}  # other stages count files
+UNITS = {"embed": "passages", "rechunk": "passages"}  # other stages count files
 ONE = {"passages": "passage", "files": "file"}
 # Time left is shown only once it can be estimated: enough items done, over enough time.
 ETA_MIN_DONE = 3
 ETA_MIN_SECONDS = 3.0
-STAGES = {"index": "Indexing", "embed": "Embedding passages"}  # the stages a library reports
+# The stages a library reports ("model": loading the embedding model, which has no count).
+STAGES = {"index": "Indexing", "embed": "Embedding passages", "rechunk": "Re-reading passages"}
 
 
 def eta_text(seconds: float) -> str:
@@ -113,6 +114,11 @@ class IndexProgress(QFrame):
             # Pages of one file: said in the label; the bar and time left keep counting files.
             if progress.total and progress.done < progress.total:
                 self.label.setText(ocr_text(progress))
+            return
+        if progress.stage == "model":
+            self.label.setText("Loading the embedding model…")
+            self.bar.setRange(0, 0)
+            self.counts.setText("")
             return
         now = self._clock()
         if progress.stage != self._stage or progress.done < self._done0:

@@ -145,9 +145,9 @@ def main() -> int:
         )
     (folder / "damaged-scan.pdf").write_bytes(b"not really a pdf")  # read first: listed as failed
     window.session.indexing.add([str(folder)])
-    # Past the first embedding batch, so the time left includes embedding, and the list has refreshed.
-    wait_until(lambda: window.library_panel.progress.bar.value() >= 600)
-    wait_until(lambda: window.library_panel.model.rowCount() > 500)
+    # Half-way through embedding the passages (files are read first), with a time left estimate.
+    strip = window.library_panel.progress
+    wait_until(lambda: strip.label.text().startswith("Embedding") and strip.bar.value() >= 600)
     window.grab().save(str(OUT / f"indexing{suffix}.png"))
     window.session.indexing.cancel()
     wait_until(lambda: not window.session.indexing.running)
