@@ -92,7 +92,8 @@ def test_esc_cancels_indexing_only_from_the_library_panel(
 
 def test_tab_walks_out_of_the_documents_table(qtbot, window):
     panel = window.library_panel
-    assert panel.model.rowCount() >= 3 and not panel.table.tabKeyNavigation()
+    qtbot.waitUntil(lambda: panel.model.rowCount() >= 3)  # the list is read in the background
+    assert not panel.table.tabKeyNavigation()
     focus(qtbot, panel.table)
     panel.table.setCurrentIndex(panel.model.index(0, 0))
     qtbot.keyClick(panel.table, Qt.Key.Key_Tab)

@@ -48,8 +48,14 @@ def open_window(qtbot, backend: FakeBackend, *, wait: bool = True) -> MainWindow
     qtbot.addWidget(window, before_close_func=lambda w: close(qtbot, w))
     window.show()
     if wait:
+        # Ready, and the work that follows opening (the document list, read in the background)
+        # done too, so a test starts from what a person sees a moment after the window opens.
         qtbot.waitUntil(
-            lambda: window.session.library.ready and not window.session.indexing.running,
+            lambda: (
+                window.session.library.ready
+                and not window.session.indexing.running
+                and not window.session.runner.is_busy()
+            ),
             timeout=10000,
         )
     return window
