@@ -412,3 +412,39 @@ def test_near_miss_copies_raise_the_threshold_only_when_asked(monkeypatch):
     for fitted in (plain, strict):
         assert fitted["heldout"]["answerless_passages"] == 80
         assert fitted["heldout"]["answerless_refused_at_threshold"] == 50.0
+
+
+def test_calibrator_conditions_include_the_apps_own_retrieved_read() -> None:
+    import train_calibrator
+
+    row = {
+        "q": "Who signed it?",
+        "golds": ["Maria"],
+        "texts": ["gold", "neg a", "neg b", "gold without answer"],
+        "negs": 2,
+        "has_drop": True,
+        "spans": [],
+        "swap_q": "Who signed the other?",
+        "swap_spans": [{"passage_index": 0}],
+        "ret_texts": ["neg x", "gold part", "neg y"],
+        "ret_gold": [False, True, False],
+        "ret_spans": [],
+    }
+    got = {c[0]: c for c in train_calibrator.conditions(row, random.Random(1))}
+    assert set(got) == {
+        "reader-only", "pooled", "negatives", "answerless", "near-miss",
+        "retrieved", "retrieved-without-own",
+    }  # fmt: skip
+    assert got["retrieved"][2] == row["ret_texts"] and got["retrieved"][3] == [0, 1, 2]
+    assert got["retrieved-without-own"][3] == [0, 2]  # the question's own paragraph taken out
+    assert got["reader-only"][2] == row["texts"] and got["answerless"][3] == [3]
+    # Unanswerable by construction: only the three made-up conditions; retrieved reads by F1.
+    assert {"negatives", "answerless", "near-miss"} == train_calibrator.UNANSWERABLE
+    weights = train_calibrator.CONDITION_WEIGHT
+    answerable = sum(weights[c] for c in ("reader-only", "pooled", "retrieved"))
+    others = sum(w for c, w in weights.items() if c not in ("reader-only", "pooled", "retrieved"))
+    assert answerable / others == pytest.approx(4.0)  # the 4:1 prior
+    no_retrieval = {**row, "ret_texts": [], "ret_gold": [], "ret_spans": []}
+    assert "retrieved" not in {
+        c[0] for c in train_calibrator.conditions(no_retrieval, random.Random(1))
+    }

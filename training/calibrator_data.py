@@ -10,8 +10,14 @@ Each question is read once over [gold paragraph, two hard negatives, the gold pa
 answer's sentences taken out] and, where one can be made, its near-miss copy (a name or number
 swapped for one the paragraph never mentions) once over the gold paragraph. Every window is scored
 on its own, so the spans of any subset of those passages are what a read of that subset gives;
-training/train_calibrator.py builds its conditions from them. One JSON line per question; the file
-is appended to and a rerun skips the questions already done.
+training/train_calibrator.py builds its conditions from them.
+
+A held-out SQuAD question is also asked the way the app asks it (``--retrieve``, on by default):
+every paragraph of the held-out articles is a document of a library built by the app itself, the
+question retrieves its top passages there (qa_app.retrieval, contracts.DEFAULT_K) and the reader
+reads them in that order ("ret_*" fields; "ret_gold" marks the passages of the question's own
+paragraph). One JSON line per question; the file is appended to and a rerun skips the questions
+already done.
 """
 
 from __future__ import annotations
@@ -105,6 +111,33 @@ def read_spans(reader: Any, question: str, texts: list[str]) -> list[dict[str, A
     return [asdict(s) for s in reader.read(question, passages, top_n=40)]
 
 
+class HeldoutLibrary:
+    """The held-out paragraphs as a library of the app (one document per paragraph), for asking
+    each question the way the app does: retrieval, then the reader over the retrieved passages."""
+
+    def __init__(self, contexts: list[str], home: Path) -> None:
+        import os
+
+        os.environ["QA_APP_HOME"] = str(home)  # a scratch home: nothing of the user's is touched
+        from qa_app.engine import Engine
+
+        folder = home / "paragraphs"
+        folder.mkdir(parents=True, exist_ok=True)
+        self.index = {c: i for i, c in enumerate(contexts)}
+        for i, text in enumerate(contexts):
+            (folder / f"p{i:05}.txt").write_text(text + "\n", encoding="utf-8")
+        self.engine = Engine("heldout")
+        self.engine.add([folder])
+
+    def retrieve(self, question: str, gold: str) -> tuple[list[str], list[bool]]:
+        """Return the retrieved passages' texts, best first, and which are from ``gold``."""
+        from qa_app.contracts import DEFAULT_K
+
+        passages = self.engine.search(question, DEFAULT_K)
+        own = f"p{self.index[gold]:05}.txt"
+        return [p.text for p in passages], [Path(p.path).name == own for p in passages]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the spans file; return an exit code."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -116,6 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-squad", action="store_true", help="QED only (run beside a SQuAD run)")
     p.add_argument("--reverse", action="store_true", help="QED questions last to first")
+    p.add_argument(
+        "--no-retrieve",
+        dest="retrieve",
+        action="store_false",
+        help="skip asking the held-out SQuAD questions through a library (retrieval + reader)",
+    )
     args = p.parse_args(argv)
     import os
 
@@ -144,6 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     if out.exists():
         done = sum(1 for _ in out.open(encoding="utf-8"))
     reader = NeuralReader()
+    library = None
+    if args.retrieve and not args.no_squad:
+        import tempfile
+
+        contexts = sorted({it["gold"] for it in items if it["source"] == "squad-heldout"})
+        library = HeldoutLibrary(contexts, Path(tempfile.mkdtemp(prefix="qa-calibrator-")))
     started = time.time()
     with out.open("a", encoding="utf-8") as sink:
         for n, it in enumerate(items):
@@ -162,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
                 "swap_q": it["swap"],
                 "swap_spans": read_spans(reader, it["swap"], [it["gold"]]) if it["swap"] else [],
             }
+            if library is not None and it["source"] == "squad-heldout":
+                ret_texts, ret_gold = library.retrieve(it["q"], it["gold"])
+                row["ret_texts"], row["ret_gold"] = ret_texts, ret_gold
+                row["ret_spans"] = read_spans(reader, it["q"], ret_texts)
             sink.write(json.dumps(row) + "\n")
             if n % 200 == 0:
                 sink.flush()

@@ -11,7 +11,10 @@ question yields the conditions the app meets:
   - negatives: the two hard negatives alone (unanswerable: any answer is wrong);
   - answerless: the gold paragraph with the answer's sentences taken out (unanswerable);
   - near-miss: a copy of the question with a name or number swapped, over the gold paragraph
-    (unanswerable).
+    (unanswerable);
+  - retrieved: the question asked the app's way, over the top passages a library of the held-out
+    paragraphs retrieves for it (its own paragraph among them or not; judged by F1);
+  - retrieved-without-own: the same read without the passages of the question's own paragraph.
 The answers of each condition are grouped exactly as the app groups them (qa_app.answers.assemble),
 their features computed by qa_app.reader.calibrator.answer_features, and labelled right when
 their F1 with a gold answer is at least 0.5 (never, in an unanswerable condition). A logistic
@@ -44,30 +47,47 @@ TOP_GROUPS = 3  # answers per condition used for fitting: the best by margin
 # unanswerable ones 0.5 together). An even SQuAD 2.0-like mix made every answer on answerable text
 # look doubtful (held-out reader-only: mean probability 0.64 against 0.78 right). Fitting and the
 # threshold use the same mix.
+# "retrieved" is the app's own read (the held-out library's top passages, the question's
+# paragraph among them or not: every answer is judged by its F1); "retrieved-without-own" the same
+# read with the question's own paragraph taken out (the library lacks it; another paragraph may
+# still hold the answer, and then the answer counts as right). The weights keep four answerable
+# reads to one unanswerable: three answerable conditions of weight 1, four others of 3/16.
 CONDITION_WEIGHT = {
     "reader-only": 1.0,
     "pooled": 1.0,
-    "negatives": 1 / 6,
-    "answerless": 1 / 6,
-    "near-miss": 1 / 6,
+    "retrieved": 1.0,
+    "negatives": 3 / 16,
+    "answerless": 3 / 16,
+    "near-miss": 3 / 16,
+    "retrieved-without-own": 3 / 16,
 }
+# Conditions read as unanswerable: every answer wrong. The retrieved ones are judged by F1.
+UNANSWERABLE = {"negatives", "answerless", "near-miss"}
+ANSWERABLE = {"reader-only", "pooled", "retrieved"}  # the question's own paragraph is read
 
 
 def conditions(
     row: dict[str, Any], rng: random.Random
-) -> Iterator[tuple[str, str, list[int], list[dict[str, Any]], bool]]:
-    """Yield (condition, question, passage order, spans, answerable) for one question row."""
+) -> Iterator[tuple[str, str, list[str], list[int], list[dict[str, Any]]]]:
+    """Yield (condition, question, texts, passage order, spans) for one question row."""
     gold, negs = 0, list(range(1, 1 + row["negs"]))
-    yield "reader-only", row["q"], [gold], row["spans"], True
+    texts = row["texts"]
+    yield "reader-only", row["q"], texts, [gold], row["spans"]
     if negs:
         order = list(negs)
         order.insert(rng.choices([0, 1, 2], weights=[0.6, 0.25, 0.15])[0] % (len(negs) + 1), gold)
-        yield "pooled", row["q"], order, row["spans"], True
-        yield "negatives", row["q"], negs, row["spans"], False
+        yield "pooled", row["q"], texts, order, row["spans"]
+        yield "negatives", row["q"], texts, negs, row["spans"]
     if row["has_drop"]:
-        yield "answerless", row["q"], [1 + row["negs"]], row["spans"], False
+        yield "answerless", row["q"], texts, [1 + row["negs"]], row["spans"]
     if row["swap_q"] and row["swap_spans"]:
-        yield "near-miss", row["swap_q"], [gold], row["swap_spans"], False
+        yield "near-miss", row["swap_q"], texts, [gold], row["swap_spans"]
+    if row.get("ret_texts"):
+        ret = row["ret_texts"]
+        yield "retrieved", row["q"], ret, list(range(len(ret))), row["ret_spans"]
+        others = [i for i, own in enumerate(row["ret_gold"]) if not own]
+        if others and len(others) < len(ret):
+            yield "retrieved-without-own", row["q"], ret, others, row["ret_spans"]
 
 
 def answers_of(
@@ -117,10 +137,10 @@ def build_rows(paths: list[Path], seed: int) -> list[dict[str, Any]]:
             continue  # two runs side by side may both have read it
         seen.add((row["source"], row["q"]))
         row["n"] = f"{row['source']}:{row['n']}"
-        for cond, q, order, spans, answerable in conditions(row, rng):
-            found = answers_of(q, row["texts"], order, spans)
+        for cond, q, texts, order, spans in conditions(row, rng):
+            found = answers_of(q, texts, order, spans)
             for rank, (text, feats, _) in enumerate(found[:TOP_GROUPS]):
-                right = answerable and f1_score(text, row["golds"]) >= 0.5
+                right = cond not in UNANSWERABLE and f1_score(text, row["golds"]) >= 0.5
                 rows.append(
                     {
                         "question": row["n"],
@@ -342,13 +362,13 @@ def main(argv: list[str] | None = None) -> int:
         cells = []
         for name in checked:
             idx = slices[name]
-            ans = [i for i in idx if rows[i]["condition"] in ("reader-only", "pooled")]
+            ans = [i for i in idx if rows[i]["condition"] in ANSWERABLE]
             cells.append(
                 f"{name}: {precision(idx, t):.3f} / {np.mean([cv[i] >= t for i in ans]):.3f}"
             )
         print(f"  {t:.2f}  " + "   ".join(cells))
     for name, idx in slices.items():
-        answerable = [i for i in idx if rows[i]["condition"] in ("reader-only", "pooled")]
+        answerable = [i for i in idx if rows[i]["condition"] in ANSWERABLE]
         figures[name]["precision_at_threshold"] = precision(idx, threshold)
         figures[name]["answered_at_threshold"] = float(np.mean([cv[i] >= threshold for i in idx]))
         if answerable:
