@@ -174,15 +174,18 @@ class OnnxSentenceEncoder:
         return np.concatenate(rows).astype(np.float32, copy=False)
 
 
-READER_BATCH = 2  # windows per run, as ONNX_BATCH for the same reasons
+# Windows per run: each window on its own, so nothing is padded. Warm asks on the seeds (ten
+# passages, two threads, idle machine, p50 of 20 over three rounds, two alternating runs each):
+# 99-105 ms one window a run against 113-120 ms two; the same with another process busy.
+READER_BATCH = 1
 
 
 class OnnxSpanModel:
     """The span reader on ONNX Runtime, called like the torch module: tensors in, tensors out.
 
-    The windows are read a few at a time, shortest together, each group cut to its own longest
-    window, with several one-thread runs at once (see ONNX_BATCH); a window's logits do not
-    depend on the others in its batch.
+    The windows are read READER_BATCH at a time, shortest together, each group cut to its own
+    longest window, with several one-thread runs at once (see ONNX_BATCH); a window's logits do
+    not depend on the others in its batch.
     """
 
     def __init__(self, base: Mapping[str, np.ndarray], delta: Mapping[str, np.ndarray]) -> None:
