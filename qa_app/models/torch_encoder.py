@@ -40,22 +40,9 @@ class TorchSentenceEncoder:
 
     def __init__(self, model_dir: Path) -> None:
         """Load the verified model folder; raise OSError from transformers if it is unusable."""
-        from transformers import BertModel
-        from transformers.utils import logging as hf_logging
+        from qa_app.models.weights import base_bert, sentence_tokenizer
 
-        from qa_app.models.weights import quiet_loading, sentence_tokenizer
-
-        quiet_loading()
-        # The checkpoint's pooler is unused here; keep its "unexpected keys" report quiet.
-        level = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()
-        try:
-            bert = BertModel.from_pretrained(
-                str(model_dir), add_pooling_layer=False, local_files_only=True
-            )
-        finally:
-            hf_logging.set_verbosity(level)
-        self.module = mean_pooled(bert)
+        self.module = mean_pooled(base_bert(model_dir))
         self.tokenizer = sentence_tokenizer(model_dir)
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32, **_: Any) -> np.ndarray:

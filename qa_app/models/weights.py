@@ -45,6 +45,26 @@ def quiet_loading() -> None:
     hf_logging.disable_progress_bar()
 
 
+def base_bert(directory: str | Path) -> Any:
+    """Return the BERT of the model folder without its pooler, loaded quietly (offline only).
+
+    The checkpoint's pooler is unused by both models; transformers' "unexpected keys" report
+    about it is kept quiet. Raises OSError from transformers when the folder is unusable.
+    """
+    from transformers import BertModel
+    from transformers.utils import logging as hf_logging
+
+    quiet_loading()
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        return BertModel.from_pretrained(
+            str(directory), add_pooling_layer=False, local_files_only=True
+        )
+    finally:
+        hf_logging.set_verbosity(level)
+
+
 def sentence_tokenizer(directory: Path) -> Any:
     """Return the model's fast tokenizer set up as sentence-transformers uses it; raise ModelError.
 

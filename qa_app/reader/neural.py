@@ -66,21 +66,9 @@ def build_span_model(base_dir: str | Path, *, pretrained: bool = True) -> Any:
             return logits[..., 0], logits[..., 1]
 
     if pretrained:
-        from transformers.utils import logging as hf_logging
+        from qa_app.models.weights import base_bert
 
-        from qa_app.models.embedding import quiet_loading
-
-        quiet_loading()
-
-        # The base checkpoint's pooler is unused here; keep its "unexpected keys" report quiet.
-        level = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()
-        try:
-            bert = BertModel.from_pretrained(
-                str(base_dir), add_pooling_layer=False, local_files_only=True
-            )
-        finally:
-            hf_logging.set_verbosity(level)
+        bert = base_bert(base_dir)
     else:
         bert = BertModel(BertConfig.from_pretrained(str(base_dir)), add_pooling_layer=False)
     return SpanModel(bert)
