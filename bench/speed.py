@@ -108,31 +108,37 @@ def best_answer(loaded, question: str, text: str) -> str:
     return text[best.start : best.end]
 
 
+READER_VARIANTS = (("torch", "fp32"), ("onnx", "fp32"), ("onnx", "int8"))
+
+
 def reader_table(paragraphs: list[str], questions: list[dict], n_same: int, n_f1: int) -> dict:
+    """Return, for each ONNX reader variant against the torch fp32 reference: same answers, F1
+    with the gold paragraph, and the speed ratio (the variants take turns question by question)."""
     from qa_app.evaluation.metrics import f1_score
     from qa_app.reader.neural import load
 
-    fast, ref = load(backend="onnx"), load(backend="torch")
-    best_answer(fast, QUESTION, paragraphs[0]), best_answer(ref, QUESTION, paragraphs[0])
-    secs = {"fast": 0.0, "ref": 0.0}
-    same, f1 = 0, {"fast": [], "ref": []}
+    models = {v: load(backend=v[0], precision=v[1]) for v in READER_VARIANTS}
+    for model in models.values():
+        best_answer(model, QUESTION, paragraphs[0])
+    secs = dict.fromkeys(models, 0.0)
+    same = dict.fromkeys(models, 0)
+    f1: dict[tuple[str, str], list[float]] = {v: [] for v in models}
+    names = list(models)
     for i, item in enumerate(questions[:n_same]):
         answers = {}
-        for name, model in (
-            (("fast", fast), ("ref", ref)) if i % 2 else (("ref", ref), ("fast", fast))
-        ):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
             started = time.perf_counter()
-            answers[name] = best_answer(model, item["q"], paragraphs[item["p"]])
+            answers[name] = best_answer(models[name], item["q"], paragraphs[item["p"]])
             secs[name] += time.perf_counter() - started
-        same += answers["fast"] == answers["ref"]
-        if i < n_f1:
-            for name in f1:
+        for name in names:
+            same[name] += answers[name] == answers[READER_VARIANTS[0]]
+            if i < n_f1:
                 f1[name].append(f1_score(answers[name], item["golds"]))
-    n = min(n_same, len(questions))
+    ref = READER_VARIANTS[0]
     return {
-        "reader_same": same, "reader_n": n,
-        "reader_f1_fast": 100 * statistics.mean(f1["fast"]), "reader_f1_ref": 100 * statistics.mean(f1["ref"]),
-        "reader_f1_n": len(f1["fast"]), "reader_speed_ratio": secs["ref"] / secs["fast"],
+        "n": min(n_same, len(questions)), "f1_n": len(f1[ref]),
+        "rows": {v: {"same": same[v], "f1": 100 * statistics.mean(f1[v]),
+                     "speed": secs[ref] / secs[v]} for v in names},
     }  # fmt: skip
 
 
@@ -215,6 +221,13 @@ print(json.dumps({"ask_p50_ms": statistics.median(ask) * 1e3, "embed_p50_ms": st
 """
 
 
+WARM_VARIANTS = {
+    "onnx (int8 reader, shipped)": {"QA_APP_BACKEND": "onnx", "QA_APP_READER_PRECISION": "int8"},
+    "onnx (fp32 reader)": {"QA_APP_BACKEND": "onnx", "QA_APP_READER_PRECISION": "fp32"},
+    "torch": {"QA_APP_BACKEND": "torch"},
+}
+
+
 def warm_busy(runs: int) -> dict:
     """Warm ask and query-embedding p50 (ms) on the seeds with another process spinning on a core."""
     from qa_app import paths
@@ -223,10 +236,10 @@ def warm_busy(runs: int) -> dict:
     rows: dict[str, list[dict]] = {}
     try:
         for _ in range(runs):
-            for backend in ("onnx", "torch"):
+            for backend, settings in WARM_VARIANTS.items():
                 proc = subprocess.run(
                     [sys.executable, "-c", WARM, str(ROOT), str(paths.seeds_dir() / "questions.jsonl")],
-                    capture_output=True, text=True, env=dict(os.environ, QA_APP_BACKEND=backend),
+                    capture_output=True, text=True, env=dict(os.environ, **settings),
                 )  # fmt: skip
                 rows.setdefault(backend, []).append(
                     json.loads(proc.stdout.strip().splitlines()[-1])
@@ -308,13 +321,37 @@ def write_fixture(out: Path) -> None:
     print(f"{out}: {len(texts)} passages, {len(queries)} queries, {len(spans)} reader questions")
 
 
+READER_FIXTURE_QUESTIONS = 400
+
+
+def write_reader_fixture(dev: Path, out: Path) -> None:
+    """Write the int8 reader's fidelity fixture: SQuAD dev questions (every n-th, with their
+    paragraph and gold answers) and the torch fp32 reader's answer to each."""
+    from qa_app.reader.neural import load
+
+    paragraphs, questions = squad(dev, 10**6)
+    step = len(questions) // READER_FIXTURE_QUESTIONS
+    chosen = questions[::step][:READER_FIXTURE_QUESTIONS]
+    reader = load(backend="torch")
+    items = [
+        {"question": q["q"], "context": paragraphs[q["p"]], "golds": q["golds"],
+         "fp32": best_answer(reader, q["q"], paragraphs[q["p"]])}
+        for q in chosen
+    ]  # fmt: skip
+    record = {"made_by": f"python bench/speed.py --write-fixture (torch fp32; every {step}th "
+              f"question of {dev.name}, CC BY-SA 4.0)", "items": items}  # fmt: skip
+    target = out / "reader_dev.json"
+    target.write_text(json.dumps(record, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{target}: {len(items)} dev questions with the fp32 reader's answers")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--paragraphs", type=int, default=2000)
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--reader-same", type=int, default=2000)
-    parser.add_argument("--reader-f1", type=int, default=500)
+    parser.add_argument("--reader-f1", type=int, default=2000)
     parser.add_argument("--index-passages", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
@@ -327,6 +364,7 @@ def main() -> int:
     if args.write_fixture:
         os.environ["QA_APP_BACKEND"] = "torch"
         write_fixture(args.write_fixture)
+        write_reader_fixture(args.data / "squad" / "dev-v1.1.json", args.write_fixture)
         return 0
     print(
         f"machine: {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.1f} (shared)"
@@ -379,14 +417,19 @@ def models_sections(args: argparse.Namespace) -> None:
     rd = reader_table(all_paragraphs, all_questions[:: max(1, len(all_questions) // args.reader_same)],
                       args.reader_same, args.reader_f1)
     print(f"\n## Fidelity and speed ({args.threads} thread(s), paired in one process)")
+    print(f"Reader: {rd['n']} dev questions with the gold paragraph, F1 on the first {rd['f1_n']}; "
+          "the app runs the embedder on ONNX fp32 and the reader on ONNX int8.")
     print("| variant | embed speed vs fp32 torch | cosine to fp32 (mean / min) | top-10 overlap with fp32 "
-          f"| reader F1 ({rd['reader_f1_n']} dev q, gold paragraph) | reader speed vs fp32 | same answers |")
+          "| reader F1 | reader speed vs fp32 | same answers as fp32 |")
     print("|---|---|---|---|---|---|---|")
-    print(f"| fp32 torch (reference) | 1.00x | 1 / 1 | 1.00 | {rd['reader_f1_ref']:.1f} | 1.00x | - |")
-    print(f"| ONNX Runtime fp32 (shipped) | {emb['embed_speed_ratio']:.2f}x | {emb['cos_mean']:.6f} / "
+    rows = rd["rows"]
+    torch_row, fp32_row, int8_row = (rows[v] for v in READER_VARIANTS)
+    print(f"| fp32 torch (reference) | 1.00x | 1 / 1 | 1.00 | {torch_row['f1']:.2f} | 1.00x | - |")
+    print(f"| ONNX Runtime fp32 (embedder shipped) | {emb['embed_speed_ratio']:.2f}x | {emb['cos_mean']:.6f} / "
           f"{emb['cos_min']:.6f} | {emb['top10_overlap']:.3f} ({emb['top10_identical']}/{emb['n_questions']} "
-          f"identical) | {rd['reader_f1_fast']:.1f} | {rd['reader_speed_ratio']:.2f}x | "
-          f"{rd['reader_same']}/{rd['reader_n']} |")
+          f"identical) | {fp32_row['f1']:.2f} | {fp32_row['speed']:.2f}x | {fp32_row['same']}/{rd['n']} |")
+    print(f"| ONNX Runtime int8 reader (shipped) | - | - | - | {int8_row['f1']:.2f} "
+          f"({int8_row['f1'] - torch_row['f1']:+.2f}) | {int8_row['speed']:.2f}x | {int8_row['same']}/{rd['n']} |")
     print(f"(embedding: {emb['n_paragraphs']} dev paragraphs, {emb['ref_passages_per_s']:.0f} vs "
           f"{emb['fast_passages_per_s']:.0f} passages/s)")
     idx = indexing(paragraphs[: args.index_passages])

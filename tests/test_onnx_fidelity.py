@@ -61,7 +61,7 @@ def test_onnx_reader_finds_the_reference_spans(reference: dict) -> None:
     from qa_app.reader.neural import load
     from qa_app.reader.spans import find_candidates
 
-    loaded = load(backend="onnx")
+    loaded = load(backend="onnx", precision="fp32")
     assert isinstance(loaded.model, onnx_models.OnnxSpanModel)
     for item in reference["spans"]:
         passages = [reference["texts"][i] for i in item["passages"]]
@@ -73,6 +73,93 @@ def test_onnx_reader_finds_the_reference_spans(reference: dict) -> None:
         ]
         got = [c.span_logit for c in found[:3]]
         assert np.allclose(got, item["logits"], atol=2e-3), item["question"]
+
+
+def best_answer(loaded: object, question: str, context: str) -> str:
+    from qa_app.reader.spans import find_candidates
+
+    found = [c for c in find_candidates(loaded, question, [context]) if c.end > c.start]
+    best = max(found, key=lambda c: c.margin)
+    return context[best.start : best.end]
+
+
+@pytest.mark.model
+def test_int8_reader_keeps_the_fp32_answers_on_dev_questions() -> None:
+    """The shipped int8 reader: F1 within 0.5 of fp32 and nearly always the same answer."""
+    from qa_app.evaluation.metrics import f1_score
+    from qa_app.reader.neural import load
+
+    items = json.loads((FIXTURE / "reader_dev.json").read_text(encoding="utf-8"))["items"]
+    loaded = load(backend="onnx", precision="int8")
+    assert loaded.model.precision == "int8"
+    answers = [best_answer(loaded, i["question"], i["context"]) for i in items]
+    f1_int8 = 100 * np.mean([f1_score(a, i["golds"]) for a, i in zip(answers, items, strict=True)])
+    f1_fp32 = 100 * np.mean([f1_score(i["fp32"], i["golds"]) for i in items])
+    same = sum(a == i["fp32"] for a, i in zip(answers, items, strict=True))
+    assert abs(f1_int8 - f1_fp32) <= 0.5, (f1_int8, f1_fp32)
+    assert same >= 0.85 * len(items), f"{same} of {len(items)} answers as fp32"
+
+
+@pytest.mark.model
+def test_int8_reader_finds_the_reference_spans_on_the_seeds(reference: dict) -> None:
+    from qa_app.reader.neural import load
+    from qa_app.reader.spans import find_candidates
+
+    loaded = load(backend="onnx", precision="int8")
+    same = 0
+    for item in reference["spans"]:
+        passages = [reference["texts"][i] for i in item["passages"]]
+        found = sorted(
+            find_candidates(loaded, item["question"], passages), key=lambda c: -c.span_logit
+        )
+        same += [found[0].passage_index, found[0].start, found[0].end] == item["top"][0]
+        assert abs(found[0].span_logit - item["logits"][0]) < 0.75, item["question"]
+    assert same >= len(reference["spans"]) - 2
+
+
+def test_int8_weights_are_made_as_onnxruntime_makes_them() -> None:
+    """qa_app.models.quantize gives onnxruntime.quantization's int8 arrays, bit for bit."""
+    pytest.importorskip("onnx")
+    from onnx import TensorProto
+    from onnxruntime.quantization.quant_utils import quantize_data
+
+    from qa_app.models.quantize import quantize_int8
+
+    rng = np.random.default_rng(7)
+    weights = rng.normal(0, 0.05, (64, 48)).astype(np.float32)
+    weights[:, 3] = 0.0  # an all-zero channel gets scale 1
+    weights[:, 5] = np.abs(weights[:, 5])  # a channel with no negative value
+    weights[10, 7] = 0.9  # an outlier
+    for axis in (0, 1):
+        ours = quantize_int8(weights, axis)
+        for channel in range(weights.shape[axis]):
+            zero_point, scale, quantized = quantize_data(
+                np.take(weights, channel, axis=axis), TensorProto.INT8, symmetric=True
+            )
+            assert ours["scale"][channel] == scale and ours["scale"].dtype == np.float32
+            assert ours["zero_point"][channel] == zero_point == 0
+            assert np.array_equal(np.take(ours["quantized"], channel, axis=axis), quantized)
+    whole = quantize_int8(weights, None)
+    zero_point, scale, quantized = quantize_data(weights, TensorProto.INT8, symmetric=True)
+    assert whole["scale"] == scale and np.array_equal(whole["quantized"], quantized)
+
+
+def test_int8_graph_is_recorded_as_quantized_from_the_reader_weights() -> None:
+    record = onnx_models.read_record(onnx_models.INT8_READER)
+    quantized = [i for i in record["initializers"] if i.get("quantize")]
+    assert len(quantized) == 3 * 37  # 36 encoder matrices and the span head, three parts each
+    assert {i["quantize"]["part"] for i in quantized} == {"quantized", "scale", "zero_point"}
+    assert all(i["source"] == "reader" and i["transpose"] for i in quantized)
+
+
+def test_reader_precision_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(onnx_models.PRECISION_ENV, raising=False)
+    assert onnx_models.reader_precision() == "int8"  # the shipped default
+    monkeypatch.setenv(onnx_models.PRECISION_ENV, "FP32")
+    assert onnx_models.reader_precision() == "fp32"
+    monkeypatch.setenv(onnx_models.PRECISION_ENV, "int4")
+    with pytest.raises(ModelError, match="QA_APP_READER_PRECISION='int4'"):
+        onnx_models.reader_precision()
 
 
 @pytest.mark.model

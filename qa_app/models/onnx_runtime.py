@@ -26,7 +26,10 @@ GRAPH_DIR = Path(__file__).resolve().parent / "onnx_graphs"
 RECORD_FILE = "graphs.json"
 BACKEND_ENV = "QA_APP_BACKEND"
 BACKENDS = ("onnx", "torch")
-KINDS = ("embedder", "reader")
+INT8_READER = "reader-int8"
+KINDS = ("embedder", "reader", INT8_READER)
+PRECISION_ENV = "QA_APP_READER_PRECISION"
+PRECISIONS = ("int8", "fp32")
 
 
 def backend() -> str:
@@ -47,6 +50,19 @@ def backend() -> str:
     return "onnx"
 
 
+def reader_precision() -> str:
+    """Return the ONNX reader's precision: $QA_APP_READER_PRECISION if set, else int8 when its
+    graph is shipped. fp32 gives the torch reference's answers exactly; int8 is ~2x faster at the
+    fidelity README states. Raises ModelError when the setting names neither.
+    """
+    choice = os.environ.get(PRECISION_ENV, "").strip().lower()
+    if choice and choice not in PRECISIONS:
+        raise ModelError(f"{PRECISION_ENV}={choice!r} is not a precision; use 'int8' or 'fp32'")
+    if choice:
+        return choice
+    return "int8" if graph_exists(INT8_READER) else "fp32"
+
+
 def read_record(kind: str, directory: Path = GRAPH_DIR) -> dict[str, Any]:
     """Return what graphs.json says about the ``kind`` graph; raise ModelError naming the file."""
     path = directory / RECORD_FILE
@@ -59,6 +75,33 @@ def read_record(kind: str, directory: Path = GRAPH_DIR) -> dict[str, Any]:
         raise ModelError(
             f"{path}: graph record for '{kind}' is missing or unreadable ({exc})"
         ) from exc
+
+
+def _initializer(
+    item: Mapping[str, Any],
+    stored: np.ndarray,
+    made: dict[tuple[str, str, int | None], dict[str, np.ndarray]],
+) -> np.ndarray:
+    """Return the array a graph record's initializer ``item`` asks for, from the ``stored`` weight.
+
+    The reader delta is stored in float16; float32 holds every float16 value exactly. An int8
+    graph's matrices are stored transposed and quantized at load (qa_app.models.quantize), each
+    weight once for its three parts (``made`` keeps them).
+    """
+    import numpy as np
+
+    from qa_app.models.quantize import quantize_int8
+
+    weights = np.asarray(stored, dtype=np.float32) if item.get("transpose") else stored
+    if item.get("transpose"):
+        weights = weights.T
+    quantize = item.get("quantize")
+    if not quantize:
+        return np.ascontiguousarray(weights, dtype=np.dtype(item["dtype"]))
+    key = (str(item["source"]), str(item["key"]), quantize.get("axis"))
+    if key not in made:
+        made[key] = quantize_int8(np.asarray(weights, dtype=np.float32), quantize.get("axis"))
+    return np.ascontiguousarray(made[key][quantize["part"]], dtype=np.dtype(item["dtype"]))
 
 
 class Session:
@@ -77,7 +120,6 @@ class Session:
         ``sources`` maps a record's source name ("base", "reader") to that file's tensors;
         ``threads_per_run`` the threads one run may use (default: threads.thread_count()).
         """
-        import numpy as np
         import onnxruntime as ort
 
         record = read_record(kind, directory)
@@ -92,14 +134,14 @@ class Session:
             )
         names: list[str] = []
         self._values: list[Any] = []
+        made: dict[tuple[str, str, int | None], dict[str, np.ndarray]] = {}
         for item in record["initializers"]:
             tensors = sources[item["source"]]
             if item["key"] not in tensors:
                 raise ModelError(
                     f"{graph}: weight {item['key']} is not in the {item['source']} file"
                 )
-            # The reader delta is stored in float16; float32 holds every float16 value exactly.
-            array = np.ascontiguousarray(tensors[item["key"]], dtype=np.dtype(item["dtype"]))
+            array = _initializer(item, tensors[item["key"]], made)
             if list(array.shape) != list(item["shape"]):
                 raise ModelError(
                     f"{graph}: weight {item['key']} has shape {list(array.shape)}, "
@@ -188,9 +230,18 @@ class OnnxSpanModel:
     not depend on the others in its batch.
     """
 
-    def __init__(self, base: Mapping[str, np.ndarray], delta: Mapping[str, np.ndarray]) -> None:
-        """Build the session from the base model and the reader delta (both already verified)."""
-        self.session = Session("reader", {"base": base, "reader": delta}, threads_per_run=1)
+    def __init__(
+        self,
+        base: Mapping[str, np.ndarray],
+        delta: Mapping[str, np.ndarray],
+        *,
+        precision: str = "fp32",
+    ) -> None:
+        """Build the session from the base model and the reader delta (both already verified);
+        ``precision`` "int8" runs the int8 graph, its matrices quantized from the same weights."""
+        kind = INT8_READER if precision == "int8" else "reader"
+        self.precision = precision
+        self.session = Session(kind, {"base": base, "reader": delta}, threads_per_run=1)
         self.workers = threads.thread_count()
         self._pool: Any = None
 

@@ -133,7 +133,7 @@ class LoadedReader:
 
 
 _lock = threading.Lock()
-_cache: dict[tuple[Path, str], LoadedReader] = {}
+_cache: dict[tuple[Path, str, str], LoadedReader] = {}
 
 
 def _verified(directory: Path) -> tuple[Meta, Path]:
@@ -186,7 +186,7 @@ def _load_torch(directory: Path) -> LoadedReader:
     return LoadedReader(model, _tokenizer(base), meta)
 
 
-def _load_onnx(directory: Path) -> LoadedReader:
+def _load_onnx(directory: Path, precision: str) -> LoadedReader:
     """Return the reader on ONNX Runtime, from the same verified base and delta weights."""
     from safetensors.numpy import load_file
 
@@ -195,15 +195,18 @@ def _load_onnx(directory: Path) -> LoadedReader:
 
     meta, weights = _verified(directory)
     base = verify_model()
-    model = OnnxSpanModel(base_weights(), load_file(str(weights)))
+    model = OnnxSpanModel(base_weights(), load_file(str(weights)), precision=precision)
     return LoadedReader(model, _tokenizer(base), meta)
 
 
-def load(directory: Path | None = None, *, backend: str | None = None) -> LoadedReader:
+def load(
+    directory: Path | None = None, *, backend: str | None = None, precision: str | None = None
+) -> LoadedReader:
     """Return the reader model, loaded and SHA-256-checked once per process per folder.
 
     ``backend`` is "onnx" or "torch" (default: qa_app.models.onnx_runtime.backend(), which follows
-    QA_APP_BACKEND). Raises ReaderModelError when the weights are missing, damaged or do not fit
+    QA_APP_BACKEND); ``precision`` the ONNX reader's, "int8" or "fp32" (default:
+    qa_app.models.onnx_runtime.reader_precision(), which follows QA_APP_READER_PRECISION). Raises ReaderModelError when the weights are missing, damaged or do not fit
     the base model, and qa_app.models.embedding.ModelError when the bundled base model is missing or
     damaged.
     """
@@ -213,13 +216,17 @@ def load(directory: Path | None = None, *, backend: str | None = None) -> Loaded
     threads.configure()
     directory = (directory or resource_dir()).resolve()
     backend = backend or onnx_models.backend()
+    precision = (precision or onnx_models.reader_precision()) if backend == "onnx" else "fp32"
     with _lock:
-        loaded = _cache.get((directory, backend))
+        loaded = _cache.get((directory, backend, precision))
         if loaded is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            loaded = _load_onnx(directory) if backend == "onnx" else _load_torch(directory)
-            _cache[(directory, backend)] = loaded
+            if backend == "onnx":
+                loaded = _load_onnx(directory, precision)
+            else:
+                loaded = _load_torch(directory)
+            _cache[(directory, backend, precision)] = loaded
         return loaded
 
 
