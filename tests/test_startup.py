@@ -48,6 +48,29 @@ def test_light_commands_import_no_model_stack(args: list[str], tmp_path: Path) -
     assert result["heavy"] == [], f"{args}: imported {result['heavy']}"
 
 
+@pytest.mark.model
+def test_ask_on_onnx_imports_neither_torch_nor_transformers(tmp_path: Path) -> None:
+    """The default backend answers with ONNX Runtime and tokenizers alone (torch, transformers
+    and sentence-transformers take seconds to import)."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            ",".join(HEAVY),
+            "ask",
+            "When did Russia receive the first shipment?",
+        ],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, QA_APP_HOME=str(tmp_path / "home")),
+        timeout=300,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["code"] == 0 and "earlier this month" in out.stdout
+    assert result["heavy"] == ["faiss", "onnxruntime"], result["heavy"]
+
+
 def test_run_exits_after_closing_the_library(tmp_path: Path) -> None:
     home = tmp_path / "home"
     made = subprocess.run(  # only add makes a library; a missing path fails, the library stays

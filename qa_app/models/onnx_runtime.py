@@ -223,7 +223,7 @@ READER_BATCH = 1
 
 
 class OnnxSpanModel:
-    """The span reader on ONNX Runtime, called like the torch module: tensors in, tensors out.
+    """The span reader on ONNX Runtime: numpy arrays in, numpy arrays out, no torch.
 
     The windows are read READER_BATCH at a time, shortest together, each group cut to its own
     longest window, with several one-thread runs at once (see ONNX_BATCH); a window's logits do
@@ -245,14 +245,15 @@ class OnnxSpanModel:
         self.workers = threads.thread_count()
         self._pool: Any = None
 
-    def __call__(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> tuple[Any, Any]:
-        """Return (start_logits, end_logits) as torch tensors, as the torch module does.
+    def logits(
+        self, input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (start_logits, end_logits) of every window, as float32 arrays.
 
         Positions past a window's own length (padding) get a very low logit; callers read only a
         window's own tokens.
         """
         import numpy as np
-        import torch
 
         ids = np.asarray(input_ids, dtype=np.int64)
         mask = np.asarray(attention_mask, dtype=np.int64)
@@ -283,7 +284,7 @@ class OnnxSpanModel:
         for rows, (s, e) in done:
             start[rows, : s.shape[1]] = s
             end[rows, : e.shape[1]] = e
-        return torch.from_numpy(start), torch.from_numpy(end)
+        return start, end
 
 
 def graph_exists(kind: str) -> bool:

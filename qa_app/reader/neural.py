@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa_app import paths
 from qa_app.models.embedding import ModelError
@@ -20,8 +20,11 @@ from qa_app.reader.calibrator import (
     answer_features,
     load_calibrator,
 )
-from qa_app.reader.spans import Candidate, find_candidates
+from qa_app.reader.spans import Candidate, WindowTokenizer, find_candidates, window_tokenizer
 from qa_app.records import Passage, Span
+
+if TYPE_CHECKING:
+    import numpy as np
 
 RESOURCE_DIR = paths.resources_dir() / "reader"
 WEIGHTS_FILE = "reader.safetensors"
@@ -125,11 +128,30 @@ def read_meta(directory: Path) -> Meta:
 
 @dataclass
 class LoadedReader:
-    """The model in eval mode, its fast tokenizer and its metadata."""
+    """The model (a torch module in eval mode, or qa_app.models.onnx_runtime.OnnxSpanModel), its
+    window tokenizer and its metadata."""
 
     model: Any
-    tokenizer: Any
+    tokenizer: WindowTokenizer
     meta: Meta
+
+    def logits(
+        self, input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the start and end logits of every window (numpy in, numpy out)."""
+        run = getattr(self.model, "logits", None)
+        if run is not None:  # ONNX Runtime: no torch in the process
+            result: tuple[np.ndarray, np.ndarray] = run(input_ids, attention_mask, token_type_ids)
+            return result
+        import torch
+
+        with torch.inference_mode():
+            starts, ends = self.model(
+                torch.from_numpy(input_ids),
+                torch.from_numpy(attention_mask),
+                torch.from_numpy(token_type_ids),
+            )
+        return starts.numpy(), ends.numpy()
 
 
 _lock = threading.Lock()
@@ -153,10 +175,12 @@ def _verified(directory: Path) -> tuple[Meta, Path]:
     return meta, weights
 
 
-def _tokenizer(base: Path) -> Any:
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(str(base), local_files_only=True)
+def _tokenizer(base: Path, meta: Meta) -> WindowTokenizer:
+    """Return the reader's window tokenizer from the base model's tokenizer.json."""
+    try:
+        return window_tokenizer(str(base / "tokenizer.json"), meta.max_len, meta.stride)
+    except Exception as exc:  # OSError, ValueError, and tokenizers' own plain Exception
+        raise ReaderModelError(f"{base}: tokenizer files are unusable ({exc})") from exc
 
 
 def _load_torch(directory: Path) -> LoadedReader:
@@ -183,7 +207,7 @@ def _load_torch(directory: Path) -> LoadedReader:
             f"unexpected {unexpected[:3]})"
         )
     model.eval()
-    return LoadedReader(model, _tokenizer(base), meta)
+    return LoadedReader(model, _tokenizer(base, meta), meta)
 
 
 def _load_onnx(directory: Path, precision: str) -> LoadedReader:
@@ -196,7 +220,7 @@ def _load_onnx(directory: Path, precision: str) -> LoadedReader:
     meta, weights = _verified(directory)
     base = verify_model()
     model = OnnxSpanModel(base_weights(), load_file(str(weights)), precision=precision)
-    return LoadedReader(model, _tokenizer(base), meta)
+    return LoadedReader(model, _tokenizer(base, meta), meta)
 
 
 def load(

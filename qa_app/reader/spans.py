@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class SpanSettings(Protocol):
@@ -20,15 +23,17 @@ class SpanSettings(Protocol):
 
 
 class SpanModel(Protocol):
-    """A loaded span model: called with (input ids, attention mask, token types), it returns the
-    start and end logits; its fast tokenizer; its window settings."""
+    """A loaded span model: its window tokenizer (window_tokenizer), its window settings, and
+    ``logits``: (input ids, attention mask, token types) in, start and end logits out, as numpy
+    arrays."""
 
-    @property
-    def model(self) -> Any: ...
     @property
     def tokenizer(self) -> Any: ...
     @property
     def meta(self) -> SpanSettings: ...
+    def logits(
+        self, input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 MAX_QUESTION_TOKENS = 64  # longer questions are cut so the passage keeps most of each window
@@ -65,58 +70,120 @@ class Candidate:
         return math.exp(min(0.0, self.span_logit - self.window_logsumexp))
 
 
+@dataclass(frozen=True)
+class Windows:
+    """A question paired with passages, cut into model windows: int64 arrays padded to the
+    longest window, and per window its passage, which tokens are passage tokens, and their
+    character offsets into that passage."""
+
+    input_ids: np.ndarray
+    attention_mask: np.ndarray
+    token_type_ids: np.ndarray
+    passage: tuple[int, ...]
+    context: tuple[tuple[int, int], ...]  # [lo, hi) of the passage's tokens in each window
+    offsets: tuple[Sequence[tuple[int, int]], ...]
+
+
+@dataclass(frozen=True)
+class WindowTokenizer:
+    """The reader's tokenizers (``tokenizers.Tokenizer``): ``pairs`` cuts a (question, passage)
+    pair into windows of max_len tokens overlapping by stride, only the passage cut (the windows
+    transformers' fast tokenizer makes with truncation="only_second" and
+    return_overflowing_tokens, without importing transformers); ``plain`` cuts nothing."""
+
+    pairs: Any
+    plain: Any
+
+
+def window_tokenizer(tokenizer_file: str, max_len: int, stride: int) -> WindowTokenizer:
+    """Return the reader's WindowTokenizer from the base model's tokenizer.json.
+
+    Raises the tokenizers library's Exception when the file is unusable.
+    """
+    from tokenizers import Tokenizer
+
+    pairs, plain = Tokenizer.from_file(tokenizer_file), Tokenizer.from_file(tokenizer_file)
+    for tokenizer in (pairs, plain):
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+    pairs.enable_truncation(max_len, stride=stride, strategy="only_second")
+    return WindowTokenizer(pairs, plain)
+
+
+def make_windows(tokenizer: WindowTokenizer, question: str, texts: Sequence[str]) -> Windows | None:
+    """Return the windows of ``question`` over the non-blank ``texts``; None when there are none."""
+    import numpy as np
+
+    keep = [i for i, t in enumerate(texts) if t.strip()]
+    if not keep or not question.strip():
+        return None
+    asked = tokenizer.plain.encode(question, add_special_tokens=False)
+    if len(asked.ids) > MAX_QUESTION_TOKENS:
+        question = question[: asked.offsets[MAX_QUESTION_TOKENS - 1][1]]
+    encodings = tokenizer.pairs.encode_batch([(question, texts[i]) for i in keep])
+    flat = [(p, e) for p, enc in zip(keep, encodings, strict=True) for e in (enc, *enc.overflowing)]
+    width = max(len(e.ids) for _, e in flat)
+    shape = (len(flat), width)
+    ids, mask, types = (np.zeros(shape, dtype=np.int64) for _ in range(3))
+    context: list[tuple[int, int]] = []
+    for w, (_, e) in enumerate(flat):
+        n = len(e.ids)
+        ids[w, :n], mask[w, :n], types[w, :n] = e.ids, e.attention_mask, e.type_ids
+        passage_tokens = [i for i, s in enumerate(e.sequence_ids) if s == 1]
+        context.append((passage_tokens[0], passage_tokens[-1] + 1) if passage_tokens else (0, 0))
+    return Windows(
+        ids,
+        mask,
+        types,
+        tuple(p for p, _ in flat),
+        tuple(context),
+        tuple(e.offsets for _, e in flat),
+    )
+
+
+def _logsumexp(values: np.ndarray) -> float:
+    import numpy as np
+
+    top = float(values.max())
+    if top == float("-inf"):
+        return top
+    return top + math.log(float(np.exp(values.astype(np.float64) - top).sum()))
+
+
 def find_candidates(
     loaded: SpanModel, question: str, texts: Sequence[str], *, per_window: int = 5
 ) -> list[Candidate]:
     """Return the best ``per_window`` spans of every window of every text, scored independently.
 
-    All windows of all texts go through the model in one forward pass.
+    All windows of all texts go through the model in one call.
     """
-    import torch
+    import numpy as np
 
-    tok, meta = loaded.tokenizer, loaded.meta
-    keep = [i for i, t in enumerate(texts) if t.strip()]
-    if not keep or not question.strip():
+    windows = make_windows(loaded.tokenizer, question, texts)
+    if windows is None:
         return []
-    q_tokens = tok.tokenize(question)
-    if len(q_tokens) > MAX_QUESTION_TOKENS:
-        question = tok.convert_tokens_to_string(q_tokens[:MAX_QUESTION_TOKENS])
-    enc = tok(
-        [question] * len(keep),
-        [texts[i] for i in keep],
-        truncation="only_second",
-        max_length=meta.max_len,
-        stride=meta.stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        return_token_type_ids=True,
-        padding=True,
-        return_tensors="pt",
-    )
-    with torch.inference_mode():
-        starts, ends = loaded.model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
-    n = meta.max_answer_tokens
+    starts, ends = loaded.logits(windows.input_ids, windows.attention_mask, windows.token_type_ids)
+    n = loaded.meta.max_answer_tokens
     out: list[Candidate] = []
-    for w in range(starts.shape[0]):
-        seq = enc.sequence_ids(w)
-        ctx = [i for i, s in enumerate(seq) if s == 1]
-        if not ctx:
+    for w, (lo, hi) in enumerate(windows.context):
+        if hi <= lo:
             continue
-        lo, hi = ctx[0], ctx[-1] + 1
         s, e = starts[w, lo:hi], ends[w, lo:hi]
         scores = s[:, None] + e[None, :]
-        length = torch.arange(hi - lo)
+        length = np.arange(hi - lo)
         band = (length[None, :] >= length[:, None]) & (length[None, :] - length[:, None] < n)
-        scores = scores.masked_fill(~band, float("-inf")).flatten()
+        scores = np.where(band, scores, np.float32("-inf")).ravel()
         null = float(starts[w, 0] + ends[w, 0])
-        total = float(torch.logsumexp(torch.cat([scores, torch.tensor([null])]), 0))
-        offsets = enc["offset_mapping"][w]
-        passage = keep[int(enc["overflow_to_sample_mapping"][w])]
+        total = _logsumexp(np.append(scores, np.float32(null)))
+        offsets = windows.offsets[w]
+        passage = windows.passage[w]
         # A few more than asked for, so each kept span can see its best non-overlapping rival.
-        k = min(max(per_window, 20), scores.numel())
-        values, flat = torch.topk(scores, k)
+        k = min(max(per_window, 20), scores.size)
+        part = np.argpartition(-scores, k - 1)[:k]
+        order = part[np.lexsort((part, -scores[part]))]  # best first, ties by position
         found: list[tuple[int, int, float]] = []
-        for value, index in zip(values.tolist(), flat.tolist(), strict=True):
+        for index in order.tolist():
+            value = float(scores[index])
             if value == float("-inf"):
                 break
             found.append((*divmod(index, hi - lo), value))
