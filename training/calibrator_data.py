@@ -158,12 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     import os
 
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import torch
-
+    # The app's own thread setting (qa_app.models.threads): ONNX Runtime runs, or torch's pool.
+    os.environ["QA_APP_THREADS"] = str(args.threads)
     from qa_app.reader.neural import META_FILE, NeuralReader, resource_dir
-
-    torch.set_num_threads(args.threads)
     meta = json.loads((resource_dir() / META_FILE).read_text())
     items = []
     if not args.no_squad:
@@ -183,6 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     if out.exists():
         done = sum(1 for _ in out.open(encoding="utf-8"))
     reader = NeuralReader()
+    from qa_app.models import onnx_runtime
+
+    # The reader's logits, and so the features, differ a little between its int8 and fp32 runs.
+    variant = onnx_runtime.backend()
+    variant += f"-{onnx_runtime.reader_precision()}" if variant == "onnx" else "-fp32"
     library = None
     if args.retrieve and not args.no_squad:
         import tempfile
@@ -198,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             row = {
                 "n": n,
                 "source": it["source"],
+                "reader": variant,
                 "q": it["q"],
                 "golds": it["golds"],
                 "texts": texts,

@@ -397,6 +397,9 @@ def main(argv: list[str] | None = None) -> int:
         "training": {
             "spans_files": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in spans},
             "reader_weights_sha256": meta["weights_sha256"],
+            "reader_variants": sorted(
+                {json.loads(line).get("reader", "not recorded") for p in spans for line in p.open()}
+            ),
             "rows": len(rows),
             "questions": len({r["question"] for r in rows}),
             "answers_per_condition": TOP_GROUPS,
