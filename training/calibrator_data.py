@@ -161,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     # The app's own thread setting (qa_app.models.threads): ONNX Runtime runs, or torch's pool.
     os.environ["QA_APP_THREADS"] = str(args.threads)
     from qa_app.reader.neural import META_FILE, NeuralReader, resource_dir
+
     meta = json.loads((resource_dir() / META_FILE).read_text())
     items = []
     if not args.no_squad:
