@@ -102,8 +102,6 @@ def _export(
     import onnx
     import torch
 
-    from qa_app.models.embedding import sha256_file
-
     with tempfile.TemporaryDirectory() as tmp:
         full = Path(tmp) / "full.onnx"
         with torch.inference_mode():
@@ -131,30 +129,7 @@ def _export(
                 {"name": tensor.name, **_origin(tensor.name, value, sources)}
                 | {"shape": list(value.shape), "dtype": str(np.dtype(value.dtype))}
             )
-        directory.mkdir(parents=True, exist_ok=True)
-        target = directory / f"{kind}.onnx"
-        # Every initializer becomes "external data" that the app supplies from memory.
-        onnx.save_model(
-            model,
-            str(target),
-            save_as_external_data=True,
-            all_tensors_to_one_file=True,
-            location=f"{kind}.weights",
-            size_threshold=0,
-        )
-        (directory / f"{kind}.weights").unlink()
-    _record(
-        directory,
-        kind,
-        {
-            "file": target.name,
-            "sha256": sha256_file(target),
-            "opset": OPSET,
-            "exported_with": {"torch": torch.__version__.split("+")[0], "onnx": onnx.__version__},
-            "initializers": initializers,
-        },
-    )
-    return target
+    return _save_weightless(model, directory, kind, initializers)
 
 
 def _transposed_origin(value: Any, sources: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -205,7 +180,6 @@ def export_int8_reader(directory: Path = GRAPH_DIR) -> Path:
     from onnx import numpy_helper
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from qa_app.models.embedding import sha256_file
     from qa_app.reader.neural import load
 
     module = load(backend="torch").model
@@ -266,35 +240,60 @@ def export_int8_reader(directory: Path = GRAPH_DIR) -> Path:
             {"name": name, **origin}
             | {"shape": list(value.shape), "dtype": str(np.dtype(value.dtype))}
         )
+    import onnxruntime
+
+    return _save_weightless(
+        model,
+        directory,
+        INT8_READER,
+        initializers,
+        exported_with={"onnxruntime": onnxruntime.__version__},
+        quantization="dynamic int8, per-channel symmetric MatMul weights (quantize_dynamic)",
+    )
+
+
+def _save_weightless(
+    model: Any,
+    directory: Path,
+    kind: str,
+    initializers: list[dict[str, Any]],
+    *,
+    exported_with: dict[str, str] | None = None,
+    **record: Any,
+) -> Path:
+    """Save ``model`` as ``directory``/``kind``.onnx with every initializer left out (the app
+    supplies them from memory, as ``initializers`` records), record it in graphs.json; return it.
+    """
+    import onnx
+    import torch
+    from onnx import numpy_helper
+
+    from qa_app.models.embedding import sha256_file
+
     for tensor in model.graph.initializer:
         # Only tensors held as raw bytes become external data; small ones may be held otherwise.
-        tensor.CopyFrom(numpy_helper.from_array(made[tensor.name], tensor.name))
+        tensor.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(tensor), tensor.name))
     directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{INT8_READER}.onnx"
+    target = directory / f"{kind}.onnx"
     onnx.save_model(
         model,
         str(target),
         save_as_external_data=True,
         all_tensors_to_one_file=True,
-        location=f"{INT8_READER}.weights",
+        location=f"{kind}.weights",
         size_threshold=0,
     )
-    (directory / f"{INT8_READER}.weights").unlink()
-    import onnxruntime
-
+    (directory / f"{kind}.weights").unlink()
     _record(
         directory,
-        INT8_READER,
+        kind,
         {
             "file": target.name,
             "sha256": sha256_file(target),
             "opset": OPSET,
-            "exported_with": {
-                "torch": torch.__version__.split("+")[0],
-                "onnx": onnx.__version__,
-                "onnxruntime": onnxruntime.__version__,
-            },
-            "quantization": "dynamic int8, per-channel symmetric MatMul weights (quantize_dynamic)",
+            "exported_with": {"torch": torch.__version__.split("+")[0], "onnx": onnx.__version__}
+            | (exported_with or {}),
+            **record,
             "initializers": initializers,
         },
     )
