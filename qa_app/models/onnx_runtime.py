@@ -92,9 +92,7 @@ def _initializer(
 
     from qa_app.models.quantize import quantize_int8
 
-    weights = np.asarray(stored, dtype=np.float32) if item.get("transpose") else stored
-    if item.get("transpose"):
-        weights = weights.T
+    weights = np.asarray(stored, dtype=np.float32).T if item.get("transpose") else stored
     quantize = item.get("quantize")
     if not quantize:
         return np.ascontiguousarray(weights, dtype=np.dtype(item["dtype"]))
