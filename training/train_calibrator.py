@@ -249,7 +249,9 @@ def main(argv: list[str] | None = None) -> int:
 
     spans = [Path(p) for p in args.spans]
     cache = spans[0].with_suffix(".rows.json")
-    key = [hashlib.sha256(p.read_bytes()).hexdigest() for p in spans] + [args.seed]
+
+    # The rows hold computed features: a change of the feature list must not reuse them.
+    key = [hashlib.sha256(p.read_bytes()).hexdigest() for p in spans] + [args.seed, list(FEATURES)]
     if cache.exists() and json.loads(cache.read_text())["key"] == key:
         rows = json.loads(cache.read_text())["rows"]
     else:
