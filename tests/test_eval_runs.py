@@ -203,9 +203,11 @@ def test_reader_only_goes_through_assemble(monkeypatch, tmp_path: Path, capsys) 
     reader.scores["What is this?"] = ("warm-up", 0.1)  # the warm-up question
     report = tmp_path / "r.json"
     args = _args(SQUAD2, "--reader-only", "--report", str(report))
+    monkeypatch.setenv("QA_APP_READER_PRECISION", "fp32")
     assert eval_cli.run(args) == 0
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["settings"]["threshold"] == 0.5 and data["settings"]["reader"] == "fake"
+    assert data["settings"]["runtime"] == "onnx (reader fp32)"  # what the numbers were made on
     assert data["settings"]["calibrated"] is False  # no scorer: the reader's own scores
     rows = {row["id"]: row for row in data["questions"]}
     assert (rows["n1"]["predicted"], rows["n1"]["top"], rows["n1"]["top_score"]) == (

@@ -157,6 +157,8 @@ def _header(summary: dict[str, Any], settings: dict[str, Any]) -> list[str]:
         parts.append(f"library {settings['library']}")
     if settings.get("reader"):
         parts.append(f"reader {settings['reader']}")
+    if settings.get("runtime"):
+        parts.append(f"runtime {settings['runtime']}")
     if settings.get("reader_only"):
         parts.append("reader-only (gold paragraph)")
     elif settings.get("k") is not None:

@@ -15,6 +15,7 @@ from typing import Any
 from qa_app import __version__, paths
 from qa_app.evaluation.formats import EvalItem, EvalSet, write_corpus
 from qa_app.evaluation.metrics import Evaluation, Prediction, evaluate, summarize
+from qa_app.models import onnx_runtime
 from qa_app.records import Passage, Progress
 
 EngineFactory = Callable[[str | None, argparse.Namespace], Any]
@@ -145,6 +146,7 @@ def run_file(
         "questions": len(items),
         "library": None,
         "reader": None if evalset.retrieval_only else args.reader,
+        "runtime": onnx_runtime.describe(),
         "k": args.k,
         "threshold": args.threshold,
         "reader_only": bool(args.reader_only),
@@ -236,6 +238,7 @@ def pooled(runs: Sequence[FileRun]) -> FileRun:
         "questions": len(rows),
         "library": same("library"),
         "reader": same("reader"),
+        "runtime": same("runtime"),
         "calibrated": same("calibrated"),
         "k": first["k"],
         "threshold": same("threshold"),

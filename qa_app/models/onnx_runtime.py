@@ -63,6 +63,16 @@ def reader_precision() -> str:
     return "int8" if graph_exists(INT8_READER) else "fp32"
 
 
+def describe() -> str:
+    """Return what the models run on, as reports state it: "onnx (reader int8)", "onnx (reader
+    fp32)" or "torch"; the settings' error when they name no runtime."""
+    try:
+        chosen = backend()
+        return chosen if chosen == "torch" else f"{chosen} (reader {reader_precision()})"
+    except ModelError as exc:
+        return f"unusable: {exc}"
+
+
 def read_record(kind: str, directory: Path = GRAPH_DIR) -> dict[str, Any]:
     """Return what graphs.json says about the ``kind`` graph; raise ModelError naming the file."""
     path = directory / RECORD_FILE
