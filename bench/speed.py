@@ -1,7 +1,7 @@
 """Speed at the same answers: ONNX Runtime (shipped) beside torch fp32, start-up breakdown, indexing.
 
 Usage: python bench/speed.py --data ../shared/data [--paragraphs 2000 --questions 200
-       --reader-same 2000 --reader-f1 500 --runs 5 --threads 1]
+       --reader-same 2000 --reader-f1 2000 --runs 5 --threads 1]
        python bench/speed.py --write-fixture tests/fixtures/onnx_fidelity   (torch fp32 reference)
 
 Prints, in one run: the fidelity/speed table (embedding speed ratio, cosine mean/min, top-10
@@ -138,8 +138,19 @@ def reader_table(paragraphs: list[str], questions: list[dict], n_same: int, n_f1
     return {
         "n": min(n_same, len(questions)), "f1_n": len(f1[ref]),
         "rows": {v: {"same": same[v], "f1": 100 * statistics.mean(f1[v]),
-                     "speed": secs[ref] / secs[v]} for v in names},
+                     "speed": secs[ref] / secs[v], "ci": paired_interval(f1[v], f1[ref])}
+                 for v in names},
     }  # fmt: skip
+
+
+def paired_interval(a: list[float], b: list[float], rounds: int = 1000) -> tuple[float, float]:
+    """Return the 95% bootstrap interval of mean(a) - mean(b) over paired questions, in F1 points."""
+    import numpy as np
+
+    diff = np.asarray(a) - np.asarray(b)
+    rng = np.random.default_rng(0)
+    means = np.sort(diff[rng.integers(0, len(diff), (rounds, len(diff)))].mean(axis=1))
+    return 100 * float(means[int(0.025 * rounds)]), 100 * float(means[int(0.975 * rounds)])
 
 
 # -- start-up ---------------------------------------------------------------------------------------
@@ -430,6 +441,9 @@ def models_sections(args: argparse.Namespace) -> None:
           f"identical) | {fp32_row['f1']:.2f} | {fp32_row['speed']:.2f}x | {fp32_row['same']}/{rd['n']} |")
     print(f"| ONNX Runtime int8 reader (shipped) | - | - | - | {int8_row['f1']:.2f} "
           f"({int8_row['f1'] - torch_row['f1']:+.2f}) | {int8_row['speed']:.2f}x | {int8_row['same']}/{rd['n']} |")
+    low, high = int8_row["ci"]
+    print(f"(int8 - fp32 reader F1: {int8_row['f1'] - torch_row['f1']:+.2f}, paired bootstrap 95% "
+          f"interval {low:+.2f} to {high:+.2f}; --reader-same/--reader-f1 10570 for all of dev)")
     print(f"(embedding: {emb['n_paragraphs']} dev paragraphs, {emb['ref_passages_per_s']:.0f} vs "
           f"{emb['fast_passages_per_s']:.0f} passages/s)")
     idx = indexing(paragraphs[: args.index_passages])
