@@ -21,7 +21,7 @@ from qa_app.reader.calibrator import (
     type_fit,
 )
 from qa_app.reader.neural import ReaderModelError, load_answer_calibrator
-from qa_app.reader.spans import balance_quotes
+from qa_app.reader.spans import balance_brackets, balance_quotes
 from qa_app.records import Passage, Span
 
 TEXT_A = "Russia received the first shipment earlier this month, the Treasury Department said."
@@ -193,4 +193,45 @@ def test_assemble_scores_answers_with_the_scorer_and_its_agreement() -> None:
 def test_spans_never_hold_half_a_pair_of_quotes(text: str, wanted: str, expected: str) -> None:
     start = text.index(wanted)
     s, e = balance_quotes(text, start, start + len(wanted))
+    assert text[s:e] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted", "expected"),
+    [
+        # a lone opener whose closer follows at once: the bracket is taken in whole
+        (
+            "the global Census of Marine Life (CoML) began",
+            "global Census of Marine Life (CoML",
+            "global Census of Marine Life (CoML)",
+        ),
+        # a lone opener with no closer near: the part before it
+        (
+            "South-West Africa (the Portuguese through ports in modern-day Angola, later) and",
+            "South-West Africa (the Portuguese through ports",
+            "South-West Africa",
+        ),
+        # a lone closer: the part before it, the answer's head
+        (
+            "(NTSC, PAL-M) systems, as well as the European PAL",
+            "PAL-M) systems, as well as",
+            "PAL-M",
+        ),
+        # a lone closer with nothing before it: the part after
+        ("(see above) Paris is big", ") Paris", "Paris"),
+        # both at once, and square brackets
+        (
+            "Digital-VHS or Data-VHS), W-VHS (analog only, and",
+            "Digital-VHS or Data-VHS), W-VHS (analog",
+            "Digital-VHS or Data-VHS",
+        ),
+        ("634 [50.4%] of them", "634 [50.4%", "634 [50.4%]"),
+        # balanced brackets and plain spans are left alone
+        ("Paris (France) is", "Paris (France)", "Paris (France)"),
+        ("plain words here", "words", "words"),
+    ],
+)
+def test_spans_never_hold_half_a_pair_of_brackets(text: str, wanted: str, expected: str) -> None:
+    start = text.index(wanted)
+    s, e = balance_brackets(text, start, start + len(wanted))
     assert text[s:e] == expected
