@@ -162,19 +162,12 @@ def variant_probe(reads: Reads, data: Path, other: Path, limit: int) -> list[lis
 def cross_validated(x: Any, y: Any, g: Any, seed: int) -> Any:
     """Return out-of-fold probabilities of boosted trees (the shipped kind's settings)."""
     import numpy as np
-    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import GroupKFold
+    from train_calibrator import boosted_trees
 
     p = np.zeros(len(y))
     for train, test in GroupKFold(5).split(x, y, g):
-        model = HistGradientBoostingClassifier(
-            max_iter=100,
-            learning_rate=0.05,
-            max_leaf_nodes=15,
-            min_samples_leaf=40,
-            l2_regularization=1.0,
-            random_state=seed,
-        )
+        model = boosted_trees(100, seed)
         model.fit(x[train], y[train])
         p[test] = model.predict_proba(x[test])[:, 1]
     return p

@@ -174,6 +174,20 @@ def selective(p: list[float], y: list[int], target: float) -> dict[str, float]:
     }
 
 
+def boosted_trees(max_iter: int, seed: int) -> Any:
+    """Return an unfitted boosted-trees model with the calibrator's settings."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(
+        max_iter=max_iter,
+        learning_rate=0.05,
+        max_leaf_nodes=15,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        random_state=seed,
+    )
+
+
 def export_model(kind: str, model: Any, mean: Any, scale: Any) -> dict[str, Any]:
     """Return the JSON form of a fitted model (qa_app.reader.calibrator reads it): a logistic
     model's weights, or a boosted model's trees with thresholds moved back to raw features."""
@@ -223,7 +237,6 @@ def export_model(kind: str, model: Any, mean: Any, scale: Any) -> dict[str, Any]
 def main(argv: list[str] | None = None) -> int:
     """Fit, cross-validate, choose the threshold and write calibrator.json; return an exit code."""
     import numpy as np
-    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
@@ -280,14 +293,7 @@ def main(argv: list[str] | None = None) -> int:
             model = LogisticRegression(C=param, max_iter=2000)
             model.fit(z[train], y[train], sample_weight=w[train])
         else:
-            model = HistGradientBoostingClassifier(
-                max_iter=int(param),
-                learning_rate=0.05,
-                max_leaf_nodes=15,
-                min_samples_leaf=40,
-                l2_regularization=1.0,
-                random_state=args.seed,
-            )
+            model = boosted_trees(int(param), args.seed)
             model.fit(z[train], y[train], sample_weight=w[train])
         return model
 
