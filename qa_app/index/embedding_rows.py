@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from qa_app.index.bookkeeping import bump_generation
 from qa_app.index.database import Database, snapshot
-from qa_app.index.schema import PendingChunk, VectorChanges, VectorState
+from qa_app.index.schema import LIBRARY_ID_KEY, PendingChunk, VectorChanges, VectorState
 
 if TYPE_CHECKING:
     import numpy as np
@@ -63,16 +63,31 @@ def prune_vector_log(database: Database, keep: int) -> None:
 
 
 def _vector_state(db: sqlite3.Connection) -> VectorState:
-    epoch = db.execute("SELECT value FROM meta WHERE key = 'vector_epoch'").fetchone()
+    rows = dict(
+        db.execute(
+            "SELECT key, value FROM meta WHERE key IN ('vector_epoch', ?)", (LIBRARY_ID_KEY,)
+        ).fetchall()
+    )
+    epoch = int(rows.get("vector_epoch", 0))
+    library = rows.get(LIBRARY_ID_KEY)
     try:
         seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'vector_log'").fetchone()
         oldest = db.execute("SELECT MIN(seq) FROM vector_log").fetchone()
     except sqlite3.OperationalError:  # no change log yet: only a full build is possible
-        return VectorState(int(epoch[0]) if epoch else 0, -1, 0)
+        return VectorState(epoch, -1, 0, None, library)
     last = int(seq[0]) if seq else 0
     return VectorState(
-        int(epoch[0]) if epoch else 0, last, int(oldest[0]) if oldest[0] else last + 1
+        epoch, last, int(oldest[0]) if oldest[0] else last + 1, _mark(db, last), library
     )
+
+
+def _mark(db: sqlite3.Connection, seq: int) -> int | None:
+    """Return the random mark of change ``seq`` (None if not logged, or logged before marks)."""
+    try:
+        row = db.execute("SELECT mark FROM vector_log WHERE seq = ?", (seq,)).fetchone()
+    except sqlite3.OperationalError:  # a log made before marks, not written since
+        return None
+    return None if row is None or row[0] is None else int(row[0])
 
 
 def vector_state(database: Database) -> VectorState:
@@ -96,13 +111,18 @@ def embeddings(database: Database, dimension: int) -> tuple[VectorState, np.ndar
     return state, np.asarray(ids, dtype=np.int64), matrix
 
 
-def vector_changes(database: Database, since: int, limit: int) -> VectorChanges | None:
-    """Return embedding changes after change ``since``; None if they are no longer all logged
-    or more than ``limit`` chunks changed (a full rebuild is then the cheaper way)."""
+def vector_changes(
+    database: Database, since: int, limit: int, mark: int | None = None
+) -> VectorChanges | None:
+    """Return embedding changes after change ``since``; None if they are no longer all logged,
+    more than ``limit`` chunks changed (a full rebuild is then the cheaper way), or change
+    ``since`` is not the one the caller saw (its ``mark`` differs: another history)."""
     db = database.read()
     with snapshot(db):
         state = _vector_state(db)
-        if state.seq < 0 or since + 1 < state.oldest:
+        if state.seq < 0 or since + 1 < state.oldest or since > state.seq:
+            return None
+        if since > 0 and _mark(db, since) != mark:
             return None
         touched = [
             int(r[0])

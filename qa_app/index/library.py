@@ -306,8 +306,13 @@ class Library:
     def rebuild(
         self, progress: ProgressFn | None = None, cancel: CancelFn | None = None
     ) -> SyncReport:
-        """Repair a manifest mismatch and bring the library up to date (a locked sync)."""
-        return self.sync(progress, cancel)
+        """Repair a manifest mismatch, bring the library up to date (a locked sync) and rebuild
+        the vector cache from the database, whatever its stamp says."""
+        report = self.sync(progress, cancel)
+        if not report.cancelled and self.needs_rebuild is None:
+            with self.writer():
+                self.vectors.rebuild(self.store)
+        return report
 
     def embed_pending(
         self, progress: ProgressFn | None = None, cancel: CancelFn | None = None

@@ -59,20 +59,40 @@ CREATE TABLE IF NOT EXISTS vector_log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     chunk_id INTEGER NOT NULL
 );
-CREATE TRIGGER IF NOT EXISTS chunks_vector_insert AFTER INSERT ON chunks
-    WHEN new.embedding IS NOT NULL
-    BEGIN INSERT INTO vector_log(chunk_id) VALUES (new.id); END;
-CREATE TRIGGER IF NOT EXISTS chunks_vector_update AFTER UPDATE OF embedding ON chunks
-    BEGIN INSERT INTO vector_log(chunk_id) VALUES (new.id); END;
-CREATE TRIGGER IF NOT EXISTS chunks_vector_delete AFTER DELETE ON chunks
-    WHEN old.embedding IS NOT NULL
-    BEGIN INSERT INTO vector_log(chunk_id) VALUES (old.id); END;
 """
+# Every embedding change is logged with a random mark: a vector cache stamped with (seq, mark)
+# can tell the history it followed from another one that reused the same numbers (a database
+# restored from an older copy and written since).
+_TRIGGERS = """
+DROP TRIGGER IF EXISTS chunks_vector_insert;
+DROP TRIGGER IF EXISTS chunks_vector_update;
+DROP TRIGGER IF EXISTS chunks_vector_delete;
+CREATE TRIGGER chunks_vector_insert AFTER INSERT ON chunks
+    WHEN new.embedding IS NOT NULL
+    BEGIN INSERT INTO vector_log(chunk_id, mark) VALUES (new.id, random()); END;
+CREATE TRIGGER chunks_vector_update AFTER UPDATE OF embedding ON chunks
+    BEGIN INSERT INTO vector_log(chunk_id, mark) VALUES (new.id, random()); END;
+CREATE TRIGGER chunks_vector_delete AFTER DELETE ON chunks
+    WHEN old.embedding IS NOT NULL
+    BEGIN INSERT INTO vector_log(chunk_id, mark) VALUES (old.id, random()); END;
+"""
+LIBRARY_ID_KEY = "library_id"  # meta: this library's random id, made once (vector caches name it)
 
 
 def create(db: sqlite3.Connection) -> None:
     """Create the tables (idempotent) and apply the additive migrations."""
     db.executescript(_SCHEMA + _ADDITIONS)
+    _add_column(db, "vector_log", "mark", "INTEGER")
+    triggers = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'chunks_vector_insert'"
+    ).fetchone()
+    if triggers is None or "mark" not in triggers[0]:
+        db.executescript("BEGIN;" + _TRIGGERS + "COMMIT;")
+    # Made when the library is created, or by the first writer of a library made before ids.
+    db.execute(
+        "INSERT OR IGNORE INTO meta(key, value) VALUES (?, lower(hex(randomblob(16))))",
+        (LIBRARY_ID_KEY,),
+    )
     _add_column(db, "failures", "content_hash", "TEXT")
     # Libraries made before OCR have no chunks.ocr; their chunks were all read, not OCRed.
     _add_column(db, "chunks", "ocr", "INTEGER NOT NULL DEFAULT 0")
@@ -162,6 +182,8 @@ class VectorState(NamedTuple):
     epoch: int
     seq: int
     oldest: int  # the oldest change still logged; older caches must be rebuilt
+    mark: int | None = None  # change ``seq``'s random mark (None: none, or logged before marks)
+    library: str | None = None  # the library's id (None: made before ids, not written since)
 
 
 class VectorChanges(NamedTuple):

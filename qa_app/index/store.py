@@ -214,6 +214,9 @@ class Store:
         """Return (state, chunk ids as int64, float32 matrix) of every embedded chunk, consistently."""
         return embedding_rows.embeddings(self._database, dimension)
 
-    def vector_changes(self, since: int, limit: int) -> VectorChanges | None:
-        """Return embedding changes after change ``since`` (None when a full rebuild is due)."""
-        return embedding_rows.vector_changes(self._database, since, limit)
+    def vector_changes(
+        self, since: int, limit: int, mark: int | None = None
+    ) -> VectorChanges | None:
+        """Return embedding changes after change ``since`` (None when a full rebuild is due, or
+        when change ``since`` is not the one marked ``mark``: another history)."""
+        return embedding_rows.vector_changes(self._database, since, limit, mark)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -21,7 +22,9 @@ log = logging.getLogger(__name__)
 # IVF index keeps latency flat as the library grows.
 EXACT_LIMIT = 50_000
 INDEX_FILE = "vectors.faiss"
-FORMAT = 2  # one file: a JSON stamp line, then the serialised FAISS index
+# One file: a JSON stamp line, then the serialised FAISS index. Format 3 names the library,
+# the last change's mark, the count and a checksum of the index; older files are rebuilt.
+FORMAT = 3
 # An IVF index trained on n vectors is retrained once the library holds this many times more.
 RETRAIN_GROWTH = 4
 # The cache file is rewritten when this share of its vectors changed since it was saved.
@@ -46,18 +49,41 @@ class EmbeddingSource(Protocol):
 
     def vector_state(self) -> VectorState: ...
 
-    def vector_changes(self, since: int, limit: int) -> VectorChanges | None: ...
+    def vector_changes(
+        self, since: int, limit: int, mark: int | None = None
+    ) -> VectorChanges | None: ...
 
     def embeddings(self, dimension: int) -> tuple[VectorState, np.ndarray, np.ndarray]: ...
 
 
 class Stamp(NamedTuple):
-    """What a cached index holds: which embeddings, of which model, how it was built."""
+    """What a cached index holds: which library's embeddings, up to which change, how built."""
 
     epoch: int
     seq: int
     kind: str
     trained_on: int
+    mark: int | None = None  # the random mark of change ``seq`` (tells two histories apart)
+    library: str | None = None  # the id of the library it was built from
+
+    def matches(self, state: VectorState) -> bool:
+        """Return whether the index holds exactly the embeddings of ``state``."""
+        return (self.library, self.epoch, self.seq, self.mark) == (
+            state.library,
+            state.epoch,
+            state.seq,
+            state.mark,
+        )
+
+    def mismatch(self, state: VectorState) -> str | None:
+        """Return why the index cannot be brought to ``state`` by applying changes, or None."""
+        if self.library != state.library:
+            return "it was built for another library"
+        if self.epoch != state.epoch:
+            return "it was built from embeddings since cleared"
+        if self.seq > state.seq:
+            return "it is ahead of the database (restored from an older copy?)"
+        return None
 
 
 def choose_kind(count: int) -> str:
@@ -103,9 +129,12 @@ def empty_index(dimension: int) -> FaissIndex:
 class VectorCache:
     """Keeps a FAISS index in step with the store by applying its logged embedding changes.
 
-    A missing, damaged, stale (other model, other epoch, changes no longer logged) file is
-    rebuilt from SQLite; the exact↔IVF switch happens by size. Saving is best effort, so a
-    read-only library still answers from memory.
+    The saved file proves what it holds: its stamp names the library (its id in library.db),
+    the last change applied (sequence number and random mark), the count and a checksum of the
+    index. A file that is missing, damaged, from another model or library, ahead of the database
+    or on another history is rebuilt from SQLite; one that is behind catches up from the change
+    log. The exact↔IVF switch happens by size. Saving is best effort, so a read-only library
+    answers from an index rebuilt in memory, never from a file it cannot trust.
     """
 
     def __init__(self, directory: Path, dimension: int, model_hash: str) -> None:
@@ -141,21 +170,17 @@ class VectorCache:
 
     def _current(self, state: VectorState, source: EmbeddingSource) -> FaissIndex:
         """Return the index for ``state``: in memory, loaded, updated from the log, or rebuilt."""
-        if self._index is None or self._stamp is None or self._stamp.epoch != state.epoch:
-            self._index, self._stamp = self._load() or (None, None)
+        if self._index is None or self._stamp is None or self._stamp.mismatch(state):
+            self._index, self._stamp = self._load(state) or (None, None)
             self._unsaved = 0
         index, stamp = self._index, self._stamp
-        if index is not None and stamp is not None and (stamp.epoch, stamp.seq) == state[:2]:
+        if index is not None and stamp is not None and stamp.matches(state):
             return index
         updated = None
-        if index is not None and stamp is not None and stamp.epoch == state.epoch:
+        if index is not None and stamp is not None and stamp.mismatch(state) is None:
             updated = self._apply(index, stamp, source)
         if updated is None:
-            built_state, ids, vectors = source.embeddings(self.dimension)
-            index = build_index(ids, vectors, self.dimension)
-            stamp = Stamp(built_state.epoch, built_state.seq, choose_kind(len(ids)), len(ids))
-            self.rebuilds += 1
-            self._unsaved = max(1, len(ids))
+            index, stamp = self._build(source)
         else:
             index, stamp = updated
         self._index, self._stamp = index, stamp
@@ -163,12 +188,35 @@ class VectorCache:
             self._save(index, stamp)
         return index
 
+    def _build(self, source: EmbeddingSource) -> tuple[FaissIndex, Stamp]:
+        built_state, ids, vectors = source.embeddings(self.dimension)
+        index = build_index(ids, vectors, self.dimension)
+        stamp = Stamp(
+            built_state.epoch,
+            built_state.seq,
+            choose_kind(len(ids)),
+            len(ids),
+            built_state.mark,
+            built_state.library,
+        )
+        self.rebuilds += 1
+        self._unsaved = max(1, len(ids))
+        return index, stamp
+
+    def rebuild(self, source: EmbeddingSource) -> FaissIndex:
+        """Build the index afresh from ``source`` whatever the saved file says, and save it."""
+        with self._lock:
+            index, stamp = self._build(source)
+            self._index, self._stamp = index, stamp
+            self._save(index, stamp)
+            return index
+
     def _apply(
         self, index: FaissIndex, stamp: Stamp, source: EmbeddingSource
     ) -> tuple[FaissIndex, Stamp] | None:
         import numpy as np
 
-        changes = source.vector_changes(stamp.seq, limit=max(1000, index.ntotal // 2))
+        changes = source.vector_changes(stamp.seq, max(1000, index.ntotal // 2), stamp.mark)
         if changes is None:
             return None
         if changes.touched:
@@ -185,9 +233,14 @@ class VectorCache:
         ):
             return None  # crossed the exact/IVF line, or outgrew its training: build afresh
         self._unsaved += len(changes.touched)
-        return index, Stamp(changes.state.epoch, changes.state.seq, stamp.kind, stamp.trained_on)
+        state = changes.state
+        return index, stamp._replace(
+            epoch=state.epoch, seq=state.seq, mark=state.mark, library=state.library
+        )
 
-    def _load(self) -> tuple[FaissIndex, Stamp] | None:
+    def _load(self, state: VectorState) -> tuple[FaissIndex, Stamp] | None:
+        """Return the saved index if it proves it can serve ``state`` (as is, or by applying
+        the changes logged since); None (it is rebuilt) if it is missing or cannot."""
         import faiss
         import numpy as np
 
@@ -198,45 +251,59 @@ class VectorCache:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            log.warning("%s is damaged (%s); rebuilding it from the library", self.index_path, exc)
+            return self._reject(f"it cannot be read ({exc})")
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            log.info("%s is from an older version; rebuilding it", self.index_path)
             return None
-        if not isinstance(header, dict) or (
-            header.get("format") != FORMAT
-            or header.get("dimension") != self.dimension
-            or header.get("model_hash") != self.model_hash
-        ):
+        if header.get("dimension") != self.dimension or header.get("model_hash") != self.model_hash:
+            log.info("%s was built with another model; rebuilding it", self.index_path)
             return None
+        if header.get("sha256") != hashlib.sha256(body).hexdigest():
+            return self._reject("its contents do not match its checksum")
         try:
             index: FaissIndex = faiss.deserialize_index(np.frombuffer(body, dtype=np.uint8))
+            mark = header["mark"]
             stamp = Stamp(
                 int(header["epoch"]),
                 int(header["seq"]),
                 str(header["kind"]),
                 int(header["trained_on"]),
+                None if mark is None else int(mark),
+                None if header["library"] is None else str(header["library"]),
             )
+            count = int(header["count"])
         except (RuntimeError, KeyError, TypeError, ValueError) as exc:
-            log.warning("%s is damaged (%s); rebuilding it from the library", self.index_path, exc)
-            return None
-        if index.d != self.dimension:
-            return None
+            return self._reject(f"it cannot be read ({exc})")
+        if index.d != self.dimension or index.ntotal != count:
+            return self._reject("it holds another number of vectors than its stamp says")
+        why = stamp.mismatch(state)
+        if why is not None:
+            return self._reject(why)
         return index, stamp
+
+    def _reject(self, why: str) -> tuple[FaissIndex, Stamp] | None:
+        log.warning(
+            "%s does not match the library (%s); rebuilt from the library", self.index_path, why
+        )
+        return None
 
     def _save(self, index: FaissIndex, stamp: Stamp) -> None:
         import faiss
 
+        body = faiss.serialize_index(cast(Any, index)).tobytes()
         header = {
             "format": FORMAT,
             "dimension": self.dimension,
             "model_hash": self.model_hash,
             "count": index.ntotal,
+            "sha256": hashlib.sha256(body).hexdigest(),
             **stamp._asdict(),
         }
         tmp = self.index_path.with_name(f"{INDEX_FILE}.{os.getpid()}.tmp")
         try:
-            body = faiss.serialize_index(cast(Any, index))
             with open(tmp, "wb") as handle:
                 handle.write(json.dumps(header).encode() + b"\n")
-                handle.write(body.tobytes())
+                handle.write(body)
             os.replace(tmp, self.index_path)
             self._unsaved = 0
         except OSError as exc:  # read-only or full: the index still serves from memory
