@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from qa_app.reader.calibrator import Group
+from qa_app.reader.verdicts import NOT_FOUND, POSSIBLE_FLOOR, verdict
 from qa_app.records import Answer, Citation, Passage, Result, Span
 from qa_app.text_norm import group_key
 
@@ -32,6 +33,7 @@ def assemble(
     reader: str,
     max_alternatives: int = 4,
     scorer: Scorer | None = None,
+    possible_floor: float = POSSIBLE_FLOOR,
 ) -> Result:
     """Return the Result for ``question``: best Answer (None below ``threshold``) and alternatives.
 
@@ -41,7 +43,9 @@ def assemble(
     same finding, not an alternative, and is dropped. All passages are kept in the Result.
     With a ``scorer`` (the neural reader's calibrator) each answer's score is the probability it
     gives from the answer's evidence, agreement across passages and documents included; without
-    one, agreeing documents raise the best span score (AGREEMENT).
+    one, agreeing documents raise the best span score (AGREEMENT). The Result's verdict says
+    whether the best candidate is an answer (score >= ``threshold``), a possible answer (a
+    calibrated score >= ``possible_floor``) or not found (qa_app.reader.verdicts).
     Raises ValueError when a span's offsets do not match its passage text (a reader bug).
     """
     groups: dict[str, list[Citation]] = {}
@@ -76,9 +80,15 @@ def assemble(
             probability = min(1.0, max(0.0, scorer(question, group, others, passages)))
             answers.append(_answer(group.text, groups[key], score=probability))
     answers.sort(key=lambda a: (-a.score, -a.documents, a.text))
-    best = answers[0] if answers and answers[0].score >= threshold else None
-    floor = threshold * ALTERNATIVE_FLOOR
-    rest = answers[1:] if best else answers
+    top = answers[0] if answers else None
+    judged = verdict(
+        top.score if top else None, threshold, calibrated=scorer is not None, floor=possible_floor
+    )
+    best = top if judged.kind == "answer" else None
+    lowest_shown = min(threshold, possible_floor) if scorer is not None else threshold
+    floor = lowest_shown * ALTERNATIVE_FLOOR
+    # The answer or possible answer is shown on its own, so it is not listed again beside it.
+    rest = answers if judged.kind == NOT_FOUND else answers[1:]
     alternatives = tuple(a for a in rest if a.score >= floor)[:max_alternatives]
     return Result(
         question=question,
@@ -88,8 +98,9 @@ def assemble(
         reader=reader,
         threshold=threshold,
         timings={},
-        top=answers[0] if answers else None,
+        top=top,
         calibrated=scorer is not None,
+        verdict=judged,
     )
 
 
@@ -189,13 +200,20 @@ def result_to_dict(result: Result) -> dict[str, Any]:
             "text": a.text,
             "score": a.score,
             "documents": a.documents,
+            "sources": a.sources,
             "citations": [asdict(c) for c in a.citations],
         }
 
+    v = result.verdict
     return {
         "question": result.question,
         "found": result.found,
+        "verdict": v.kind,
+        "verdict_words": v.words,
+        "verdict_hit_rate": v.hit_rate,
+        "score": result.top.score if result.top is not None else None,
         "answer": answer(result.answer),
+        "possible_answer": answer(result.possible),
         "alternatives": [answer(a) for a in result.alternatives],
         "passages": [asdict(p) for p in result.passages],
         "reader": result.reader,
@@ -206,6 +224,6 @@ def result_to_dict(result: Result) -> dict[str, Any]:
             if result.calibrated
             else "reader score (not a calibrated probability)"
         ),
-        "closest": answer(result.top) if result.answer is None else None,
+        "closest": answer(result.top) if result.verdict.kind == NOT_FOUND else None,
         "timings": dict(result.timings),
     }

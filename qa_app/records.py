@@ -17,6 +17,16 @@ class Block:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """Text a loader left out on purpose, by one rule: how many paragraphs (or rows) and the
+    first of them, so a user can see what the library does not hold and why."""
+
+    rule: str  # "notice", "repeat", "running header or footer", "repeated rows collapsed", …
+    count: int
+    example: str = ""
+
+
+@dataclass(frozen=True)
 class Document:
     """A loaded document: clean, NFC-normalised text plus blocks pointing into it."""
 
@@ -31,6 +41,7 @@ class Document:
     attachment: str | None = None  # set on a document read from an attachment: its name
     attachments: tuple[Document, ...] = ()
     attachment_errors: tuple[FileError, ...] = ()  # ``path`` holds the attachment's name
+    left_out: tuple[LeftOut, ...] = ()  # boilerplate and capped repeats, counted per rule
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,7 @@ class DocumentInfo:
     # message's file and ``parent_id`` the message's document id (-1 for one that failed).
     attachment: str | None = None
     parent_id: int | None = None
+    left_out: tuple[LeftOut, ...] = ()  # what the loader left out on purpose, per rule
 
 
 @dataclass(frozen=True)
@@ -142,6 +154,25 @@ class Answer:
         """Return how many distinct documents support this answer."""
         return len({c.doc_id for c in self.citations})
 
+    @property
+    def sources(self) -> int:
+        """Return how many independent sources support this answer: documents that cite the same
+        sentence (a syndicated report, a quoted e-mail) count once."""
+        return len({" ".join(c.sentence.split()).casefold() for c in self.citations})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the app says of a question's best candidate: an answer, a possible answer (to check
+    against its source) or not found, with the probability in words and the share of held-out
+    answers in its band that were right (None when the score is not calibrated)."""
+
+    kind: str  # "answer" | "possible" | "not_found" (qa_app.reader.verdicts)
+    words: (
+        str  # "almost certain", "very likely", "likely", "about even", "unlikely"; "" uncalibrated
+    )
+    hit_rate: float | None
+
 
 @dataclass(frozen=True)
 class Result:
@@ -159,6 +190,15 @@ class Result:
     top: Answer | None = None
     # True when scores are the calibrator's probability that the answer is right.
     calibrated: bool = False
+    # The verdict on ``top``: "answer" exactly when ``answer`` is set; "possible" when the best
+    # candidate is shown as a possible answer; "not_found" otherwise.
+    verdict: Verdict = Verdict("not_found", "", None)
+
+    @property
+    def possible(self) -> Answer | None:
+        """Return the possible answer (the best candidate, below the answer threshold but in the
+        possible-answer band), or None."""
+        return self.top if self.verdict.kind == "possible" else None
 
     @property
     def found(self) -> bool:

@@ -170,7 +170,12 @@ def test_result_to_dict_is_json_ready_and_complete(passages) -> None:
     assert set(data) == {
         "question",
         "found",
+        "verdict",
+        "verdict_words",
+        "verdict_hit_rate",
+        "score",
         "answer",
+        "possible_answer",
         "alternatives",
         "passages",
         "reader",

@@ -57,9 +57,32 @@ METRICS: dict[str, tuple[str, str]] = {
     "em_coverage_at_90": ("coverage @90% right (EM)", "coverage_at_90 with right = exact match"),
     "em_aurc": ("AURC (EM)", "aurc with right = exact match (low)"),
     "em_ece": ("ECE (EM)", "ece with right = exact match (low)"),
+    # The verdict scale (qa_app.reader.verdicts): each question's best candidate is an answer, a
+    # possible answer or "not found"; "right" is its top candidate's F1 >= 0.5 (em: exact match).
+    "answer_share": ("verdict answer: share", "share of questions given an answer"),
+    "answer_right": ("verdict answer: right", "share of the answers that are right"),
+    "answer_em_right": ("verdict answer: exact", "share of the answers that match exactly"),
+    "possible_share": ("verdict possible: share", "share of questions given a possible answer"),
+    "possible_right": ("verdict possible: right", "share of the possible answers that are right"),
+    "possible_em_right": (
+        "verdict possible: exact",
+        "share of the possible answers that match exactly",
+    ),
+    "shown_share": (
+        "answer or possible",
+        "share of questions given an answer or a possible answer",
+    ),
+    "not_found_share": ("verdict not found: share", "share of questions said 'not found'"),
+    "not_found_right": (
+        "not found but right",
+        "share of the 'not found' questions whose best candidate was right (low)",
+    ),
 }
 # Metrics that should be low: gated with --fail-over NAME=X (or NAME<=X), never --fail-under.
-LOWER_IS_BETTER = frozenset({"refused", "aurc", "ece", "em_aurc", "em_ece"})
+LOWER_IS_BETTER = frozenset(
+    {"refused", "aurc", "ece", "em_aurc", "em_ece", "not_found_share", "not_found_right"}
+)
+VERDICT_KINDS = ("answer", "possible", "not_found")
 RIGHT_F1 = 0.5  # a top candidate with F1 >= this against a gold answer counts as right
 
 SELECTIVE_HELP = (
@@ -193,6 +216,8 @@ class ItemScore:
     top_score: float | None = None
     top_em: float | None = None  # 0.0 for an unanswerable question: any answer is wrong
     top_f1: float | None = None
+    verdict: str | None = None  # "answer", "possible" or "not_found" (None: retrieval only)
+    verdict_words: str | None = None  # "very likely", … ("" when the score is not calibrated)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the row as JSON-ready values."""
@@ -223,7 +248,10 @@ def score_item(
         score = answer.score if answer is not None else None
         doc = PurePath(answer.citations[0].path).name if answer and answer.citations else None
         top = outcome.top if outcome.top is not None else answer
+        verdict: str | None = outcome.verdict.kind
+        words: str | None = outcome.verdict.words
     else:
+        verdict = words = None
         passages, predicted, em, f1, sentence_ok, score, doc = (
             outcome,
             None,
@@ -260,6 +288,8 @@ def score_item(
         top_score=top.score if top is not None else None,
         top_em=top_em,
         top_f1=top_f1,
+        verdict=verdict,
+        verdict_words=words,
     )
 
 
@@ -349,7 +379,26 @@ def summarize(rows: Sequence[ItemScore]) -> dict[str, Any]:
         ):
             summary[prefix + key] = figures[criterion][key] if qa else None
     summary["reliability"] = {c: figures[c]["reliability"] for c in figures} if qa else None
+    summary.update(verdict_figures(qa))
     return summary
+
+
+def verdict_figures(rows: Sequence[ItemScore]) -> dict[str, float | int | None]:
+    """Return, per verdict (answer, possible, not_found), how many questions got it, their share,
+    and the share of them whose top candidate is right (F1 >= 0.5) and exact; plus
+    ``shown_share``, the answers and possible answers together. ``not_found_right`` is the share
+    of "not found" questions that the best candidate would have answered rightly."""
+    judged_rows = [r for r in rows if r.verdict is not None]
+    out: dict[str, float | int | None] = {}
+    for kind in VERDICT_KINDS:
+        group = [r for r in judged_rows if r.verdict == kind]
+        out[f"{kind}_count"] = len(group)
+        out[f"{kind}_share"] = len(group) / len(judged_rows) if judged_rows else None
+        out[f"{kind}_right"] = _mean([float(_right(r, "f1")) for r in group])
+        out[f"{kind}_em_right"] = _mean([float(_right(r, "em")) for r in group])
+    shown = [r for r in judged_rows if r.verdict in ("answer", "possible")]
+    out["shown_share"] = len(shown) / len(judged_rows) if judged_rows else None
+    return out
 
 
 @dataclass(frozen=True)

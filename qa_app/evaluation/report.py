@@ -197,6 +197,13 @@ def format_table(summary: dict[str, Any], settings: dict[str, Any]) -> str:
         "mrr": judged,
         "ndcg": judged,
     }
+    for kind, noun in (
+        ("answer", "answers"),
+        ("possible", "possible answers"),
+        ("not_found", "not found"),
+    ):
+        for metric in (f"{kind}_right", f"{kind}_em_right"):
+            over[metric] = f"{summary.get(f'{kind}_count', 0)} {noun}"
     table = [("metric", "name", "value", "over")]
     for name, (label, _) in METRICS.items():
         if summary.get(name) is None:

@@ -72,7 +72,8 @@ _CAPITAL = re.compile(r"(?:^|\s)[A-Z][\w’'.-]*")
 
 
 @lru_cache(maxsize=64)  # asked once per candidate answer of the same question
-def _kind(question: str) -> str:
+def question_kind(question: str) -> str:
+    """Return the kind of answer ``question`` asks for: number, date, person, place or other."""
     from qa_app.reader.answer_types import DATE, NUMBER, PERSON, PLACE, question_type
 
     kind = question_type(question).kind
@@ -121,7 +122,7 @@ def answer_features(
     best = max(group.spans, key=lambda s: s.features.get("margin", 0.0))
     f = best.features
     margin = float(f.get("margin", 0.0))
-    kind = kind or _kind(question)
+    kind = kind or question_kind(question)
     rival = max((s.features.get("margin", 0.0) for g in others for s in g.spans), default=None)
     miss = 1.0
     for s in group.spans:

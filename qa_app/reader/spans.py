@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -159,9 +160,14 @@ def find_candidates(
     """
     import numpy as np
 
+    from qa_app.reader.boundaries import exact
+    from qa_app.reader.calibrator import question_kind
+
     windows = make_windows(loaded.tokenizer, question, texts)
     if windows is None:
         return []
+    kind = question_kind(question)
+    breaks = [paragraph_breaks(t) for t in texts]
     starts, ends = loaded.logits(windows.input_ids, windows.attention_mask, windows.token_type_ids)
     n = loaded.meta.max_answer_tokens
     out: list[Candidate] = []
@@ -172,11 +178,16 @@ def find_candidates(
         scores = s[:, None] + e[None, :]
         length = np.arange(hi - lo)
         band = (length[None, :] >= length[:, None]) & (length[None, :] - length[:, None] < n)
+        offsets = windows.offsets[w]
+        passage = windows.passage[w]
+        if breaks[passage]:  # an answer never crosses a blank line: both ends in one paragraph
+            para = np.searchsorted(
+                np.asarray(breaks[passage]), [offsets[t][0] for t in range(lo, hi)], side="right"
+            )
+            band &= para[:, None] == para[None, :]
         scores = np.where(band, scores, np.float32("-inf")).ravel()
         null = float(starts[w, 0] + ends[w, 0])
         total = _logsumexp(np.append(scores, np.float32(null)))
-        offsets = windows.offsets[w]
-        passage = windows.passage[w]
         # A few more than asked for, so each kept span can see its best non-overlapping rival.
         k = min(max(per_window, 20), scores.size)
         part = np.argpartition(-scores, k - 1)[:k]
@@ -192,6 +203,7 @@ def find_candidates(
             start, end = int(offsets[lo + i][0]), int(offsets[lo + j][1])
             start, end = balance_quotes(texts[passage], start, end)
             start, end = balance_brackets(texts[passage], start, end)
+            start, end = exact(texts[passage], start, end, kind)
             out.append(
                 Candidate(
                     passage,
@@ -207,6 +219,14 @@ def find_candidates(
                 )
             )
     return out
+
+
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
+
+
+def paragraph_breaks(text: str) -> list[int]:
+    """Return the offsets where each blank line of ``text`` ends (a new paragraph starts)."""
+    return [m.end() for m in _BLANK_LINE.finditer(text)]
 
 
 _PAIRS = {"“": "”", "‘": "’", "«": "»", "„": "“"}
