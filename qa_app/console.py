@@ -7,6 +7,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
+from qa_app.cli_support import terminal_safe
+
 if TYPE_CHECKING:
     from qa_app.records import Progress
 
@@ -70,7 +72,7 @@ class ProgressBar:
             return
         if tick.stage == "ocr":  # pages of the file being read: said beside the files' bar
             if self._bar is not None and self._stage == "index":
-                self._bar.set_postfix_str(ocr_text(tick), refresh=True)
+                self._bar.set_postfix_str(terminal_safe(ocr_text(tick)), refresh=True)
             return
         if tick.stage not in self.UNITS:
             return
@@ -91,7 +93,8 @@ class ProgressBar:
             )
         self._bar.total = tick.total
         if tick.item:
-            self._bar.set_postfix_str(tick.item.rsplit("/", 1)[-1][-40:], refresh=False)
+            name = terminal_safe(tick.item.rsplit("/", 1)[-1])[-40:]  # a file name: data
+            self._bar.set_postfix_str(name, refresh=False)
         self._bar.update(tick.done - self._bar.n)
 
     def close(self) -> None:

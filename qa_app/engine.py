@@ -15,6 +15,7 @@ from qa_app.contracts import DEFAULT_K
 from qa_app.index.database import StoreMissing
 from qa_app.index.indexing import CancelFn, ProgressFn
 from qa_app.index.library import DB_FILE, Library
+from qa_app.index.repair import RepairReport
 from qa_app.index.locking import WriterLock
 from qa_app.models.embedding import Embedder, SentenceTransformerEmbedder
 from qa_app.reader.base import Reader
@@ -87,6 +88,28 @@ class Engine:
             raise FileExistsError(f"a library called '{new}' already exists")
         with WriterLock(source / "write.lock", old):
             source.rename(target)
+
+    @staticmethod
+    def repair_library(
+        name: str | None = None,
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+        *,
+        embedder: Embedder | None = None,
+    ) -> RepairReport:
+        """Rebuild a damaged library's database from its added files and folders, keeping the
+        damaged file renamed beside it; return what was recovered and what was not.
+
+        Raises StoreMissing if there is no such library, LibraryBusy if it is being written.
+        """
+        from qa_app.index.repair import repair
+
+        name = paths.check_library_name(name or paths.DEFAULT_LIBRARY)
+        directory = paths.library_dir(name)
+        if not (directory / DB_FILE).is_file():
+            raise StoreMissing(missing_library_message(name))
+        chosen = embedder or SentenceTransformerEmbedder()
+        return repair(directory, chosen, name=name, progress=progress, cancel=cancel)
 
     # -- setup ------------------------------------------------------------------------------
 

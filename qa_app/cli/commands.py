@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -16,12 +17,20 @@ from qa_app.cli.library_commands import (
     cmd_ocr,
     cmd_rebuild,
     cmd_remove,
+    cmd_repair,
     cmd_show,
     cmd_sync,
 )
-from qa_app.cli.opening import EXIT_BUSY, EXIT_CANCELLED, EXIT_FAILED_FILES, EXIT_USAGE
+from qa_app.cli.opening import EXIT_BUSY, EXIT_CANCELLED, EXIT_FAILED_FILES, EXIT_OK, EXIT_USAGE
 from qa_app.cli.query_commands import cmd_ask, cmd_search
-from qa_app.cli_support import UsageError, no_display, positive_int, show_warnings, unit_float
+from qa_app.cli_support import (
+    UsageError,
+    no_display,
+    positive_int,
+    show_warnings,
+    terminal_safe,
+    unit_float,
+)
 from qa_app.contracts import DEFAULT_K
 from qa_app.models import threads
 
@@ -122,6 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="rebuild the index after a model, chunking or version change; finish waiting passages",
     )
     p.set_defaults(func=cmd_rebuild)
+    p = sub.add_parser(
+        "repair",
+        parents=[common],
+        help="rebuild a damaged library from its added files and folders (the damaged "
+        "database is kept, renamed)",
+    )
+    p.set_defaults(func=cmd_repair)
     p = sub.add_parser("list", parents=[common], help="list the library's documents")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
@@ -174,25 +190,73 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     show_warnings(bool(getattr(args, "quiet", False)))
     func = getattr(args, "func", None) or cmd_gui
-    from qa_app.index.database import StoreError
+    import sqlite3
+
+    from qa_app.index.database import StoreError, damaged_message, is_damage
     from qa_app.index.locking import LibraryBusy
     from qa_app.models.embedding import ModelError
 
     try:
+        _decode_text_arguments(args)
         return int(func(args))
+    except BrokenPipeError:  # the reader left (qa-app list | head): nothing more to tell
+        _quiet_stdout()
+        return EXIT_OK
     except LibraryBusy as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_BUSY
     except (UsageError, ModelError, StoreError, ValueError, KeyError, FileExistsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except sqlite3.DatabaseError as exc:  # read past the store's own checks: still one line
+        from qa_app import paths
+
+        db = paths.library_dir(args.library or paths.DEFAULT_LIBRARY) / "library.db"
+        text = damaged_message(db, exc) if is_damage(exc) else f"{db}: {exc}"
+        print(f"error: {terminal_safe(text)}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:  # e.g. a full disk outside the database; said in one line
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"error: {terminal_safe(where + str(exc.strerror or exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("aborted", file=sys.stderr)
         return EXIT_CANCELLED
+
+
+def _decode_text_arguments(args: argparse.Namespace) -> None:
+    """Make a question or query typed in another encoding than UTF-8 text, or refuse it.
+
+    Bytes that are not UTF-8 reach Python as lone surrogates; they are read as Windows-1252
+    (what a Latin-1 terminal sends) with a note, and refused in one line if even that fails.
+    """
+    for field in ("question", "query"):
+        value = getattr(args, field, None)
+        if not isinstance(value, str) or not any("\udc80" <= c <= "\udcff" for c in value):
+            continue
+        raw = value.encode("utf-8", "surrogateescape")
+        try:
+            decoded = raw.decode("cp1252")
+        except UnicodeDecodeError:
+            raise UsageError(
+                f"the {field} is not UTF-8 text ({terminal_safe(value)}); set the terminal to "
+                "UTF-8 and type it again"
+            ) from None
+        if not getattr(args, "quiet", False):
+            print(
+                f"note: the {field} was not UTF-8; read as Windows-1252: {terminal_safe(decoded)}",
+                file=sys.stderr,
+            )
+        setattr(args, field, decoded)
+
+
+def _quiet_stdout() -> None:
+    """Send what is left of standard output nowhere (its reader is gone)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -213,9 +277,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     logging.shutdown()
     try:
         sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):  # a closed pipe: the reader is gone, nothing left to tell
+    except BrokenPipeError:  # the reader took what it wanted (qa-app list | head -1)
+        _quiet_stdout()
+    except (OSError, ValueError):  # standard output failed otherwise (a full disk)
         code = code or EXIT_FAILED_FILES
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
     os._exit(code)
 
 

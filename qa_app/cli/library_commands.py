@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -11,7 +10,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from qa_app.cli.opening import EXIT_FAILED_FILES, EXIT_OK, open_engine, run_indexing
-from qa_app.cli_support import UsageError, plural
+from qa_app.cli_support import UsageError, json_text, plural, terminal_safe
 
 if TYPE_CHECKING:
     from qa_app.engine import Engine
@@ -54,11 +53,41 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         return run_indexing(args, lambda bar, stop: engine.rebuild(bar, stop))
 
 
+def cmd_repair(args: argparse.Namespace) -> int:
+    from qa_app.cli.opening import print_report
+    from qa_app.console import Interrupt, ProgressBar
+    from qa_app.engine import Engine
+
+    bar = ProgressBar(args.quiet)
+    try:
+        with Interrupt() as stop:
+            repaired = Engine.repair_library(args.library, bar, stop)
+    finally:
+        bar.close()
+    print(f"the damaged database is kept as {terminal_safe(str(repaired.kept))}", file=sys.stderr)
+    print(
+        f"recovered {plural(len(repaired.roots), 'added file or folder', 'added files and folders')}"
+        f" of library '{args.library or 'seeds'}'"
+    )
+    status = print_report(repaired.sync, args.quiet)
+    for part in repaired.unreadable:
+        print(f"error: could not be read from the damaged database: {part}", file=sys.stderr)
+    for path in repaired.lost:
+        print(
+            f"error: {terminal_safe(path)}: not recovered (it was in the damaged library; its "
+            "file is gone or could not be read)",
+            file=sys.stderr,
+        )
+    if repaired.unreadable and not repaired.roots:
+        print("note: add the library's files and folders again with 'qa-app add'", file=sys.stderr)
+    return status or (EXIT_FAILED_FILES if repaired.lost or repaired.unreadable else EXIT_OK)
+
+
 def cmd_remove(args: argparse.Namespace) -> int:
     with open_engine(args, ready=False) as engine:
         removed = engine.remove(args.paths)
     for path in removed:
-        print(f"removed {path}")
+        print(f"removed {terminal_safe(path)}")
     if not removed:
         print("nothing in the library matched", file=sys.stderr)
         return EXIT_FAILED_FILES
@@ -69,14 +98,15 @@ def cmd_list(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
         docs = engine.documents()
     if args.json:
-        print(json.dumps([asdict(d) for d in docs], indent=2))
+        print(json_text([asdict(d) for d in docs]))
         return EXIT_OK
     for doc in docs:
         pages = f"{doc.pages}p" if doc.pages else "-"
         passages = "passage " if doc.chunks == 1 else "passages"
-        where = f"{doc.path} » {doc.attachment}" if doc.attachment else doc.path
-        line = f"{doc.status:8} {doc.format:5} {pages:>5} {doc.chunks:5} {passages}  {where}"
-        print(line + (f"\n         error: {doc.error}" if doc.error else ""))
+        where = terminal_safe(f"{doc.path} » {doc.attachment}" if doc.attachment else doc.path)
+        kind = terminal_safe(doc.format)
+        line = f"{doc.status:8} {kind:5} {pages:>5} {doc.chunks:5} {passages}  {where}"
+        print(line + (f"\n         error: {terminal_safe(doc.error)}" if doc.error else ""))
     indexed = sum(d.status not in ("failed", "excluded") for d in docs)
     print(f"{plural(indexed, 'document')} in library '{args.library or 'seeds'}'")
     return EXIT_OK
@@ -94,7 +124,8 @@ def _find(docs: Sequence[Any], wanted: str) -> Any:
         if doc.path in candidates:
             return doc
     raise UsageError(
-        f"no document {wanted!r} in this library (see 'qa-app list' for ids and paths)"
+        f"no document {terminal_safe(repr(wanted))} in this library (see 'qa-app list' for ids "
+        "and paths)"
     )
 
 
@@ -103,18 +134,23 @@ def cmd_show(args: argparse.Namespace) -> int:
         doc = _find(engine.documents(), args.document)
         text = engine.document_text(doc.id) if doc.status != "failed" else ""
     if args.json:
-        print(json.dumps({**asdict(doc), "text": text}, indent=2, ensure_ascii=False))
+        print(json_text({**asdict(doc), "text": text}))
     elif args.text:
-        sys.stdout.write(text)
+        # Exactly as stored into a pipe or file; on a terminal, controls are shown escaped.
+        sys.stdout.write(terminal_safe(text, lines=True) if sys.stdout.isatty() else text)
     else:
         pages = f", {plural(doc.pages, 'page')}" if doc.pages else ""
-        print(f"{doc.title}\n{doc.path}")
+        print(f"{terminal_safe(doc.title)}\n{terminal_safe(doc.path)}")
         if doc.attachment:
-            print(f"attachment {doc.attachment} of the message above (document {doc.parent_id})")
-        print(f"id {doc.id}, {doc.format}{pages}, {plural(doc.chunks, 'passage')}, {doc.status}")
+            print(
+                f"attachment {terminal_safe(doc.attachment)} of the message above "
+                f"(document {doc.parent_id})"
+            )
+        kind = terminal_safe(doc.format)
+        print(f"id {doc.id}, {kind}{pages}, {plural(doc.chunks, 'passage')}, {doc.status}")
         if doc.error:
-            print(f"error: {doc.error}")
-        print(f"\n{text}")
+            print(f"error: {terminal_safe(doc.error)}")
+        print(f"\n{terminal_safe(text, lines=True)}")
     return EXIT_FAILED_FILES if doc.status == "failed" else EXIT_OK
 
 

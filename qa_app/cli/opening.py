@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from qa_app.cli_support import plural
+from qa_app.cli_support import plural, terminal_safe
 from qa_app.console import Interrupt, ProgressBar
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ def open_engine(args: argparse.Namespace, *, ready: bool = True, create: bool = 
 
     engine = Engine(args.library, reader=getattr(args, "reader", None), create=create)
     for notice in engine.notices:
-        print(f"note: {notice}", file=sys.stderr)
+        print(f"note: {terminal_safe(notice)}", file=sys.stderr)
     if ready and engine.needs_seeding:
         bar = ProgressBar(args.quiet)
         try:
@@ -60,9 +60,12 @@ def print_report(report: SyncReport, quiet: bool) -> int:
             f"({plural(report.chunks_embedded, 'passage')} embedded in {report.seconds:.1f}s)"
         )
     for notice in report.notices:
-        print(f"note: {notice}", file=sys.stderr)
-    for failure in report.failed:
-        print(f"error: {failure.path}: {failure.reason}", file=sys.stderr)
+        print(f"note: {terminal_safe(notice)}", file=sys.stderr)
+    for failure in report.failed:  # the path and the reason (an attachment's name) are data
+        print(
+            f"error: {terminal_safe(failure.path)}: {terminal_safe(failure.reason)}",
+            file=sys.stderr,
+        )
     if report.cancelled:
         print("stopped: finished files are kept; run 'qa-app sync' to resume", file=sys.stderr)
         return EXIT_CANCELLED

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import asdict
 from typing import Any
 
 from qa_app.cli.opening import EXIT_OK, open_engine, say_pending
-from qa_app.cli_support import UsageError, plural
+from qa_app.cli_support import UsageError, json_text, terminal_safe
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -18,16 +17,17 @@ def cmd_search(args: argparse.Namespace) -> int:
         say_pending(engine, args.quiet)
         passages = engine.search(args.query, args.k)
     if args.json:
-        print(json.dumps([asdict(p) for p in passages], indent=2, ensure_ascii=False))
+        print(json_text([asdict(p) for p in passages]))
         return EXIT_OK
     if not passages:
         print("no passages found")
     for rank, p in enumerate(passages, 1):
         page = f" p.{p.page}" if p.page else ""
-        where = f"{p.path} » {p.attachment}" if p.attachment else p.path
+        where = terminal_safe(f"{p.path} » {p.attachment}" if p.attachment else p.path)
         ocr = " (read by OCR)" if p.ocr else ""
-        print(f"{rank:2}. {p.title} — {where}{page}{ocr} [{p.start}:{p.end}] score {p.score:.4f}")
-        snippet = " ".join(p.text.split())
+        title = terminal_safe(p.title)
+        print(f"{rank:2}. {title} — {where}{page}{ocr} [{p.start}:{p.end}] score {p.score:.4f}")
+        snippet = terminal_safe(" ".join(p.text.split()))
         print(f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
     return EXIT_OK
 
@@ -41,9 +41,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
         say_pending(engine, args.quiet)
         result = engine.ask(args.question, args.k, reader=args.reader, threshold=args.threshold)
     if args.json:
-        print(json.dumps(result_to_dict(result), indent=2, ensure_ascii=False))
+        print(json_text(result_to_dict(result)))
         return EXIT_OK
-    print(format_result(result))
+    # Names were escaped one by one (a newline in one keeps its line); the rest of the text
+    # (answers, sentences, passages) keeps its line breaks but shows any other control escaped.
+    print(terminal_safe(format_result(result), lines=True))
     return EXIT_OK
 
 
@@ -54,46 +56,49 @@ def _where(source: Any) -> str:
     """Return a citation's or passage's file, and the attachment it came from if any
     ("/mail/m.eml » report.pdf"), marked when its text was read by OCR."""
     where = f"{source.path} » {source.attachment}" if source.attachment else source.path
-    return where + (f" ({OCR_NOTE})" if source.ocr else "")
+    return terminal_safe(where) + (f" ({OCR_NOTE})" if source.ocr else "")
 
 
 def format_result(result: Any) -> str:
-    """Return a Result as readable text: answer, confidence and its meaning, marked sentence,
-    sources; for "not found", the closest candidate with its score and the closest passages."""
-    from qa_app.answers import describe_confidence, mark_answer
+    """Return a Result as readable text: the verdict (answer, possible answer or not found), its
+    score and what it means, the marked sentence and sources; for "not found", the closest
+    candidate with its score and the closest passages."""
+    from qa_app.answers import VERDICT_HEADINGS, evidence_words, mark_answer, verdict_line
 
     lines: list[str] = []
-    if result.answer is None:
-        lines.append(
-            f"Not found in your documents (no answer reached the {result.threshold:.2f} "
-            "confidence needed)."
-        )
+    kind = result.verdict.kind
+    shown = result.answer if kind == "answer" else result.possible
+    if shown is None:
+        lines.append("Not found in your documents.")
         top = result.top
         if top is not None:
             c = top.citations[0]
-            meaning = f": {describe_confidence(top.score)}" if result.calibrated else ""
-            lines.append(f"Closest candidate: {top.text} ({top.score:.2f}{meaning})")
-            lines.append(f"  in {_where(c)}: {mark_answer(c)}")
+            lines.append(
+                f"Closest candidate: {terminal_safe(top.text)} ({top.score:.2f}; "
+                f"{verdict_line(result)})"
+            )
+            lines.append(f"  in {_where(c)}: {terminal_safe(mark_answer(c))}")
         if result.passages:
             lines.append("Closest passages:")
             for p in result.passages[:3]:
-                snippet = " ".join(p.text.split())
-                lines.append(f"  - {p.title} ({_where(p)}): {snippet[:200]}…")
+                snippet = terminal_safe(" ".join(p.text.split()))
+                lines.append(f"  - {terminal_safe(p.title)} ({_where(p)}): {snippet[:200]}…")
         return "\n".join(lines)
-    answer = result.answer
-    lines.append(f"Answer: {answer.text}")
-    lines.append(f"Score:  {answer.score:.2f}   found in {plural(answer.documents, 'document')}")
-    if result.calibrated:
-        lines.append(f"        ({describe_confidence(answer.score)})")
-    best = answer.citations[0]
-    lines.append(f"Sentence: {mark_answer(best)}")
+    lines.append(f"{VERDICT_HEADINGS[kind]}: {terminal_safe(shown.text)}")
+    lines.append(f"Score:  {shown.score:.2f}   {evidence_words(shown)}")
+    lines.append(f"        ({verdict_line(result)})")
+    best = shown.citations[0]
+    lines.append(f"Sentence: {terminal_safe(mark_answer(best))}")
     lines.append("Sources:")
-    for c in answer.citations:
+    for c in shown.citations:
         page = f", page {c.page}" if c.page else ""
-        where = f"{c.path} » {c.attachment}" if c.attachment else c.path
+        where = terminal_safe(f"{c.path} » {c.attachment}" if c.attachment else c.path)
         ocr = f" ({OCR_NOTE})" if c.ocr else ""
-        lines.append(f"  - {c.title} — {where}{page} [chars {c.answer_start}-{c.answer_end}]{ocr}")
+        lines.append(
+            f"  - {terminal_safe(c.title)} — {where}{page} "
+            f"[chars {c.answer_start}-{c.answer_end}]{ocr}"
+        )
     if result.alternatives:
-        alts = ", ".join(f"{a.text} ({a.score:.2f})" for a in result.alternatives)
+        alts = ", ".join(f"{terminal_safe(a.text)} ({a.score:.2f})" for a in result.alternatives)
         lines.append(f"Alternatives: {alts}")
     return "\n".join(lines)

@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
+import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from qa_app.index import schema as store_schema
 
-__all__ = ["Database", "StoreError", "StoreMissing", "describe_os_error", "snapshot"]
+__all__ = [
+    "Database",
+    "StoreDamaged",
+    "StoreError",
+    "StoreMissing",
+    "damaged_message",
+    "describe_os_error",
+    "is_damage",
+    "snapshot",
+]
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another program's transaction to end
 
@@ -25,6 +38,85 @@ class StoreError(RuntimeError):
 
 class StoreMissing(StoreError):
     """There is no library database at the path (and none was to be created)."""
+
+
+class StoreDamaged(StoreError):
+    """The library database is damaged (not a database, truncated, malformed pages)."""
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Return whether an SQLite error means the database file itself is damaged."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    name = getattr(exc, "sqlite_errorname", "")
+    text = str(exc).lower()
+    return name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or any(
+        word in text for word in ("malformed", "not a database", "corrupt")
+    )
+
+
+def damaged_message(path: Path, exc: BaseException | None = None) -> str:
+    """Return the one line that says a library database is damaged, where, and what to do."""
+    why = f" ({exc})" if exc is not None else ""
+    return (
+        f"{path}: the library database is damaged{why}; 'qa-app repair --library "
+        f"{path.parent.name}' rebuilds it from its files and folders (the damaged file is kept)"
+    )
+
+
+# Names that are not UTF-8 reach Python as lone surrogates (surrogateescape), which SQLite's
+# UTF-8 text cannot hold. Every connection writes them as ESC "x" + 4 hex digits (ESC itself,
+# U+10FFFF, a noncharacter, as ESC ESC) and reads them back: stored losslessly, with every
+# other text (all of it, in practice) unchanged.
+_ESC = "\U0010ffff"
+_NEEDS_ESCAPE = re.compile("[\ud800-\udfff\U0010ffff]")
+_ESCAPED = re.compile("\U0010ffff(\U0010ffff|x[0-9a-f]{4})")
+
+
+def to_db_text(value: str) -> str:
+    """Return ``value`` as it is stored (lone surrogates and ESC escaped)."""
+
+    def one(match: re.Match[str]) -> str:
+        char = match.group()
+        return _ESC + _ESC if char == _ESC else f"{_ESC}x{ord(char):04x}"
+
+    return _NEEDS_ESCAPE.sub(one, value)
+
+
+def from_db_text(raw: bytes) -> str:
+    """Return stored text as the str it was (the text factory of every connection)."""
+    text = raw.decode("utf-8", "surrogateescape")  # bytes written by another program too
+    if _ESC not in text:
+        return text
+    return _ESCAPED.sub(
+        lambda m: _ESC if m.group(1) == _ESC else chr(int(m.group(1)[1:], 16)), text
+    )
+
+
+def _bound(value: Any) -> Any:
+    return to_db_text(value) if type(value) is str and _NEEDS_ESCAPE.search(value) else value
+
+
+def _bound_all(args: Any) -> Any:
+    if isinstance(args, dict):
+        return {k: _bound(v) for k, v in args.items()}
+    return [_bound(v) for v in args]
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose bound text may hold lone surrogates (see ``to_db_text``)."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        return super().execute(sql, _bound_all(parameters))
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
+        return super().executemany(sql, (_bound_all(p) for p in parameters))
+
+
+def _connect(target: str, **kw: Any) -> sqlite3.Connection:
+    db = sqlite3.connect(target, factory=_Connection, **kw)
+    db.text_factory = from_db_text
+    return db
 
 
 def describe_os_error(exc: OSError, where: Path) -> str:
@@ -68,7 +160,22 @@ class Database:
             if not create:
                 raise StoreMissing(f"{path}: there is no library database here")
             self.writer()
-        self.read()  # fail now, with a clear message, if it cannot be read
+        elif path.stat().st_size == 0:
+            self._finish("it is empty")  # before any reader: WAL is switched on by the writer
+        # Fail now, with a clear message, if it cannot be read.
+        if not self.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"):
+            self._finish("it has no tables")
+
+    def _finish(self, why: str) -> None:
+        """Finish creating a library database left half-created (a full disk, a kill)."""
+        log.info("%s was left half-created (%s); finishing it", self.path, why)
+        try:
+            self.writer()
+        except StoreError as exc:
+            raise StoreError(
+                f"{self.path}: the library was left half-created ({why}) and cannot be finished "
+                f"now: {exc}"
+            ) from exc
 
     # -- connections ------------------------------------------------------------------------
 
@@ -87,13 +194,15 @@ class Database:
     def _open_reader(self) -> sqlite3.Connection:
         uri = self.path.resolve().as_uri()
         try:
-            db = sqlite3.connect(
+            db = _connect(
                 f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT, isolation_level=None,
                 check_same_thread=False,
             )  # fmt: skip
             db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             return db
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc) or not isinstance(exc, sqlite3.OperationalError):
+                raise StoreDamaged(damaged_message(self.path, exc)) from exc
             # WAL needs a -shm file; on a read-only folder without one, only an immutable open
             # works, and it is safe only when no -wal holds committed pages.
             wal = Path(f"{self.path}-wal")
@@ -103,13 +212,15 @@ class Database:
                     f"{self.path}: the library database cannot be read ({exc})"
                 ) from exc
         try:
-            db = sqlite3.connect(
+            db = _connect(
                 f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None,
                 check_same_thread=False,
             )  # fmt: skip
             db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             return db
         except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise StoreDamaged(damaged_message(self.path, exc)) from exc
             raise StoreError(f"{self.path}: the library database cannot be read ({exc})") from exc
 
     def writer(self) -> sqlite3.Connection:
@@ -125,7 +236,7 @@ class Database:
                 raise StoreError(describe_os_error(exc, self.path.parent)) from exc
             db: sqlite3.Connection | None = None
             try:
-                db = sqlite3.connect(
+                db = _connect(
                     str(self.path),
                     timeout=BUSY_TIMEOUT,
                     isolation_level=None,
@@ -138,6 +249,8 @@ class Database:
             except sqlite3.DatabaseError as exc:
                 if db is not None:
                     db.close()
+                if is_damage(exc):
+                    raise StoreDamaged(damaged_message(self.path, exc)) from exc
                 raise StoreError(_describe_sqlite(exc, self.path)) from exc
             self._db = db
             return db
@@ -183,13 +296,21 @@ class Database:
                     # SQLite may have rolled back already (e.g. after SQLITE_FULL).
                     with contextlib.suppress(sqlite3.Error):
                         db.execute("ROLLBACK")
+                if is_damage(exc):
+                    raise StoreDamaged(damaged_message(self.path, exc)) from exc
                 if isinstance(exc, sqlite3.OperationalError):
                     raise StoreError(_describe_sqlite(exc, self.path)) from exc
                 raise
 
     def query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Return every row of a read on this thread's read connection."""
-        return self.read().execute(sql, args).fetchall()
+        """Return every row of a read on this thread's read connection (StoreDamaged when the
+        file turns out to be damaged)."""
+        try:
+            return self.read().execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise StoreDamaged(damaged_message(self.path, exc)) from exc
+            raise
 
     def optional(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Query a table added after version 1 (absent until a writer opened the library)."""

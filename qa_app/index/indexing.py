@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from qa_app.chunking import ChunkSettings, chunk_document
 from qa_app.index.bookkeeping import attachment_reason
-from qa_app.index.database import StoreError
+from qa_app.index.database import StoreError, damaged_message, is_damage
 from qa_app.index.scan import scan
 from qa_app.index.schema import Failure, KnownFile, Root
 from qa_app.index.store import Store
@@ -185,14 +185,23 @@ class Indexer:
             document = load(path, options)
             chunks = chunk_document(document, self.chunking)
             attachments = [(a, chunk_document(a, self.chunking)) for a in document.attachments]
-            self.store.put_document(
-                document,
-                chunks,
-                size=st.st_size,
-                mtime=st.st_mtime,
-                content_hash=digest,
-                attachments=attachments,
-            )
+            try:
+                self.store.put_document(
+                    document,
+                    chunks,
+                    size=st.st_size,
+                    mtime=st.st_mtime,
+                    content_hash=digest,
+                    attachments=attachments,
+                )
+            except sqlite3.DataError:
+                raise  # this file's text is too large to store: the file's failure
+            except sqlite3.DatabaseError as exc:  # the library's fault, never the file's
+                raise StoreError(
+                    damaged_message(self.store.path, exc)
+                    if is_damage(exc)
+                    else f"{self.store.path}: the library database cannot be written ({exc})"
+                ) from exc
         except LoadCancelled:
             run.cancelled = True  # between two OCR pages: the pages read are cached
             return
