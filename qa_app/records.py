@@ -27,6 +27,16 @@ class LeftOut:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """Text a loader left out on purpose, by one rule: how many paragraphs (or rows) and the
+    first of them, so a user can see what the library does not hold and why."""
+
+    rule: str  # "notice", "repeat", "running header or footer", "repeated rows collapsed", …
+    count: int
+    example: str = ""
+
+
+@dataclass(frozen=True)
 class Document:
     """A loaded document: clean, NFC-normalised text plus blocks pointing into it."""
 
@@ -41,6 +51,7 @@ class Document:
     attachment: str | None = None  # set on a document read from an attachment: its name
     attachments: tuple[Document, ...] = ()
     attachment_errors: tuple[FileError, ...] = ()  # ``path`` holds the attachment's name
+    left_out: tuple[LeftOut, ...] = ()  # boilerplate and capped repeats, counted per rule
     left_out: tuple[LeftOut, ...] = ()  # boilerplate and capped repeats, counted per rule
 
 
@@ -75,6 +86,7 @@ class DocumentInfo:
     # message's file and ``parent_id`` the message's document id (-1 for one that failed).
     attachment: str | None = None
     parent_id: int | None = None
+    left_out: tuple[LeftOut, ...] = ()  # what the loader left out on purpose, per rule
     left_out: tuple[LeftOut, ...] = ()  # what the loader left out on purpose, per rule
 
 

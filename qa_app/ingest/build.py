@@ -8,10 +8,11 @@ from qa_app.ingest.errors import IngestError
 from qa_app.ingest.limits import check_text
 from qa_app.ingest.normalize import clean, clean_block
 from qa_app.ingest.paragraphs import short_line
-from qa_app.records import Block, Document
+from qa_app.records import Block, Document, LeftOut
 
 SEPARATOR = "\n\n"  # between blocks, so a blank line always means "new paragraph"
 TITLE_CHARS = 200
+EXAMPLE_CHARS = 200  # of the first paragraph a rule left out, shown as its example
 TITLE_SEARCH = 3  # a heading further in names a section, not the document
 
 
@@ -25,6 +26,8 @@ class DocumentBuilder:
         self._parts: list[str] = []
         self._blocks: list[Block] = []
         self._length = 0
+        self._left_out: dict[str, list[int | str]] = {}  # rule -> [count, first example]
+        self.rows = 0  # table rows added (each a passage of its own)
 
     def add(
         self, text: str, kind: str = "paragraph", page: int | None = None, *, ocr: bool = False
@@ -47,6 +50,18 @@ class DocumentBuilder:
         self._parts.append(text)
         self._length += len(text)
         self._blocks.append(Block(start, self._length, page, kind, ocr))
+        self.rows += kind == "row"
+
+    def leave_out(self, rule: str, text: str, count: int = 1) -> None:
+        """Count ``count`` paragraphs (or rows) left out on purpose by ``rule``; the first one
+        is kept as the example shown to the user."""
+        entry = self._left_out.setdefault(rule, [0, " ".join(text.split())[:EXAMPLE_CHARS]])
+        entry[0] = int(entry[0]) + count
+
+    @property
+    def left_out(self) -> tuple[LeftOut, ...]:
+        """Return what was left out so far, one record per rule in the order first seen."""
+        return tuple(LeftOut(rule, int(n), str(ex)) for rule, (n, ex) in self._left_out.items())
 
     @property
     def empty(self) -> bool:
@@ -70,6 +85,7 @@ class DocumentBuilder:
             text="".join(self._parts),
             blocks=tuple(self._blocks),
             pages=pages,
+            left_out=self.left_out,
         )
 
     def _title(self, given: str | None) -> str:

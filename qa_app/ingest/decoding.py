@@ -1,4 +1,5 @@
-"""Bytes to text: BOMs, UTF-8, a binary sniff, then charset-normalizer for legacy encodings."""
+"""Bytes to text: BOMs, UTF-8, a binary sniff, then charset-normalizer for legacy encodings,
+line run by line run where UTF-8 and legacy text are mixed in one file."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ _DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""
 # Where charset-normalizer hesitates between single-byte code pages, prefer the most common one.
 _PREFERRED = "cp1252"
 _CHAOS_MARGIN = 0.15
+MAX_RUNS = 200  # runs of lines in another encoding than UTF-8, each detected on its own
 
 
 def declared_charset(data: bytes) -> str | None:
@@ -112,25 +114,77 @@ def decode(data: bytes, path: Path, declared: str | None = None) -> str:
     return _detect(data, path)
 
 
-def _detect(data: bytes, path: Path) -> str:
+def _best(data: bytes) -> str | None:
+    """Return the encoding charset-normalizer finds for ``data`` (cp1252 when it is about as
+    likely as the best: short Western text fits several code pages equally well), or None."""
     from charset_normalizer import from_bytes
 
     matches = from_bytes(data)
     best = matches.best()
     if best is None:
+        return None
+    for match in matches:
+        if match.chaos <= best.chaos + _CHAOS_MARGIN and (
+            match.encoding == _PREFERRED or _PREFERRED in match.could_be_from_charset
+        ):
+            return _PREFERRED
+    return str(best.encoding)
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _detect(data: bytes, path: Path) -> str:
+    """Decode text that is not valid UTF-8: one legacy encoding for the whole, unless lines in
+    UTF-8 and lines in other encodings are mixed (pasted together, appended over the years);
+    then every UTF-8 line is read as UTF-8 and each run of other lines in its own encoding."""
+    lines = data.splitlines(keepends=True)
+    mixed = any(not line.isascii() and _is_utf8(line) for line in lines)
+    if not mixed:
+        encoding = _best(data)
+        if encoding is not None:
+            try:
+                return data.decode(encoding)
+            except (UnicodeDecodeError, LookupError):
+                pass
+    return _decode_runs(lines, path)
+
+
+def _decode_runs(lines: list[bytes], path: Path) -> str:
+    """Return ``lines`` decoded run by run: UTF-8 (and ASCII) lines as UTF-8, each run of
+    other lines in the encoding detected for it (the one detected for all of them together
+    after MAX_RUNS runs, to bound the work). Raises IngestError when no run can be read."""
+    runs: list[tuple[bool, list[bytes]]] = []
+    for line in lines:
+        utf8 = _is_utf8(line)
+        if runs and runs[-1][0] == utf8:
+            runs[-1][1].append(line)
+        else:
+            runs.append((utf8, [line]))
+    legacy = [b"".join(run) for utf8, run in runs if not utf8]
+    fallback = _best(b"".join(legacy)) if len(legacy) > MAX_RUNS else None
+    out = []
+    found = False
+    for number, (utf8, run) in enumerate(runs):
+        chunk = b"".join(run)
+        if utf8:
+            out.append(chunk.decode("utf-8"))
+            continue
+        encoding = _best(chunk) if number < 2 * MAX_RUNS else fallback
+        found = found or encoding is not None
+        try:
+            out.append(chunk.decode(encoding or _PREFERRED))
+        except (UnicodeDecodeError, LookupError):
+            out.append(chunk.decode(_PREFERRED, "replace"))
+    if not found:
         raise IngestError(
             path,
             "undecodable text: it is not valid UTF-8 and matches no known text encoding "
             "(it may be damaged, or not a text file)",
         )
-    encoding = best.encoding
-    for match in matches:
-        if match.chaos <= best.chaos + _CHAOS_MARGIN and (
-            match.encoding == _PREFERRED or _PREFERRED in match.could_be_from_charset
-        ):
-            encoding = _PREFERRED
-            break
-    try:
-        return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
-        return str(best)
+    return "".join(out)

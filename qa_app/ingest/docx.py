@@ -12,6 +12,7 @@ from qa_app.ingest.build import DocumentBuilder
 from qa_app.ingest.errors import IngestError
 from qa_app.ingest.files import read_bytes
 from qa_app.ingest.limits import check_zip
+from qa_app.ingest.tables import table_rows
 from qa_app.records import Document
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # compound file: Word 97-2003, or an encrypted .docx
@@ -51,22 +52,26 @@ def _cell_text(cell: Any) -> str:
     return " ".join(" ".join(parts).split())
 
 
-def _table_text(table: Any) -> str:
-    """Return a table as one line per row, cells joined by " | " (merged cells once)."""
+def _grid(table: Any) -> list[list[str]]:
+    """Return a table's rows as cell texts, a merged cell once (in its first column)."""
     rows = []
     for row in table.rows:
         cells: list[str] = []
         seen: set[int] = set()
         for cell in row.cells:
             if id(cell._tc) in seen:
-                continue  # a merged cell is repeated once per grid column it spans
+                cells.append("")  # a merged cell is repeated once per grid column it spans
+                continue
             seen.add(id(cell._tc))
-            text = _cell_text(cell)
-            if text:
-                cells.append(text)
-        if cells:
-            rows.append(" | ".join(cells))
-    return "\n".join(rows)
+            cells.append(_cell_text(cell))
+        rows.append(cells)
+    return rows
+
+
+def _table_text(table: Any) -> str:
+    """Return a table nested in a cell as one line per row, cells joined by " | "."""
+    rows = (" | ".join(cell for cell in row if cell) for row in _grid(table))
+    return "\n".join(row for row in rows if row)
 
 
 def _blocks(document: Any) -> Iterator[tuple[str, str]]:
@@ -74,7 +79,9 @@ def _blocks(document: Any) -> Iterator[tuple[str, str]]:
 
     for item in document.iter_inner_content():
         if isinstance(item, Table):
-            yield _table_text(item), "table"
+            # One passage per row, each with its label and the column headers.
+            for text in table_rows(_grid(item)):
+                yield text, "row"
         else:
             yield item.text, _kind(item)
 

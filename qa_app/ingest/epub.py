@@ -70,9 +70,11 @@ def load_epub(path: Path) -> Document:
         markup = decode(item.get_content(), path)
         if not markup.strip():
             continue
-        title, blocks = markup_blocks(markup, path, main_content=False)
+        title, blocks, left_out = markup_blocks(markup, path, main_content=False)
         if title and title != book_title and not any(k == "heading" for _, k in blocks[:2]):
             builder.add(title, "heading")
         for text, kind in blocks:
             builder.add(text, kind)
+        for rule, text in left_out:
+            builder.leave_out(rule, text)
     return builder.build(book_title)

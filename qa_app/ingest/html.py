@@ -5,30 +5,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from qa_app.ingest import boilerplate
 from qa_app.ingest.build import DocumentBuilder
 from qa_app.ingest.decoding import declared_charset, decode
 from qa_app.ingest.errors import IngestError
 from qa_app.ingest.files import read_bytes
+from qa_app.ingest.markup_text import Blocks, element_blocks, inline_text
 from qa_app.ingest.normalize import clean
+from qa_app.ingest.tables import table_rows
 from qa_app.records import Document
-
-Blocks = list[tuple[str, str]]  # (text, kind) in reading order
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _TITLE_SPLIT = re.compile(r"\s+[|–—·:-]\s+")
-_DROP_TAGS = (
-    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
-    "iframe", "svg", "button", "select", "figcaption",
-)  # fmt: skip
-_BLOCK_TAGS = {
-    "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "blockquote", "dt", "dd", "td", "th",
-    "div", "section", "article", "main", "tr", "table", "ul", "ol", "dl", "body",
-}  # fmt: skip
-_NESTED_BLOCKS = {"list", "item", "p", "head", "quote", "table", "row", "code"}
-_KINDS = {"h1": "heading", "h2": "heading", "h3": "heading", "h4": "heading", "li": "item"}
+# Elements of trafilatura's XML that stand on lines of their own inside another one.
+_NESTED_BLOCKS = frozenset({"list", "item", "p", "head", "quote", "table", "row", "code"})
 _BYLINE_CHARS = 200  # longer "authors" are a list of contributors or a mis-read paragraph
 _BYLINE_SEARCH = 4  # a byline in the text sits right under the headline
 _JS_NOTICE = re.compile(
@@ -41,20 +33,9 @@ _JS_MAX_WORDS = 60  # a real article that mentions JavaScript is longer than the
 
 
 def _text(element: Any) -> str:
-    """Return an element's text with <lb/> and <br> as newlines."""
-    parts = [element.text or ""]
-    for child in element:
-        if not isinstance(child.tag, str):
-            parts.append(child.tail or "")  # comments and processing instructions
-            continue
-        if child.tag in ("lb", "br"):
-            parts.append("\n")
-        elif child.tag in _NESTED_BLOCKS:
-            parts.append(f"\n{_text(child)}\n")  # a list inside an item, a paragraph in a quote
-        else:
-            parts.append(_text(child))
-        parts.append(child.tail or "")
-    return "".join(parts)
+    """Return an element of trafilatura's XML as text, <lb/> as a newline (read without
+    recursion, like any tree here)."""
+    return inline_text(element, _NESTED_BLOCKS)
 
 
 def _trafilatura_blocks(markup: str) -> tuple[Blocks, str | None]:
@@ -88,27 +69,19 @@ def _walk(element: Any) -> Iterator[tuple[str, str]]:
             for item in child.findall("item"):  # nested lists stay inside their item
                 yield _text(item), "item"
         elif tag == "table":
-            rows = (
-                " | ".join(c for c in (" ".join(_text(cell).split()) for cell in row) if c)
-                for row in child.iter("row")
-            )
-            yield "\n".join(r for r in rows if r), "table"
+            grid = [[" ".join(_text(cell).split()) for cell in row] for row in child.iter("row")]
+            head = bool(grid) and all(cell.get("role") == "head" for cell in child.find("row"))
+            for text in table_rows(grid, header=True if head and len(grid) > 1 else None):
+                yield text, "row"
         elif tag in ("quote", "div") and any(c.tag in ("p", "list", "head") for c in child):
             yield from _walk(child)
         elif tag != "graphic":
             yield _text(child), "paragraph"
 
 
-def _fallback_blocks(root: Any) -> Blocks:
-    """Text of the innermost block elements once navigation, scripts and forms are gone."""
-    for element in list(root.iter(*_DROP_TAGS)):
-        if element.getparent() is not None:
-            element.drop_tree()
-    blocks: Blocks = []
-    for element in root.iter(*_BLOCK_TAGS):
-        if any(isinstance(d.tag, str) and d.tag in _BLOCK_TAGS for d in element.iterdescendants()):
-            continue
-        blocks.append((element.text_content(), _KINDS.get(element.tag, "paragraph")))
+def _fallback_blocks(root: Any, web_page: bool, left_out: list[tuple[str, str]]) -> Blocks:
+    """Every block element's text (a web page's navigation, header and footer left out)."""
+    blocks = element_blocks(root, web_page=web_page, left_out=left_out)
     if not any(clean(text) for text, _ in blocks):
         blocks = [(line, "paragraph") for line in root.text_content().split("\n")]
     return blocks
@@ -156,7 +129,8 @@ def load_html(path: Path) -> Document:
     markup = decode(data, path, declared_charset(data))
     if not markup.strip():
         raise IngestError(path, "contains no text (only blank space)")
-    title, blocks, author = _parse(markup, path, main_content=True)
+    parsed, author = _parse(markup, path, main_content=True)
+    title, blocks = parsed.title, parsed.blocks
     if _needs_javascript(blocks):
         raise IngestError(
             path,
@@ -166,36 +140,55 @@ def load_html(path: Path) -> Document:
     builder = DocumentBuilder(path, "html")
     for text, kind in _with_byline(blocks, author):
         builder.add(text, kind)
+    for rule, text in parsed.left_out:
+        builder.leave_out(rule, text)
     return builder.build(title)
 
 
-def markup_blocks(
-    markup: str, path: Path, *, main_content: bool = True
-) -> tuple[str | None, Blocks]:
-    """Return the title and the clean (text, kind) blocks of HTML ``markup``, boilerplate
-    removed and a byline added as for an HTML file (also used for e-mail bodies and e-book
-    chapters). ``main_content=False`` skips trafilatura's main-content detection (a book
-    chapter is all content). Raises IngestError (naming ``path``) when lxml cannot parse it."""
-    title, blocks, author = _parse(markup, path, main_content=main_content)
-    return title, _with_byline(blocks, author)
+class Markup(NamedTuple):
+    """HTML read into blocks: its title, the kept (text, kind) blocks, and the (rule, text) of
+    every block left out on purpose."""
+
+    title: str | None
+    blocks: Blocks
+    left_out: list[tuple[str, str]]
 
 
-def _parse(markup: str, path: Path, *, main_content: bool) -> tuple[str | None, Blocks, str | None]:
-    """Return the title, the kept blocks and the author of HTML ``markup``."""
+def markup_blocks(markup: str, path: Path, *, main_content: bool = True) -> Markup:
+    """Return the title, the clean (text, kind) blocks of HTML ``markup`` (boilerplate removed
+    and a byline added as for an HTML file; also used for e-mail bodies and e-book chapters)
+    and what was left out. ``main_content=False`` skips trafilatura's main-content detection
+    and keeps headers and footers (a book chapter is all content). Raises IngestError (naming
+    ``path``) when lxml cannot parse it."""
+    parsed, author = _parse(markup, path, main_content=main_content)
+    return parsed._replace(blocks=_with_byline(parsed.blocks, author))
+
+
+def _parse(markup: str, path: Path, *, main_content: bool) -> tuple[Markup, str | None]:
+    """Return the title, the kept blocks and what was left out of HTML ``markup``, and its
+    author."""
     import lxml.html
     from lxml import etree
 
     try:
-        # lxml refuses a str that still carries an XML encoding declaration (XHTML files).
-        root = lxml.html.document_fromstring(_XML_DECLARATION.sub("", markup, count=1))
+        # lxml refuses a str that still carries an XML encoding declaration (XHTML files);
+        # huge_tree: without it libxml2 stops at 256 levels of nesting and the text is lost.
+        parser = lxml.html.HTMLParser(huge_tree=True)
+        text = _XML_DECLARATION.sub("", markup, count=1)
+        root = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise IngestError(path, f"not readable as HTML ({exc})") from None
     title = _title(root)
     blocks, author = _trafilatura_blocks(markup) if main_content else ([], None)
+    left_out: list[tuple[str, str]] = []
     if not any(clean(text) for text, _ in blocks):
-        blocks = _fallback_blocks(root)
+        blocks = _fallback_blocks(root, main_content, left_out)
     blocks = [(clean(text), kind) for text, kind in blocks]
     blocks = [(text, kind) for text, kind in blocks if text]
-    keep = boilerplate.keep_mask([" ".join(text.split()) for text, _ in blocks])
-    blocks = [block for block, kept in zip(blocks, keep, strict=True) if kept]
-    return title, blocks, author or _meta_author(root)
+    lines = [" ".join(text.split()) for text, _ in blocks]
+    # A web page is a template around an article; a book chapter (or anything read without
+    # main-content detection) is all content: only lines without a word are left out there.
+    rules = boilerplate.reasons(lines) if main_content else boilerplate.decoration(lines)
+    left_out += [(rule, text) for (text, _), rule in zip(blocks, rules, strict=True) if rule]
+    blocks = [block for block, rule in zip(blocks, rules, strict=True) if rule is None]
+    return Markup(title, blocks, left_out), author or _meta_author(root)

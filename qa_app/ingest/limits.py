@@ -24,6 +24,10 @@ MAX_MEMBER_BYTES = 100_000_000  # one member: an XML part this big already needs
 MAX_ZIP_MEMBERS = 20_000
 MAX_TEXT_CHARS = 20_000_000  # ~10,000 printed pages; bounds a file's passages too (~20,000)
 MAX_PDF_PAGES = 10_000
+# Table rows are passages of their own, and each passage is embedded: past this many in one
+# file the rest are counted as left out (a sheet of a million log lines is not a document).
+MAX_TABLE_ROWS = 20_000
+MAX_REPEATED_CELLS = 100  # one cell written once and repeated along a row (OpenDocument)
 
 _PIECE = 1 << 20  # decompress 1 MB at a time
 _STREAM = re.compile(rb"stream\r?\n")

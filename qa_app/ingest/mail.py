@@ -1,19 +1,23 @@
 """E-mail (.eml) and mailboxes (.mbox) via the standard library's ``email``: the headers as text
-at the top (so "Who sent…" and "When was…" can be answered), the body (HTML cleaned like an HTML
-file) and a line naming the attachments, each readable one a Document of its own linked to the
-message. In a mailbox each message is a section and its number is the page."""
+at the top (so "Who sent…" and "When was…" can be answered), every text part in reading order
+(HTML cleaned like an HTML file; attached and digested messages as sections with their own
+headers) and a line naming the attachments, each readable one a Document of its own linked to
+the message. In a mailbox each message is a section and its number is the page."""
 
 from __future__ import annotations
 
 import email
 import logging
 import mailbox
+import mimetypes
 from email import policy
-from email.message import EmailMessage
-from pathlib import Path
+from email.message import EmailMessage, Message, MIMEPart
+from pathlib import Path, PurePath
+from typing import NamedTuple
 
-from qa_app.ingest.attachments import MAX_NESTING, Attachments
+from qa_app.ingest.attachments import Attachments, display_name
 from qa_app.ingest.build import DocumentBuilder
+from qa_app.ingest.decoding import decode
 from qa_app.ingest.errors import IngestError
 from qa_app.ingest.files import read_bytes
 from qa_app.ingest.html import markup_blocks
@@ -29,6 +33,9 @@ HEADERS = ("Subject", "From", "Date", "To", "Cc")
 # reader answers "Who sent…" and "When was … sent" from these lines (0.74 and 0.59 against 0.36
 # and 0.24 for "From:" first and "Date:", on the bundled reader).
 LABELS = {"Date": "Sent"}
+# Multiparts and attached messages inside each other: real mail nests a few levels; far more
+# is a crafted message, whose deeper parts are counted as left out.
+MAX_PART_DEPTH = 64
 
 
 def header_block(values: dict[str, str]) -> str:
@@ -42,7 +49,7 @@ def header_block(values: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _header(message: EmailMessage, name: str) -> str:
+def _header(message: MIMEPart, name: str) -> str:
     try:
         value = message.get(name)
     except Exception:  # a malformed header (bad date, broken encoded word) is left out
@@ -54,8 +61,11 @@ def _header(message: EmailMessage, name: str) -> str:
 def add_body(builder: DocumentBuilder, text: str, html: bool, page: int | None) -> None:
     """Add a message body (plain text, or HTML cleaned like an HTML file)."""
     if html:
-        for block, kind in markup_blocks(text, builder.path)[1]:
+        parsed = markup_blocks(text, builder.path)
+        for block, kind in parsed.blocks:
             builder.add(block, kind, page=page)
+        for rule, left in parsed.left_out:
+            builder.leave_out(rule, left)
         return
     text = clean(text)
     if not text:
@@ -66,18 +76,183 @@ def add_body(builder: DocumentBuilder, text: str, html: bool, page: int | None) 
         builder.add(text, page=page)
 
 
-def _body(message: EmailMessage) -> tuple[str, bool] | None:
-    part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return None
+def _part_text(part: MIMEPart, path: Path) -> str:
+    """Return a text part's content: its declared charset, else (none declared, or a wrong
+    one) decoded like a text file, paragraph by paragraph."""
     try:
-        content = part.get_content()
-    except (LookupError, ValueError, AssertionError):  # an unknown charset or broken encoding
-        payload = part.get_payload(decode=True)
-        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
-    if not isinstance(content, str):
+        data = part.get_payload(decode=True)
+    except (ValueError, AssertionError):  # a broken transfer encoding
+        data = None
+    if not isinstance(data, bytes):
+        payload = part.get_payload()
+        return payload if isinstance(payload, str) else ""
+    charset = part.get_content_charset()
+    if charset:
+        try:
+            return data.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass  # an unknown or wrong charset: detect it instead
+    try:
+        return decode(data, path)
+    except IngestError:
+        return data.decode("utf-8", "replace")
+
+
+def _report_text(part: MIMEPart) -> str:
+    """Return a delivery or read report's fields (message/delivery-status) as text."""
+    payload = part.get_payload()
+    blocks = payload if isinstance(payload, list) else [payload]
+    lines = []
+    for block in blocks:
+        if isinstance(block, Message):
+            lines.append("\n".join(f"{k}: {v}" for k, v in block.items()))
+        elif isinstance(block, str):
+            lines.append(block)
+    return "\n\n".join(lines)
+
+
+def _choose(alternatives: list[MIMEPart]) -> MIMEPart | None:
+    """Return the alternative to read: plain text when it has any, else HTML, else the first
+    multipart one (HTML with its pictures), else the last."""
+
+    def has_text(part: MIMEPart) -> bool:
+        payload = part.get_payload()
+        return bool(payload.strip()) if isinstance(payload, str) else bool(payload)
+
+    for wanted in ("text/plain", "text/html"):
+        for part in alternatives:
+            if part.get_content_type() == wanted and has_text(part):
+                return part
+    multipart = [p for p in alternatives if p.get_content_maintype() == "multipart"]
+    return multipart[0] if multipart else (alternatives[-1] if alternatives else None)
+
+
+def _generated_name(part: MIMEPart, number: int) -> str | None:
+    """Return a name for an unnamed non-text part of a format the library reads (a PDF sent
+    inline), or None (pictures of the layout, unknown data)."""
+    from qa_app.ingest import FORMATS
+
+    suffix = mimetypes.guess_extension(part.get_content_type()) or ""
+    if suffix not in FORMATS or FORMATS[suffix] == "image":
         return None
-    return content, part.get_content_subtype() == "html"
+    return f"part {number}{suffix}"
+
+
+class _Step(NamedTuple):
+    kind: str  # "message" (headers, then its body), "part", "end" (its attachments' names)
+    part: MIMEPart
+    level: int
+    text: bool  # False inside an alternative not chosen: only its attachments are taken
+    parent: str = ""  # the enclosing multipart's subtype ("digest", "mixed", …)
+    number: int = 0  # its place among the enclosing multipart's parts, from 1
+
+
+class _MessageReader:
+    """Reads a message and all its parts in reading order without recursion, so a deeply
+    nested message is bounded by MAX_PART_DEPTH, not by Python's stack."""
+
+    def __init__(
+        self,
+        builder: DocumentBuilder,
+        options: LoadOptions,
+        attachments: Attachments,
+        page: int | None,
+    ) -> None:
+        self.builder = builder
+        self.options = options
+        self.attachments = attachments
+        self.page = page
+        self.names: list[list[str]] = []  # attachment names of each open message
+        self.unnamed = 0
+
+    def run(self, message: EmailMessage) -> None:
+        stack = [_Step("message", message, 0, True)]
+        while stack:
+            step = stack.pop()
+            if step.kind == "end":
+                add_names(self.builder, self.names.pop(), self.page)
+            elif step.kind == "message":
+                self.builder.add(self._headers(step.part), "paragraph", page=self.page)
+                self.names.append([])
+                stack.append(step._replace(kind="end"))
+                stack.append(step._replace(kind="part"))
+            else:
+                stack += reversed(self._part(step))
+
+    @staticmethod
+    def _headers(message: MIMEPart) -> str:
+        return header_block({name: _header(message, name) for name in HEADERS})
+
+    def _part(self, step: _Step) -> list[_Step]:
+        """Read one part; return the steps its children need, in reading order."""
+        part, level = step.part, step.level
+        ctype = part.get_content_type()
+        if level >= MAX_PART_DEPTH:
+            self.builder.leave_out("nested deeper than the limit", ctype)
+            return []
+        if ctype in ("message/rfc822", "message/global"):
+            inner = _inner_message(part)
+            if inner is None:
+                return []
+            if step.text:
+                subject = _header(inner, "Subject") or part.get_filename() or ""
+                label = f"Message {step.number}" if step.parent == "digest" else "Attached message"
+                self.builder.add(f"{label}: {subject}".rstrip(": "), "heading", page=self.page)
+            return [_Step("message", inner, level + 1, step.text)]
+        if part.get_content_maintype() == "multipart":
+            children = list(part.iter_parts())
+            subtype = part.get_content_subtype()
+            chosen = _choose(children) if subtype == "alternative" else None
+            return [
+                _Step("part", child, level + 1, step.text and (chosen is None or child is chosen),
+                      subtype, number)
+                for number, child in enumerate(children, 1)
+            ]  # fmt: skip
+        self._leaf(part, step.text)
+        return []
+
+    def _leaf(self, part: MIMEPart, text: bool) -> None:
+        from qa_app.ingest import FORMATS
+
+        name = part.get_filename() or ""
+        maintype = part.get_content_maintype()
+        suffix = PurePath(name.replace("\\", "/")).suffix.lower()
+        if maintype == "text" and not (name and suffix in FORMATS):
+            if text:  # body text, or text under a name the library has no reader for
+                if name:
+                    self.builder.add(f"Attachment: {display_name(name, 0)}", "heading", self.page)
+                html = part.get_content_subtype() == "html"
+                add_body(self.builder, _part_text(part, self.builder.path), html, self.page)
+            return
+        if part.get_content_type() in _REPORTS:
+            if text:
+                add_body(self.builder, _report_text(part), False, self.page)
+            return
+        if not name:
+            self.unnamed += 1
+            name = _generated_name(part, self.unnamed) or ""
+            if not name:
+                return
+        try:
+            data = part.get_payload(decode=True)
+        except (ValueError, AssertionError):
+            data = None
+        if isinstance(data, bytes) and data:
+            before = len(self.attachments.names)
+            self.attachments.add(name, data, self.page)
+            self.names[-1] += self.attachments.names[before:]
+
+
+_REPORTS = ("message/delivery-status", "message/disposition-notification")
+
+
+def _inner_message(part: MIMEPart) -> EmailMessage | None:
+    try:
+        inner = part.get_content()
+    except Exception:  # a damaged attached message: its parts cannot be told apart
+        log.debug("attached message could not be read", exc_info=True)
+        return None
+    return inner if isinstance(inner, EmailMessage) else None
 
 
 def add_names(builder: DocumentBuilder, names: list[str], page: int | None = None) -> None:
@@ -93,39 +268,11 @@ def add_message(
     attachments: Attachments,
     page: int | None = None,
 ) -> None:
-    """Add one message: headers, body, the names of its attachments; read its attachments of
-    supported types into ``attachments``."""
-    headers = header_block({name: _header(message, name) for name in HEADERS})
-    builder.add(headers, "paragraph", page=page)
-    body = _body(message)
-    if body is not None:
-        add_body(builder, body[0], body[1], page)
-    first = len(attachments.names)
-    for part in message.iter_attachments():
-        name = part.get_filename() or ""
-        if part.get_content_type() == "message/rfc822":
-            inner = part.get_content()
-            if isinstance(inner, EmailMessage) and options.depth < MAX_NESTING:
-                builder.add(
-                    f"Attached message: {name or _header(inner, 'Subject')}", "heading", page=page
-                )
-                add_message(builder, inner, _deeper(options), attachments, page)
-            continue
-        if not name:
-            continue
-        try:
-            data = part.get_payload(decode=True)
-        except (ValueError, AssertionError):
-            data = None
-        if isinstance(data, bytes) and data:
-            attachments.add(name, data, page)
-    add_names(builder, attachments.names[first:], page)
-
-
-def _deeper(options: LoadOptions) -> LoadOptions:
-    from dataclasses import replace
-
-    return replace(options, depth=options.depth + 1)
+    """Add one message: headers, every text part in reading order (one of each set of
+    alternatives; attached and digested messages as sections with their own headers), then
+    the names of its attachments; read attachments of supported types, found at any depth,
+    into ``attachments``."""
+    _MessageReader(builder, options, attachments, page).run(message)
 
 
 def _parse(data: bytes) -> EmailMessage:

@@ -11,8 +11,9 @@ from typing import Any
 from qa_app.ingest.build import DocumentBuilder
 from qa_app.ingest.errors import IngestError
 from qa_app.ingest.files import read_bytes
+from qa_app.ingest.limits import MAX_REPEATED_CELLS
 from qa_app.ingest.packages import check_package
-from qa_app.ingest.tables import add_table
+from qa_app.ingest.tables import add_table, table_rows, warn_left_out
 from qa_app.records import Document
 
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
@@ -49,18 +50,35 @@ def _repeat(element: Any, attribute: str) -> int:
         return 1
 
 
-def _rows(table: Any) -> Iterator[list[str]]:
-    """Yield the rows of a table:table as cell texts, repeated cells and rows expanded."""
+def _rows(table: Any, counted: list[int] | None = None) -> Iterator[list[str]]:
+    """Yield the rows of a table:table as cell texts. A row written once and repeated
+    (number-rows-repeated, up to a billion times in a crafted file) is yielded once, its count
+    appended to ``counted``; a cell repeated along its row is expanded up to
+    MAX_REPEATED_CELLS times."""
     for row in _descendants(table, (TABLE, "table-row")):
         cells: list[str] = []
         for cell in row.childNodes:
             if _name(cell) not in ((TABLE, "table-cell"), (TABLE, "covered-table-cell")):
                 continue
             text = " ".join(_text(p) for p in cell.childNodes if _name(p) == (TEXT, "p"))
-            cells += [text] * min(_repeat(cell, "number-columns-repeated"), MAX_REPEAT)
+            repeat = _repeat(cell, "number-columns-repeated")
+            cells += [text] * min(repeat, MAX_REPEATED_CELLS if text.strip() else MAX_REPEAT)
         if any(c.strip() for c in cells):
-            for _ in range(min(_repeat(row, "number-rows-repeated"), MAX_REPEAT)):
+            times = _repeat(row, "number-rows-repeated")
+            if counted is not None:
+                counted.append(times)
                 yield cells
+            else:
+                for _ in range(min(times, MAX_REPEAT)):
+                    yield cells
+
+
+def _each(counts: list[int]) -> Iterator[int]:
+    """Yield the counts ``_rows`` appends, as add_table reads the rows (one behind the other)."""
+    position = 0
+    while True:
+        yield counts[position] if position < len(counts) else 1
+        position += 1
 
 
 def _descendants(element: Any, name: tuple[str, str]) -> Iterator[Any]:
@@ -81,10 +99,8 @@ def _blocks(element: Any) -> Iterator[tuple[str, str]]:
         elif name == (TEXT, "list-item"):
             yield "\n".join(text for text, _ in _blocks(child)), "item"
         elif name == (TABLE, "table"):
-            yield (
-                "\n".join(" | ".join(c for c in row if c.strip()) for row in _rows(child)),
-                "table",
-            )
+            for text in table_rows(_rows(child)):  # one passage per row, with its headers
+                yield text, "row"
         elif name is not None:
             yield from _blocks(child)  # sections, lists, frames
 
@@ -112,5 +128,7 @@ def load_ods(path: Path) -> Document:
     sheets = [c for c in document.spreadsheet.childNodes if _name(c) == (TABLE, "table")]
     for number, sheet in enumerate(sheets, 1):
         name = sheet.getAttrNS(TABLE, "name") if len(sheets) > 1 else None
-        add_table(builder, _rows(sheet), name=name, page=number)
+        counts: list[int] = []
+        add_table(builder, _rows(sheet, counts), name=name, page=number, repeats=_each(counts))
+    warn_left_out(builder)
     return builder.build(_title(document) or path.stem, pages=len(sheets))

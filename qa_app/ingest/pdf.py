@@ -170,7 +170,7 @@ def build_document(
     ocr = ocr or {}
     if not any(_has_text(page) for page in pages) and not any(ocr.values()):
         raise IngestError(path, no_text)
-    lines = boilerplate.strip_running(
+    lines, removed = boilerplate.strip_running_counted(
         [[] if number in ocr else page.lines for number, page in enumerate(pages, 1)]
     )
     scanned = [n for n, page in enumerate(pages, 1) if page.scanned and not ocr.get(n)]
@@ -182,6 +182,8 @@ def build_document(
         )
     width = wrap_width([line for page in lines for line in page], max_width=None)
     builder = DocumentBuilder(path, "pdf")
+    for rule, line in removed:
+        builder.leave_out(rule, line)
     for number, page_lines in enumerate(lines, 1):
         for paragraph in ocr.get(number, []):
             builder.add(paragraph, kind_of(paragraph), page=number, ocr=True)

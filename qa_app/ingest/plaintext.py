@@ -28,14 +28,18 @@ def add_text(builder: DocumentBuilder, text: str, page: int | None = None) -> No
     """
     lines = text.split("\n")
     paras = list(paragraphs(lines, wrap_width(lines)))
-    kept = boilerplate.remove(paras)
+    rules = boilerplate.reasons(paras)
+    kept = [paragraph for paragraph, rule in zip(paras, rules, strict=True) if rule is None]
     if paras and not kept:
         raise IngestError(
             builder.path,
             "no text left after removing boilerplate (labels, captions, subscription offers)",
         )
-    for paragraph in kept:
-        builder.add(paragraph, kind_of(paragraph), page=page)
+    for paragraph, rule in zip(paras, rules, strict=True):
+        if rule is None:
+            builder.add(paragraph, kind_of(paragraph), page=page)
+        else:
+            builder.leave_out(rule, paragraph)
 
 
 def load_text(path: Path) -> Document:

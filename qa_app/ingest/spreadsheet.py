@@ -10,7 +10,7 @@ from qa_app.ingest.build import DocumentBuilder
 from qa_app.ingest.errors import IngestError
 from qa_app.ingest.files import read_bytes
 from qa_app.ingest.packages import check_package
-from qa_app.ingest.tables import add_table
+from qa_app.ingest.tables import add_table, warn_left_out
 from qa_app.records import Document
 
 
@@ -29,10 +29,14 @@ def load_xlsx(path: Path) -> Document:
     try:
         sheets = book.worksheets
         for number, sheet in enumerate(sheets, 1):
+            # The dimension a file declares may be the sheet's edge (a million rows of
+            # nothing); reading the rows the file holds is what bounds the work.
+            sheet.reset_dimensions()
             rows = sheet.iter_rows(values_only=True)
             name = sheet.title if len(sheets) > 1 else None
             add_table(builder, rows, name=name, page=number)
         title = book.properties.title if book.properties is not None else None
     finally:
         book.close()
+    warn_left_out(builder)
     return builder.build(title=title or path.stem, pages=len(sheets))
