@@ -73,6 +73,18 @@ def describe() -> str:
         return f"unusable: {exc}"
 
 
+def onnxruntime() -> Any:
+    """Return the onnxruntime module with its telemetry switched off (before any session).
+
+    Its telemetry events go nowhere on Linux and macOS, but its binaries carry a Microsoft
+    events host name: switched off, no build of it may send anything.
+    """
+    import onnxruntime as ort
+
+    ort.disable_telemetry_events()
+    return ort
+
+
 def read_record(kind: str, directory: Path = GRAPH_DIR) -> dict[str, Any]:
     """Return what graphs.json says about the ``kind`` graph; raise ModelError naming the file."""
     path = directory / RECORD_FILE
@@ -128,8 +140,7 @@ class Session:
         ``sources`` maps a record's source name ("base", "reader") to that file's tensors;
         ``threads_per_run`` the threads one run may use (default: threads.thread_count()).
         """
-        import onnxruntime as ort
-
+        ort = onnxruntime()
         record = read_record(kind, directory)
         graph = directory / str(record["file"])
         if not graph.is_file():
