@@ -123,6 +123,56 @@ def describe_confidence(score: float) -> str:
     return f"answers scored like this were right about {tenths} times in 10 on held-out questions"
 
 
+VERDICT_HEADINGS = {"answer": "Answer", "possible": "Possible answer", "not_found": "Not found"}
+
+
+def evidence_words(answer: Answer) -> str:
+    """Return where an answer was found, counting copies of one sentence once ("found in 3
+    documents, all the same sentence" rather than three confirmations)."""
+    docs, sources = answer.documents, answer.sources
+    found = f"found in {docs} document{'' if docs == 1 else 's'}"
+    if sources >= docs:
+        return found
+    if sources == 1:
+        return f"{found}, all the same sentence (one source)"
+    return f"{found}, {sources} different sentences (copies count once)"
+
+
+def verdict_line(result: Result) -> str:
+    """Return the one plain line on what a result's verdict means, for every front end."""
+    from qa_app.reader.verdicts import describe
+
+    v = result.verdict
+    if v.kind == "possible":
+        return f"{describe(v)}; check the source"
+    if v.kind == "not_found" and result.top is not None and v.hit_rate is not None:
+        return f"the closest candidate is {describe(v)}"
+    return describe(v)
+
+
+def disagreeing(result: Result) -> tuple[Answer, ...]:
+    """Return the answer shown (answer or possible answer) and the different answers that other
+    documents give at the possible-answer band or above, when there are any ("sources
+    disagree"); empty when the sources agree. A rival that is a piece or an extension of the
+    shown answer ("Peskov" beside "Dmitry Peskov") says the same thing and does not count."""
+    shown = result.answer or result.possible
+    if shown is None or not result.calibrated:
+        return ()
+    floor = min(result.threshold, POSSIBLE_FLOOR)
+    mine = {c.doc_id for c in shown.citations}
+    said = [set(group_key(shown.text).split())]
+    rivals = []
+    for alt in result.alternatives:
+        key = set(group_key(alt.text).split())
+        if alt.score < floor or {c.doc_id for c in alt.citations} <= mine:
+            continue
+        if not key or any(key <= other or other <= key for other in said):
+            continue
+        said.append(key)
+        rivals.append(alt)
+    return (shown, *rivals) if rivals else ()
+
+
 def mark_answer(citation: Citation, before: str = "**", after: str = "**") -> str:
     """Return the citation's sentence with the answer wrapped in ``before``/``after``.
 

@@ -27,16 +27,6 @@ class LeftOut:
 
 
 @dataclass(frozen=True)
-class LeftOut:
-    """Text a loader left out on purpose, by one rule: how many paragraphs (or rows) and the
-    first of them, so a user can see what the library does not hold and why."""
-
-    rule: str  # "notice", "repeat", "running header or footer", "repeated rows collapsed", …
-    count: int
-    example: str = ""
-
-
-@dataclass(frozen=True)
 class Document:
     """A loaded document: clean, NFC-normalised text plus blocks pointing into it."""
 
@@ -51,7 +41,6 @@ class Document:
     attachment: str | None = None  # set on a document read from an attachment: its name
     attachments: tuple[Document, ...] = ()
     attachment_errors: tuple[FileError, ...] = ()  # ``path`` holds the attachment's name
-    left_out: tuple[LeftOut, ...] = ()  # boilerplate and capped repeats, counted per rule
     left_out: tuple[LeftOut, ...] = ()  # boilerplate and capped repeats, counted per rule
 
 
@@ -86,7 +75,6 @@ class DocumentInfo:
     # message's file and ``parent_id`` the message's document id (-1 for one that failed).
     attachment: str | None = None
     parent_id: int | None = None
-    left_out: tuple[LeftOut, ...] = ()  # what the loader left out on purpose, per rule
     left_out: tuple[LeftOut, ...] = ()  # what the loader left out on purpose, per rule
 
 
@@ -186,6 +174,9 @@ class Verdict:
     hit_rate: float | None
 
 
+_UNJUDGED = Verdict("not_found", "", None)  # the default: replaced from ``answer`` on creation
+
+
 @dataclass(frozen=True)
 class Result:
     """The outcome of one question: best answer (or None for "not found"), alternatives, passages."""
@@ -203,8 +194,14 @@ class Result:
     # True when scores are the calibrator's probability that the answer is right.
     calibrated: bool = False
     # The verdict on ``top``: "answer" exactly when ``answer`` is set; "possible" when the best
-    # candidate is shown as a possible answer; "not_found" otherwise.
-    verdict: Verdict = Verdict("not_found", "", None)
+    # candidate is shown as a possible answer; "not_found" otherwise. Left out, it follows
+    # ``answer`` (answer or not found, without words).
+    verdict: Verdict = field(default_factory=lambda: _UNJUDGED)
+
+    def __post_init__(self) -> None:
+        if self.verdict is _UNJUDGED:
+            kind = "answer" if self.answer is not None else "not_found"
+            object.__setattr__(self, "verdict", Verdict(kind, "", None))
 
     @property
     def possible(self) -> Answer | None:

@@ -15,6 +15,9 @@ from qa_app.records import Answer, Citation, FileError, Passage, Result, SyncRep
 TEXT = "Intro.\nRussia received the first shipment earlier this month, the Treasury said.\n"
 
 
+from qa_app.reader.verdicts import verdict  # noqa: E402
+
+
 def _result(found: bool = True, *, calibrated: bool = True) -> Result:
     s0 = TEXT.index("Russia")
     s1 = TEXT.index("said.") + 5
@@ -34,6 +37,7 @@ def _result(found: bool = True, *, calibrated: bool = True) -> Result:
         0.35,
         top=answer,
         calibrated=calibrated,
+        verdict=verdict(0.91 if found else 0.2, 0.35, calibrated=calibrated),
     )
 
 
@@ -79,13 +83,17 @@ def test_source_rows_and_snippets():
 def test_export_formats():
     found = _result()
     text = answer_with_citation(found)
-    assert "A: earlier this month (confidence 0.91)" in text and "004, page 2 (/d/004.txt)" in text
+    assert (
+        "A: earlier this month (almost certain, confidence 0.91)" in text
+        and "004, page 2 (/d/004.txt)" in text
+    )
     md = to_markdown(found)
     assert "**earlier this month** (confidence 0.91, found in 1 document)" in md
+    assert md.count("Answer: **earlier this month**") == 1
     assert "shipment **earlier this month**, the" in md and "Other possible answers" in md
     data = json.loads(to_json(found))
     assert data["found"] and data["answer"]["citations"][0]["answer_start"] == TEXT.index("earlier")
-    assert "right about 9 times in 10" in md  # the core's wording of what the score means
+    assert "answers like this were right" in md  # the core's wording of what the verdict means
     plain = _result(calibrated=False)
     assert "(score 0.91)" in answer_with_citation(plain) and "not a calibrated" in to_markdown(
         plain
@@ -93,9 +101,7 @@ def test_export_formats():
     missing = _result(found=False)
     assert "Not found in your documents" in answer_with_citation(missing)
     assert "### Closest passages" in to_markdown(missing)
-    assert "Closest candidate, below the threshold 0.35: earlier this month (confidence 0.91)" in (
-        to_markdown(missing)
-    )
+    assert "Closest candidate: earlier this month (confidence 0.91)" in to_markdown(missing)
     assert json.loads(to_json(missing))["answer"] is None
 
 
@@ -148,12 +154,42 @@ def test_the_card_says_what_the_score_means(qtbot):
     card = AnswerView()
     qtbot.addWidget(card)
     card.show_result(_result())
-    assert card.meta.text().startswith("Confidence: High (0.91)")
-    assert card.meaning.text().startswith("Answers scored like this were right about 9 times in 10")
+    assert card.meta.text().startswith("Confidence 0.91, almost certain")
+    assert card.badge.text() == "✔ Answer"
     card.show_result(_result(calibrated=False))
-    assert card.meta.text().startswith("Score: 0.91") and "not a calibrated" in card.meaning.text()
-    refused = replace(_result(), answer=None, alternatives=())
+    assert card.meta.text().startswith("Score 0.91") and "not a calibrated" in card.meaning.text()
+    low = replace(_result().answer, score=0.3)
+    refused = replace(_result(found=False), top=low)
     card.show_result(refused)
-    assert card.state == "not-found"
-    assert "Closest candidate: “earlier this month” (confidence 0.91)" in card.meta.text()
-    assert "right about 9 times in 10" in card.meta.text()
+    assert card.state == "not-found" and card.badge.text() == "✘ Not found"
+    assert "closest candidate, “earlier this month” (unlikely, confidence 0.30)" in (
+        card.meta.text()
+    )
+    possible = replace(
+        _result(found=False),
+        top=replace(low, score=0.66),
+        verdict=verdict(0.66, 0.76, calibrated=True),
+    )
+    card.show_result(possible)
+    assert card.state == "possible" and card.badge.text().startswith("? Possible answer")
+    assert card.answer.text() == "earlier this month" and card.answer.objectName() == "possibleText"
+    assert card.meaning.text().startswith("Likely: about") and "check the source" in (
+        card.meaning.text()
+    )
+
+
+def test_the_card_says_when_sources_disagree(qtbot):
+    from qa_app.gui.answer_card import AnswerView
+
+    card = AnswerView()
+    qtbot.addWidget(card)
+    found = _result()
+    other = replace(found.answer.citations[0], doc_id=5, path="/d/005.txt", title="005")
+    rival = Answer("last year", 0.62, (other,))
+    card.show_result(replace(found, alternatives=(rival,)))
+    assert card.disagree.isVisibleTo(card)
+    text = card.disagree.text()
+    assert text.startswith("Sources disagree:") and "“earlier this month” in 004" in text
+    assert "“last year” in 005" in text
+    card.show_result(replace(found, alternatives=(replace(rival, score=0.3),)))
+    assert not card.disagree.isVisibleTo(card)  # below the possible band: not a rival source

@@ -49,8 +49,14 @@ def test_bands_are_ordered_and_cover_zero_to_one() -> None:
 
 @pytest.mark.parametrize(
     ("score", "kind"),
-    [(0.95, "answer"), (0.76, "answer"), (0.75, "possible"), (POSSIBLE_FLOOR, "possible"),
-     (POSSIBLE_FLOOR - 0.01, "not_found"), (None, "not_found")],
+    [
+        (0.95, "answer"),
+        (0.76, "answer"),
+        (0.75, "possible"),
+        (POSSIBLE_FLOOR, "possible"),
+        (POSSIBLE_FLOOR - 0.01, "not_found"),
+        (None, "not_found"),
+    ],
 )
 def test_verdict_kind_from_score(score: float | None, kind: str) -> None:
     assert verdict(score, 0.76, calibrated=True).kind == kind
@@ -82,7 +88,11 @@ def test_possible_answer_is_shown_apart_from_answer_and_not_repeated() -> None:
     passages = [_passage(0, "Lammy spoke in London on Monday."), _passage(1, "Paris is far.")]
     spans = [_span(passages, 0, "London", 0.7), _span(passages, 1, "Paris", 0.3)]
     result = assemble(
-        "Which city?", passages, spans, threshold=0.76, reader="neural",
+        "Which city?",
+        passages,
+        spans,
+        threshold=0.76,
+        reader="neural",
         scorer=_fixed({"London": 0.66, "Paris": 0.3}),
     )
     assert result.answer is None and not result.found
@@ -97,12 +107,24 @@ def test_possible_answer_is_shown_apart_from_answer_and_not_repeated() -> None:
 def test_answer_band_and_not_found_band() -> None:
     passages = [_passage(0, "Russia received the first shipment earlier this month.")]
     spans = [_span(passages, 0, "earlier this month", 0.9)]
-    high = assemble("When?", passages, spans, threshold=0.76, reader="neural",
-                    scorer=_fixed({"earlier this month": 0.93}))
+    high = assemble(
+        "When?",
+        passages,
+        spans,
+        threshold=0.76,
+        reader="neural",
+        scorer=_fixed({"earlier this month": 0.93}),
+    )
     assert high.found and high.verdict.kind == "answer"
     assert high.verdict.words == "almost certain" and high.possible is None
-    low = assemble("When?", passages, spans, threshold=0.76, reader="neural",
-                   scorer=_fixed({"earlier this month": 0.2}))
+    low = assemble(
+        "When?",
+        passages,
+        spans,
+        threshold=0.76,
+        reader="neural",
+        scorer=_fixed({"earlier this month": 0.2}),
+    )
     assert low.verdict.kind == "not_found" and low.possible is None
     assert result_to_dict(low)["closest"]["text"] == "earlier this month"
 
@@ -120,13 +142,35 @@ def test_copies_of_one_sentence_are_one_source() -> None:
 
 
 def _row(verdict_kind: str, f1: float, em: float) -> ItemScore:
-    return ItemScore("q", "Q?", ("a",), None, None, None, em, f1, None, None, None, None, 1.0,
-                     top="a", top_score=0.5, top_em=em, top_f1=f1, verdict=verdict_kind)
+    return ItemScore(
+        "q",
+        "Q?",
+        ("a",),
+        None,
+        None,
+        None,
+        em,
+        f1,
+        None,
+        None,
+        None,
+        None,
+        1.0,
+        top="a",
+        top_score=0.5,
+        top_em=em,
+        top_f1=f1,
+        verdict=verdict_kind,
+    )
 
 
 def test_verdict_figures_count_share_and_right_per_band() -> None:
-    rows = [_row("answer", 1, 1), _row("answer", 0.6, 0), _row("possible", 0.2, 0),
-            _row("not_found", 1, 1)]
+    rows = [
+        _row("answer", 1, 1),
+        _row("answer", 0.6, 0),
+        _row("possible", 0.2, 0),
+        _row("not_found", 1, 1),
+    ]
     f = verdict_figures(rows)
     assert f["answer_count"] == 2 and f["answer_right"] == 1.0 and f["answer_em_right"] == 0.5
     assert f["possible_right"] == 0.0 and f["shown_share"] == 0.75
@@ -216,3 +260,17 @@ def test_an_answer_never_crosses_a_paragraph_break() -> None:
     assert found
     for c in found:
         assert "\n\n" not in text[c.start : c.end]
+
+
+def test_the_calibrator_counts_copies_of_one_sentence_once() -> None:
+    from qa_app.reader.calibrator import Group, answer_features
+
+    wire = "The drone factory is near the Kremlin, officials said."
+    copies = [_passage(i, wire) for i in range(3)]
+    spans = tuple(_span(copies, i, "Kremlin", 0.9) for i in range(3))
+    f = answer_features("Where is the drone factory?", Group("Kremlin", spans), [], copies)
+    assert f["log_docs"] == 0.0 and f["log_passages_agreeing"] == 0.0
+    other = [*copies[:2], _passage(2, "A second plant stands near the Kremlin walls.")]
+    spans = tuple(_span(other, i, "Kremlin", 0.9) for i in range(3))
+    f = answer_features("Where is the drone factory?", Group("Kremlin", spans), [], other)
+    assert f["log_docs"] > 0.6

@@ -7,22 +7,28 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from qa_app.answers import split_sentence
+from qa_app.answers import disagreeing, evidence_words, split_sentence
 from qa_app.gui import theme
 from qa_app.gui.export import NOT_FOUND, score_meaning
 from qa_app.gui.models import (
     OCR_LABEL,
     OCR_TIP,
-    confidence_word,
     distinct_alternatives,
     document_label,
-    score_text,
 )
 from qa_app.gui.plain import elide, plain_label, tooltip
+from qa_app.reader.verdicts import band
 from qa_app.records import Answer, Result
 
 EMPTY_HEADING = "Ask a question about your documents."
 ALTERNATIVE_CHARS = 80  # a button's text is cut here; the tooltip has it all
+# The verdict's badge: a word and a shape as well as a colour, so the three states differ at a
+# glance for everyone (style.qss gives each object name its frame).
+BADGES = {
+    "answer": ("✔ Answer", "verdictAnswer"),
+    "possible": ("? Possible answer: check the source", "verdictPossible"),
+    "not_found": ("✘ Not found", "verdictNotFound"),
+}
 
 
 def _mnemonic_safe(text: str) -> str:
@@ -42,6 +48,8 @@ class AnswerView(QFrame):
         self.setAccessibleName("Answer")
         self.heading = plain_label(EMPTY_HEADING, name="Question")
         self.heading.setObjectName("answerHeading")
+        self.badge = plain_label(name="Verdict")
+        self.badge.setObjectName("verdictAnswer")
         self.answer = plain_label(name="Answer text")
         self.answer.setObjectName("answerText")
         self.answer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -70,12 +78,16 @@ class AnswerView(QFrame):
         self._alt_layout.setSpacing(2)
         self.alternative_buttons: list[QPushButton] = []
         layout = QVBoxLayout(self)
+        self.disagree = plain_label(name="Sources disagree")
+        self.disagree.setObjectName("sourcesDisagree")
         for widget in (
             self.heading,
+            self.badge,
             self.answer,
             self.meta,
             self.meaning,
             self.sentence,
+            self.disagree,
             self.alternatives_label,
             self.alternatives,
         ):
@@ -90,7 +102,7 @@ class AnswerView(QFrame):
         """Show the empty state."""
         self.state = "empty"
         self._set_heading(EMPTY_HEADING)
-        for label in (self.answer, self.meta, self.sentence):
+        for label in (self.badge, self.answer, self.meta, self.sentence, self.disagree):
             label.setText("")
             label.setVisible(False)
         self.meaning.setVisible(False)
@@ -111,31 +123,49 @@ class AnswerView(QFrame):
         self.meta.setVisible(True)
 
     def show_result(self, result: Result) -> None:
-        """Show ``result``: the answer with confidence and support, or the not-found state."""
+        """Show ``result``: an answer, a possible answer (to check against its source) or the
+        not-found state, each with its badge, confidence in words and what it means."""
         self.clear()
         self._set_heading(f"“{result.question}”")
+        kind = result.verdict.kind
+        if (result.answer if kind == "answer" else result.possible) is None:
+            kind = "not_found"  # a record whose verdict names nothing shown says "not found"
+        text, name = BADGES[kind]
+        self.badge.setText(text)
+        self._restyle(self.badge, name)
+        self.badge.setVisible(True)
         self.answer.setVisible(True)
         self.meta.setVisible(True)
-        if result.answer is None:
+        shown = result.answer if kind == "answer" else result.possible
+        if shown is None:
             self.state = "not-found"
             self.answer.setText(NOT_FOUND)
+            self._restyle(self.answer, "answerText")
             self.meta.setText(not_found_text(result))
             return
-        self.state = "answer"
-        answer = result.answer
-        n = answer.documents
-        self.answer.setText(answer.text)
-        self.answer.setToolTip(tooltip(answer.text))
-        self.meta.setText(
-            f"{score_text(result, answer.score)} · found in {n} document{'' if n == 1 else 's'}"
-        )
-        self.meaning.setText(score_meaning(result, answer.score))
+        self.state = "answer" if kind == "answer" else "possible"
+        self.answer.setText(shown.text)
+        self._restyle(self.answer, "answerText" if kind == "answer" else "possibleText")
+        self.answer.setToolTip(tooltip(shown.text))
+        self.meta.setText(f"{score_text(result, shown.score)} · {evidence_words(shown)}")
+        self.meaning.setText(score_meaning(result))
         self.meaning.setVisible(True)
-        if answer.citations:
+        if shown.citations:
             self.sentence.setText(sentence_html(result))
-            self.sentence.setToolTip(OCR_TIP if answer.citations[0].ocr else "")
+            self.sentence.setToolTip(OCR_TIP if shown.citations[0].ocr else "")
             self.sentence.setVisible(True)
+        differ = disagreeing(result)
+        if differ:
+            self.disagree.setText(disagree_text(differ))
+            self.disagree.setVisible(True)
         self._set_alternatives(distinct_alternatives(result), calibrated=result.calibrated)
+
+    @staticmethod
+    def _restyle(label: QLabel, name: str) -> None:
+        if label.objectName() != name:
+            label.setObjectName(name)
+            label.style().unpolish(label)
+            label.style().polish(label)
 
     # -- pieces -----------------------------------------------------------------------------
 
@@ -149,7 +179,7 @@ class AnswerView(QFrame):
             button.deleteLater()
         self.alternative_buttons = []
         for alt in alternatives:
-            word = f"{confidence_word(alt.score).lower()}, " if calibrated else ""
+            word = f"{band(alt.score).words}, " if calibrated else ""
             label = f"{elide(alt.text, ALTERNATIVE_CHARS)} ({word}{alt.score:.2f})"
             button = QPushButton(_mnemonic_safe(label))
             button.setObjectName("alternativeButton")
@@ -168,8 +198,9 @@ class AnswerView(QFrame):
 
 def sentence_html(result: Result) -> str:
     """Return the first citation's sentence, answer marked, and its source; every text escaped."""
-    assert result.answer is not None
-    c = result.answer.citations[0]
+    shown = result.answer or result.possible
+    assert shown is not None
+    c = shown.citations[0]
     head, answer, tail = split_sentence(c)  # the core's one way to find the answer in it
     body = html.escape(head) + theme.html_mark(html.escape(answer)) + html.escape(tail)
     where = html.escape(document_label(c.title, c.path, c.attachment))
@@ -181,18 +212,36 @@ def _score(score: float) -> str:
     return f"{score:.2f}" if score >= 0.01 else "below 0.01"
 
 
+def score_text(result: Result, score: float) -> str:
+    """Return how to show a score: "Confidence 0.87, very likely" when calibrated, else the
+    reader's "Score 0.87"."""
+    if not result.calibrated:
+        return f"Score {score:.2f}"
+    return f"Confidence {score:.2f}, {band(score).words}"
+
+
+def disagree_text(answers: tuple[Answer, ...]) -> str:
+    """Return "Sources disagree:" with each different answer and the documents that give it."""
+    parts = []
+    for a in answers:
+        docs = sorted({document_label(c.title, c.path, c.attachment) for c in a.citations})
+        more = f" and {len(docs) - 2} more" if len(docs) > 2 else ""
+        parts.append(f"“{elide(a.text, ALTERNATIVE_CHARS)}” in {', '.join(docs[:2])}{more}")
+    return "Sources disagree: " + "; ".join(parts) + ". Check each source."
+
+
 def not_found_text(result: Result) -> str:
-    """Return why nothing was answered, with the closest candidate and its score when there is one."""
+    """Return why nothing was answered: the closest candidate, how likely it is to be right, and
+    where to look next."""
     top = result.top
-    lines = [f"No answer reached the threshold ({result.threshold:.2f})."]
+    lines = ["None of the candidates found is likely enough to be right."]
     if top is not None:
-        said = score_meaning(result, top.score) if result.calibrated else ""
-        meaning = f"; {said[:1].lower()}{said[1:]}" if said else ""
-        lines.append(
-            f"Closest candidate: “{elide(top.text, ALTERNATIVE_CHARS)}” "
-            f"({'confidence' if result.calibrated else 'score'} {_score(top.score)}), "
-            f"not shown as the answer{meaning}" + ("" if meaning else ".")
-        )
+        word = f"{band(top.score).words}, " if result.calibrated else ""
+        kind = "confidence" if result.calibrated else "score"
+        lines = [
+            f"The closest candidate, “{elide(top.text, ALTERNATIVE_CHARS)}” ({word}{kind} "
+            f"{_score(top.score)}), is not likely enough to be shown as an answer."
+        ]
     lines.append(
         "The closest passages are listed below."
         if result.passages

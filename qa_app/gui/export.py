@@ -12,7 +12,13 @@ import os
 import re
 from pathlib import Path
 
-from qa_app.answers import describe_confidence, result_to_dict, split_sentence
+from qa_app.answers import (
+    VERDICT_HEADINGS,
+    evidence_words,
+    result_to_dict,
+    split_sentence,
+    verdict_line,
+)
 from qa_app.records import Citation, Result, source_name
 
 NOT_FOUND = "Not found in your documents"
@@ -33,11 +39,11 @@ def md_text(text: str, *, strip: bool = True) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(one_line, quote=False))
 
 
-def score_meaning(result: Result, score: float) -> str:
-    """Return one line saying what ``score`` means (the core's wording when it is calibrated)."""
+def score_meaning(result: Result) -> str:
+    """Return one line saying what the result's verdict means (the core's wording)."""
     if not result.calibrated:
         return UNCALIBRATED_MEANING
-    meaning = describe_confidence(score)
+    meaning = verdict_line(result)
     return meaning[:1].upper() + meaning[1:] + "."
 
 
@@ -52,11 +58,13 @@ def _where(citation: Citation) -> str:
 
 def answer_with_citation(result: Result) -> str:
     """Return the answer and its sources as plain text, e.g. for the clipboard."""
-    if result.answer is None:
+    answer = result.answer or result.possible
+    if answer is None:
         return f"Q: {result.question}\nA: {NOT_FOUND}."
-    answer = result.answer
     kind = "confidence" if result.calibrated else "score"
-    lines = [f"Q: {result.question}", f"A: {answer.text} ({kind} {answer.score:.2f})"]
+    words = f"{result.verdict.words}, " if result.verdict.words else ""
+    label = "A" if result.answer is not None else "Possible answer (check the source)"
+    lines = [f"Q: {result.question}", f"{label}: {answer.text} ({words}{kind} {answer.score:.2f})"]
     for c in answer.citations:
         lines.append(f'Source: {_where(c)} ({c.path}): "{c.sentence.strip()}"')
     return "\n".join(lines)
@@ -65,14 +73,15 @@ def answer_with_citation(result: Result) -> str:
 def to_markdown(result: Result) -> str:
     """Return the whole result (answer, alternatives, sources or closest passages) as Markdown."""
     out = [f"## {md_text(result.question)}", ""]
-    if result.answer is None:
+    shown = result.answer or result.possible
+    if shown is None:
         out += [f"**{NOT_FOUND}.**", ""]
         top = result.top
         if top is not None:
             kind = "confidence" if result.calibrated else "score"
             out += [
-                f"Closest candidate, below the threshold {result.threshold:.2f}: "
-                f"{md_text(top.text)} ({kind} {top.score:.2f}). {md_text(score_meaning(result, top.score))}",
+                f"Closest candidate: {md_text(top.text)} ({kind} {top.score:.2f}). "
+                f"{md_text(score_meaning(result))}",
                 "",
             ]
         out += ["### Closest passages", ""]
@@ -80,13 +89,13 @@ def to_markdown(result: Result) -> str:
             where = f"{p.title}, page {p.page}" if p.page else p.title
             out.append(f"- *{md_text(where)}* ({md_text(p.path)}): {md_text(p.text)}")
     else:
-        a = result.answer
+        a = shown
         kind = "confidence" if result.calibrated else "score"
+        heading = VERDICT_HEADINGS[result.verdict.kind]
         out += [
-            f"**{md_text(a.text)}** ({kind} {a.score:.2f}, found in {a.documents} document"
-            f"{'' if a.documents == 1 else 's'})",
+            f"{heading}: **{md_text(a.text)}** ({kind} {a.score:.2f}, {evidence_words(a)})",
             "",
-            f"*{md_text(score_meaning(result, a.score))}*",
+            f"*{md_text(score_meaning(result))}*",
             "",
             "### Sources",
             "",

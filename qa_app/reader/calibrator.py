@@ -129,6 +129,15 @@ def answer_features(
         miss *= 1.0 - float(s.features.get("window_prob", 0.0))
     docs = {passages[s.passage_index].doc_id for s in group.spans}
     agreeing = {s.passage_index for s in group.spans}
+    # Copies of one sentence (a syndicated wire report, quoted mail) are one piece of evidence:
+    # the held-out reads the calibrator was fitted on never repeat a sentence across passages.
+    said = {
+        " ".join(passages[s.passage_index].text[s.sentence_start : s.sentence_end].split())
+        .casefold()
+        for s in group.spans
+    }
+    independent_docs = min(len(docs), len(said))
+    independent_passages = min(len(agreeing), len(said))
     fit = type_fit(kind, group.text)
     q_terms = terms(question)
     sentence = passages[best.passage_index].text[best.sentence_start : best.sentence_end]
@@ -143,8 +152,8 @@ def answer_features(
         "runner_up_gap": float(f.get("runner_up_gap", 0.0)),
         "rival_gap": min(margin - rival, 20.0) if rival is not None else 20.0,
         "log_tokens": math.log1p(float(f.get("tokens", 1.0))),
-        "log_docs": math.log(max(1, len(docs))),
-        "log_passages_agreeing": math.log(max(1, len(agreeing))),
+        "log_docs": math.log(max(1, independent_docs)),
+        "log_passages_agreeing": math.log(max(1, independent_passages)),
         "log_best_rank": math.log1p(min(agreeing)),
         "log_passages": math.log(max(1, len(passages))),
         "type_match": 1.0 if fit > 0 else 0.0,
