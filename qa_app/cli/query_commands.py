@@ -7,7 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from qa_app.cli.opening import EXIT_OK, open_engine, say_pending
-from qa_app.cli_support import UsageError, json_text, plural, terminal_safe
+from qa_app.cli_support import UsageError, json_text, terminal_safe
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -60,37 +60,37 @@ def _where(source: Any) -> str:
 
 
 def format_result(result: Any) -> str:
-    """Return a Result as readable text: answer, confidence and its meaning, marked sentence,
-    sources; for "not found", the closest candidate with its score and the closest passages."""
-    from qa_app.answers import describe_confidence, mark_answer
+    """Return a Result as readable text: the verdict (answer, possible answer or not found), its
+    score and what it means, the marked sentence and sources; for "not found", the closest
+    candidate with its score and the closest passages."""
+    from qa_app.answers import VERDICT_HEADINGS, evidence_words, mark_answer, verdict_line
 
     lines: list[str] = []
-    if result.answer is None:
-        lines.append(
-            f"Not found in your documents (no answer reached the {result.threshold:.2f} "
-            "confidence needed)."
-        )
+    kind = result.verdict.kind
+    shown = result.answer if kind == "answer" else result.possible
+    if shown is None:
+        lines.append("Not found in your documents.")
         top = result.top
         if top is not None:
             c = top.citations[0]
-            meaning = f": {describe_confidence(top.score)}" if result.calibrated else ""
-            lines.append(f"Closest candidate: {top.text} ({top.score:.2f}{meaning})")
-            lines.append(f"  in {_where(c)}: {mark_answer(c)}")
+            lines.append(
+                f"Closest candidate: {terminal_safe(top.text)} ({top.score:.2f}; "
+                f"{verdict_line(result)})"
+            )
+            lines.append(f"  in {_where(c)}: {terminal_safe(mark_answer(c))}")
         if result.passages:
             lines.append("Closest passages:")
             for p in result.passages[:3]:
-                snippet = " ".join(p.text.split())
+                snippet = terminal_safe(" ".join(p.text.split()))
                 lines.append(f"  - {terminal_safe(p.title)} ({_where(p)}): {snippet[:200]}…")
         return "\n".join(lines)
-    answer = result.answer
-    lines.append(f"Answer: {answer.text}")
-    lines.append(f"Score:  {answer.score:.2f}   found in {plural(answer.documents, 'document')}")
-    if result.calibrated:
-        lines.append(f"        ({describe_confidence(answer.score)})")
-    best = answer.citations[0]
-    lines.append(f"Sentence: {mark_answer(best)}")
+    lines.append(f"{VERDICT_HEADINGS[kind]}: {terminal_safe(shown.text)}")
+    lines.append(f"Score:  {shown.score:.2f}   {evidence_words(shown)}")
+    lines.append(f"        ({verdict_line(result)})")
+    best = shown.citations[0]
+    lines.append(f"Sentence: {terminal_safe(mark_answer(best))}")
     lines.append("Sources:")
-    for c in answer.citations:
+    for c in shown.citations:
         page = f", page {c.page}" if c.page else ""
         where = terminal_safe(f"{c.path} » {c.attachment}" if c.attachment else c.path)
         ocr = f" ({OCR_NOTE})" if c.ocr else ""
@@ -99,6 +99,6 @@ def format_result(result: Any) -> str:
             f"[chars {c.answer_start}-{c.answer_end}]{ocr}"
         )
     if result.alternatives:
-        alts = ", ".join(f"{a.text} ({a.score:.2f})" for a in result.alternatives)
+        alts = ", ".join(f"{terminal_safe(a.text)} ({a.score:.2f})" for a in result.alternatives)
         lines.append(f"Alternatives: {alts}")
     return "\n".join(lines)
