@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage
 
+from qa_app.ingest.pdfium_lock import pdfium_call
+
 _WORD = re.compile(r"\w+")
 
 
@@ -101,19 +103,23 @@ def line_boxes(char_boxes: list[tuple[float, float, float, float]]) -> list[QRec
 class PdfPages:
     """One open PDF: page count, page images and the boxes of cited words. Close it when done."""
 
+    @pdfium_call
     def __init__(self, path: str) -> None:
         import pypdfium2 as pdfium
 
         self.path = path
         self._pdf = pdfium.PdfDocument(path)
 
+    @pdfium_call
     def __len__(self) -> int:
         return len(self._pdf)
 
+    @pdfium_call
     def size(self, index: int) -> tuple[float, float]:
         """Return page ``index``'s (width, height) in points."""
         return self._pdf[index].get_size()
 
+    @pdfium_call
     def render(
         self,
         index: int,
@@ -142,6 +148,7 @@ class PdfPages:
         finally:
             bitmap.close()
 
+    @pdfium_call
     def find(self, index: int, words: str, sentence: str = "", *, offset: int = 0) -> Match | None:
         """Return where ``words`` (the answer) are on page ``index``, or None.
 
@@ -168,6 +175,7 @@ class PdfPages:
         finally:
             text_page.close()
 
+    @pdfium_call
     def glyph_boxes(self, index: int, start: int, end: int) -> list[QRectF]:
         """Return the tight boxes of characters ``start:end`` of page ``index`` (for tests)."""
         page = self._pdf[index]
@@ -183,6 +191,7 @@ class PdfPages:
         finally:
             text_page.close()
 
+    @pdfium_call
     def close(self) -> None:
         """Release the file."""
         self._pdf.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +18,13 @@ from qa_app.ingest.limits import check_pages, check_pdf_streams, check_text
 from qa_app.ingest.normalize import clean
 from qa_app.ingest.options import LoadOptions
 from qa_app.ingest.paragraphs import is_item, looks_like_heading, paragraphs, wrap_width
+from qa_app.ingest.pdfium_lock import PDFIUM
 from qa_app.ingest.reporting import captured_warnings
 from qa_app.records import Document
 
 log = logging.getLogger(__name__)
 
-_LOCK = threading.Lock()  # PDFium is not thread-safe: one document at a time in this process
+_LOCK = PDFIUM  # PDFium is not thread-safe: the process-wide lock (pdfium_lock)
 
 # Producer leftovers that are not a title: "Microsoft Word - draft3.docx", "untitled".
 _JUNK_TITLE = re.compile(

@@ -31,7 +31,7 @@ def ocr_pages(
     """
     import pypdfium2 as pdfium
 
-    from qa_app.ingest.pdf import _LOCK  # PDFium is not thread-safe: one call at a time
+    from qa_app.ingest.pdfium_lock import PDFIUM as _LOCK  # one PDFium call at a time
 
     try:
         with _LOCK:
@@ -61,7 +61,7 @@ def _read_page(document: Any, number: int, path: Path) -> list[str]:
     """Return the paragraphs OCR finds on page ``number`` ([] for a blank or unrenderable one)."""
     import pypdfium2 as pdfium
 
-    from qa_app.ingest.pdf import _LOCK
+    from qa_app.ingest.pdfium_lock import PDFIUM as _LOCK
 
     try:
         with _LOCK:
