@@ -33,6 +33,77 @@ def make_application(argv: Sequence[str] | None = None):  # noqa: ANN201 - QAppl
     return app
 
 
+# The libraries Qt's X11 platform plugin loads that a fresh Linux desktop may lack, by the
+# Debian/Ubuntu package that installs each (the same names on most distributions).
+XCB_PACKAGES = {
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-xinerama.so.0": "libxcb-xinerama0",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-shm.so.0": "libxcb-shm0",
+    "libxcb-render.so.0": "libxcb-render0",
+    "libxcb.so.1": "libxcb1",
+    "libX11-xcb.so.1": "libx11-xcb1",
+    "libEGL.so.1": "libegl1",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libdbus-1.so.3": "libdbus-1-3",
+}
+
+
+def missing_from_ldd(output: str) -> list[str]:
+    """Return the libraries ``ldd`` says are "not found", in its order, once each."""
+    names = [line.split()[0] for line in output.splitlines() if "=> not found" in line]
+    return list(dict.fromkeys(names))
+
+
+def missing_qt_libraries() -> str | None:
+    """Return a one-line message naming the packages to install when Qt's X11 plugin cannot
+    load here (Qt would abort with its raw message and status 134), else None."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if not sys.platform.startswith("linux") or (platform and not platform.startswith("xcb")):
+        return None
+    if not platform and os.environ.get("WAYLAND_DISPLAY"):
+        return None  # Qt takes its Wayland plugin
+    import ctypes
+    import importlib.util
+    import subprocess
+
+    spec = importlib.util.find_spec("PySide6")
+    if spec is None or spec.origin is None:
+        return None
+    qt = os.path.join(os.path.dirname(spec.origin), "Qt")
+    qpa = os.path.join(qt, "lib", "libQt6XcbQpa.so.6")
+    if not os.path.exists(qpa):
+        return None
+    try:
+        ctypes.CDLL(qpa)  # the fast path: one load the plugin makes anyway
+        return None
+    except OSError as exc:
+        first = str(exc)
+    try:
+        plugin = os.path.join(qt, "plugins", "platforms", "libqxcb.so")
+        listed = subprocess.run(["ldd", plugin], capture_output=True, text=True, timeout=20)
+        missing = missing_from_ldd(listed.stdout)
+    except (OSError, subprocess.SubprocessError):
+        missing = []
+    if not missing:
+        return f"the window cannot start: Qt's X11 plugin cannot load ({first})"
+    packages = " ".join(dict.fromkeys(XCB_PACKAGES.get(name, name) for name in missing))
+    return (
+        f"the window needs system libraries that are missing here ({', '.join(missing)}); "
+        f"install them (Debian/Ubuntu: sudo apt-get install {packages}) and start it again"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Open the window and run until it is closed; return the exit status.
 
@@ -43,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     reason = no_display()
     if reason is not None:  # Qt would abort with a raw "xcb" error and status 134
+        print(f"qa-app-gui: {reason}", file=sys.stderr)
+        return 2
+    reason = missing_qt_libraries()
+    if reason is not None:  # the same: Qt's raw message and status 134 otherwise
         print(f"qa-app-gui: {reason}", file=sys.stderr)
         return 2
     threads.configure()  # before anything loads torch: worker threads sleep instead of spinning
