@@ -150,6 +150,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"id {doc.id}, {kind}{pages}, {plural(doc.chunks, 'passage')}, {doc.status}")
         if doc.error:
             print(f"error: {terminal_safe(doc.error)}")
+        if doc.left_out:  # what the loader left out on purpose, by rule (--json: examples)
+            left = ", ".join(f"{x.rule} {x.count:,}" for x in doc.left_out)
+            print(f"left out on purpose: {terminal_safe(left)}")
         print(f"\n{terminal_safe(text, lines=True)}")
     return EXIT_FAILED_FILES if doc.status == "failed" else EXIT_OK
 

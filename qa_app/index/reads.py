@@ -11,7 +11,7 @@ from pathlib import Path
 from qa_app.index.bookkeeping import attachment_failures, exclusions, failures
 from qa_app.index.database import Database
 from qa_app.index.schema import Counts, KnownFile, PassageRow
-from qa_app.records import Block, Document, DocumentInfo
+from qa_app.records import Block, Document, DocumentInfo, LeftOut
 
 
 def known_files(database: Database) -> dict[str, KnownFile]:
@@ -30,10 +30,11 @@ def documents(database: Database) -> list[DocumentInfo]:
         "d.content_hash, d.pages, "
         "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id), "
         "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id AND c.embedding IS NULL), "
-        "f.reason, {link} FROM documents d LEFT JOIN failures f ON f.path = d.path "
+        "f.reason, {link}, {left_out} FROM documents d LEFT JOIN failures f ON f.path = d.path "
         "LEFT JOIN documents p ON p.id = {parent}".format(
             link="d.attachment, d.parent_id" if linked else "NULL, NULL",
             parent="d.parent_id" if linked else "NULL",
+            left_out="d.left_out" if database.has("documents", "left_out") else "NULL",
         )
     )
     infos = [
@@ -51,6 +52,7 @@ def documents(database: Database) -> list[DocumentInfo]:
             error=r[10],
             attachment=r[11],
             parent_id=r[12],
+            left_out=_left_out(r[13]),
         )
         for r in rows
     ]
@@ -75,6 +77,13 @@ def documents(database: Database) -> list[DocumentInfo]:
     for path in exclusions(database):
         infos.append(_unstored(path, "excluded", None, None, None))
     return sorted(infos, key=lambda i: (i.path, i.attachment is not None, i.attachment or ""))
+
+
+def _left_out(stored: str | None) -> tuple[LeftOut, ...]:
+    """Return the left-out records stored as JSON [[rule, count, example], …]."""
+    if not stored:
+        return ()
+    return tuple(LeftOut(str(r[0]), int(r[1]), str(r[2])) for r in json.loads(stored))
 
 
 def document(database: Database, doc_id: int) -> Document:

@@ -102,6 +102,9 @@ def create(db: sqlite3.Connection) -> None:
     _add_column(db, "documents", "parent_id", "INTEGER")
     _add_column(db, "documents", "attachment", "TEXT")
     _add_column(db, "failures", "parent", "TEXT")
+    # What a loader left out on purpose (boilerplate, collapsed rows): JSON [[rule, count,
+    # example], …], shown by `qa-app show`; NULL for documents stored before it was counted.
+    _add_column(db, "documents", "left_out", "TEXT")
     db.execute("CREATE INDEX IF NOT EXISTS documents_parent ON documents(parent_id)")
     db.execute("CREATE INDEX IF NOT EXISTS failures_parent ON failures(parent)")
 

@@ -160,7 +160,11 @@ def _insert_document(
         (key, doc.title, doc.format, size, mtime, digest, doc.pages, doc.text, blocks,
          time.time()),
     )  # fmt: skip
-    return int(cur.lastrowid or 0)
+    doc_id = int(cur.lastrowid or 0)
+    if doc.left_out:
+        left_out = json.dumps([[x.rule, x.count, x.example] for x in doc.left_out])
+        db.execute("UPDATE documents SET left_out = ? WHERE id = ?", (left_out, doc_id))
+    return doc_id
 
 
 def _children(db: sqlite3.Connection, doc_id: int) -> list[int]:

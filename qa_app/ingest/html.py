@@ -145,6 +145,54 @@ def load_html(path: Path) -> Document:
     return builder.build(title)
 
 
+_WORDS = re.compile(r"[^\W_]+")
+_PARSER_DEPTH = 2048  # libxml2 stops there even with huge_tree; the text below is lost
+_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)[^>]*?(/?)>")
+_VOID = frozenset(
+    [
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    ]
+)
+
+
+def _depth(markup: str) -> int:
+    """Return how deep the elements of ``markup`` nest, counted from its tags."""
+    depth = deepest = 0
+    for closing, name, empty in _TAG.findall(markup):
+        if closing:
+            depth = max(0, depth - 1)
+        elif not empty and name.lower() not in _VOID:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def _flattened(blocks: Blocks) -> bool:
+    """Return True when trafilatura gave a short page as one run of text (its fallback for
+    pages too small to analyse), losing headings and table rows."""
+    return len(blocks) == 1
+
+
+def _same_words(flat: Blocks, structured: Blocks) -> bool:
+    """Return True when ``structured`` holds every word of ``flat`` in more blocks."""
+    words = set(_WORDS.findall(" ".join(text for text, _ in flat).casefold()))
+    found = set(_WORDS.findall(" ".join(text for text, _ in structured).casefold()))
+    return len(structured) > len(flat) and words <= found
+
+
 class Markup(NamedTuple):
     """HTML read into blocks: its title, the kept (text, kind) blocks, and the (rule, text) of
     every block left out on purpose."""
@@ -181,8 +229,16 @@ def _parse(markup: str, path: Path, *, main_content: bool) -> tuple[Markup, str 
     title = _title(root)
     blocks, author = _trafilatura_blocks(markup) if main_content else ([], None)
     left_out: list[tuple[str, str]] = []
-    if not any(clean(text) for text, _ in blocks):
-        blocks = _fallback_blocks(root, main_content, left_out)
+    if not any(clean(text) for text, _ in blocks) or _flattened(blocks):
+        structured = _fallback_blocks(root, main_content, left_out)
+        if not blocks or _same_words(blocks, structured):
+            blocks = structured
+        else:
+            left_out = []
+    if not any(clean(text) for text, _ in blocks) and _depth(text) >= _PARSER_DEPTH:
+        raise IngestError(
+            path, f"nested more than {_PARSER_DEPTH:,} elements deep: too deep to read as HTML"
+        )
     blocks = [(clean(text), kind) for text, kind in blocks]
     blocks = [(text, kind) for text, kind in blocks if text]
     lines = [" ".join(text.split()) for text, _ in blocks]

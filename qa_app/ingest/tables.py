@@ -92,6 +92,7 @@ def _row_texts(
     labels: list[str] | None = None
     generic = False
     added = 0
+    used: set[int] = set()  # columns with a value under the header
     for raw, times in rows:
         row = list(raw)
         while row and not row[-1]:
@@ -114,9 +115,15 @@ def _row_texts(
             labels, generic = row, False
             added += 1
             continue
+        if labels is not None:
+            used.update(i for i, cell in enumerate(row) if cell)
         yield row_text(labels, row), times
         added += 1
-    if first is not None and added == 0:  # a header and nothing else is still text
+    if labels is not None and any(c and i not in used for i, c in enumerate(labels)):
+        # A header whose columns hold nothing below it (or a header and nothing else) is still
+        # text of the table: it stands on its own.
+        yield " | ".join(cell for cell in labels if cell), 1
+    elif first is not None and added == 0:
         yield " | ".join(cell for cell in first if cell), 1
 
 
