@@ -59,7 +59,7 @@ def _build_wheel(tmp: Path) -> Path:
     """Build the wheel from a copy of the sources, so the checkout gets no build/ or egg-info."""
     source = tmp / "src"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(REPO / name, source / name)
     shutil.copytree(
         REPO / "qa_app", source / "qa_app", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -138,3 +138,20 @@ def test_the_built_wheel_answers_the_example_question_offline(tmp_path: Path) ->
     sources = [line for line in lines if line.startswith("  - ")]
     seeds = (str(site / "qa_app" / "seeds"), str(site.resolve() / "qa_app" / "seeds"))
     assert sources and all(any(d in s for d in seeds) for s in sources), stdout
+
+
+def test_the_wheel_carries_the_licence(tmp_path: Path) -> None:
+    """SPDX metadata (PEP 639) and the licence text itself travel inside the wheel."""
+    wheel = _build_wheel(tmp_path)
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+        fields = archive.read(metadata).decode("utf-8").split("\n\n", 1)[0].splitlines()
+        licences = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+        assert len(licences) == 1, names
+        text = archive.read(licences[0]).decode("utf-8")
+    assert text == (REPO / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License")
+    assert "License-Expression: MIT" in fields
+    assert "License-File: LICENSE" in fields
+    assert not [f for f in fields if f.startswith("License:")]  # the deprecated free-text field
