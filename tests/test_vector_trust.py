@@ -43,7 +43,7 @@ def own_top_hits(eng: Engine) -> tuple[int, int]:
 def saved_stamp_matches(eng: Engine) -> bool:
     cache = vectors.VectorCache(eng.library.directory, eng.embedder.dimension, "fake")
     state = eng.library.store.vector_state()
-    loaded = cache._load(state)
+    loaded = cache._load(state, eng.library.store)
     return loaded is not None and loaded[1].matches(state)
 
 

@@ -90,6 +90,11 @@ def _mark(db: sqlite3.Connection, seq: int) -> int | None:
     return None if row is None or row[0] is None else int(row[0])
 
 
+def vector_mark(database: Database, seq: int) -> int | None:
+    """Return the random mark of change ``seq`` (None if not logged, or logged before marks)."""
+    return _mark(database.read(), seq)
+
+
 def vector_state(database: Database) -> VectorState:
     """Return the embeddings' epoch and last change (what a vector cache is stamped with)."""
     return _vector_state(database.read())

@@ -214,6 +214,10 @@ class Store:
         """Return (state, chunk ids as int64, float32 matrix) of every embedded chunk, consistently."""
         return embedding_rows.embeddings(self._database, dimension)
 
+    def vector_mark(self, seq: int) -> int | None:
+        """Return the random mark of embedding change ``seq`` (None if not logged)."""
+        return embedding_rows.vector_mark(self._database, seq)
+
     def vector_changes(
         self, since: int, limit: int, mark: int | None = None
     ) -> VectorChanges | None:

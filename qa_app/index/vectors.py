@@ -55,6 +55,8 @@ class EmbeddingSource(Protocol):
 
     def embeddings(self, dimension: int) -> tuple[VectorState, np.ndarray, np.ndarray]: ...
 
+    def vector_mark(self, seq: int) -> int | None: ...
+
 
 class Stamp(NamedTuple):
     """What a cached index holds: which library's embeddings, up to which change, how built."""
@@ -171,7 +173,7 @@ class VectorCache:
     def _current(self, state: VectorState, source: EmbeddingSource) -> FaissIndex:
         """Return the index for ``state``: in memory, loaded, updated from the log, or rebuilt."""
         if self._index is None or self._stamp is None or self._stamp.mismatch(state):
-            self._index, self._stamp = self._load(state) or (None, None)
+            self._index, self._stamp = self._load(state, source) or (None, None)
             self._unsaved = 0
         index, stamp = self._index, self._stamp
         if index is not None and stamp is not None and stamp.matches(state):
@@ -238,7 +240,7 @@ class VectorCache:
             epoch=state.epoch, seq=state.seq, mark=state.mark, library=state.library
         )
 
-    def _load(self, state: VectorState) -> tuple[FaissIndex, Stamp] | None:
+    def _load(self, state: VectorState, source: EmbeddingSource) -> tuple[FaissIndex, Stamp] | None:
         """Return the saved index if it proves it can serve ``state`` (as is, or by applying
         the changes logged since); None (it is rebuilt) if it is missing or cannot."""
         import faiss
@@ -277,6 +279,10 @@ class VectorCache:
         if index.d != self.dimension or index.ntotal != count:
             return self._reject("it holds another number of vectors than its stamp says")
         why = stamp.mismatch(state)
+        logged = stamp.seq >= max(1, state.oldest)
+        if why is None and logged and source.vector_mark(stamp.seq) != stamp.mark:
+            # The same change numbers, other changes: a database restored and written since.
+            why = "it follows another history of the database (restored from a copy?)"
         if why is not None:
             return self._reject(why)
         return index, stamp
