@@ -73,12 +73,27 @@ def network_calls(trace: str) -> tuple[list[str], list[str]]:
     return dns, remote
 
 
+# ONNX Runtime's telemetry thread looked its host up some seconds into a session (an `eval`, the
+# window): a session kept busy for a while, as those are.
+LONG_SESSION = """
+import sys, time
+from qa_app.engine import Engine
+with Engine("offline") as eng:
+    started = time.monotonic()
+    while time.monotonic() - started < float(sys.argv[1]):  # the embedder's ONNX session
+        hits = eng.search("When did Russia receive the first shipment?", k=3)
+    print(hits[0].path)
+"""
+
+
 def traced(argv: list[str], trace: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run the qa-app command ``argv`` with no network (unshare -rn) under strace -f."""
+    """Run the qa-app command ``argv`` (or, after "-c", a script) with no network
+    (unshare -rn) under strace -f."""
+    program = ["-c", *argv[1:]] if argv[0] == "-c" else ["-m", "qa_app.cli.commands", *argv]
     command = [
         "unshare", "-rn", "strace", "-f", "-qq", "-o", str(trace),
         "-e", "trace=connect,sendto,sendmsg", "-e", "signal=none",
-        sys.executable, "-m", "qa_app.cli.commands", *argv,
+        sys.executable, *program,
     ]  # fmt: skip
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
 
@@ -94,6 +109,13 @@ def _native_tracing() -> str | None:
     if probe.returncode != 0:
         return f"unshare -rn with strace is not allowed here: {probe.stderr.decode()[-200:]}"
     return None
+
+
+def test_onnx_runtime_telemetry_is_off_before_any_session() -> None:
+    import qa_app.models.onnx_runtime as onnx_runtime
+
+    assert os.environ.get("ORT_DISABLE_TELEMETRY") == "1"
+    assert "disable_telemetry_events()" in Path(onnx_runtime.__file__).read_text(encoding="utf-8")
 
 
 def test_the_trace_parser_sees_dns_and_connects() -> None:
@@ -122,6 +144,7 @@ def test_add_and_ask_make_no_dns_lookup_and_no_connect_natively(tmp_path: Path) 
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     runs = [
         ["add", "-q", "-l", "offline", str(SEEDS)],
+        ["-c", LONG_SESSION, "30"],
         ["ask", "-l", "offline", "When did Russia receive the first shipment?"],
     ]
     for n, argv in enumerate(runs):

@@ -73,12 +73,15 @@ def describe() -> str:
         return f"unusable: {exc}"
 
 
-def onnxruntime() -> Any:
-    """Return the onnxruntime module with its telemetry switched off (before any session).
+# ONNX Runtime (1.2x and later on Linux too) carries a telemetry client (1DS) that looks up
+# mobile.events.data.microsoft.com from a thread of its own some seconds into a session, whatever
+# disable_telemetry_events() says; this variable, read when its environment is made, stops it.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
-    Its telemetry events go nowhere on Linux and macOS, but its binaries carry a Microsoft
-    events host name: switched off, no build of it may send anything.
-    """
+
+def onnxruntime() -> Any:
+    """Return the onnxruntime module with its telemetry switched off (before any session)."""
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
     import onnxruntime as ort
 
     ort.disable_telemetry_events()
