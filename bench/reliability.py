@@ -580,6 +580,9 @@ def bench_offline(work: Path, env: dict[str, str], window_seconds: float) -> Non
             status = str(done.returncode)
         except subprocess.TimeoutExpired:
             status = f"ran {window_seconds:.0f}s, stopped"
+        if not trace.exists():
+            print(f"offline {name}: status {status}; no trace written (strace could not run)")
+            continue
         lines = trace.read_text(encoding="utf-8", errors="replace").splitlines()
         calls = [line for line in lines if re.search(r"\b(connect|sendto|sendmsg)\(", line)]
         dns = [line for line in calls if "htons(53)" in line]
@@ -606,6 +609,7 @@ def main() -> None:
     parser.add_argument("--window-seconds", type=float, default=60.0)
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-reliability-"))
+    work.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, QA_APP_HOME=str(work / "home"), PYTHONPATH=str(ROOT))
     only = set(args.only or ["kills", "bomb", "full", "ro", "cases", "offline"])
     print(f"work folder {work}; machine shared, timings indicative")
