@@ -15,8 +15,8 @@ from qa_app.contracts import DEFAULT_K
 from qa_app.index.database import StoreMissing
 from qa_app.index.indexing import CancelFn, ProgressFn
 from qa_app.index.library import DB_FILE, Library
-from qa_app.index.repair import RepairReport
 from qa_app.index.locking import WriterLock
+from qa_app.index.repair import RepairReport
 from qa_app.models.embedding import Embedder, SentenceTransformerEmbedder
 from qa_app.reader.base import Reader
 from qa_app.records import DocumentInfo, Passage, Result, SyncReport
