@@ -131,6 +131,7 @@ def test_repair_reports_what_could_not_be_recovered(
     single.write_text("A lone report about the orchard keeper.", encoding="utf-8")
     assert cli.main(["add", "-q", "-l", "lib", str(folder), str(single)]) == 0
     single.unlink()  # its file is gone: it cannot come back
+    (library_db(qa_home).parent / "roots.json").unlink()  # as in a library made before it
     scramble_pages(library_db(qa_home))
     capsys.readouterr()
     rc = cli.main(["repair", "-q", "-l", "lib"])
@@ -187,3 +188,29 @@ def test_ingestion_never_blames_a_file_for_a_database_error(
     monkeypatch.undo()
     with Engine("lib", embedder=FakeEmbedder()) as eng:
         assert not [d for d in eng.documents() if d.status == "failed"]  # no file blamed
+
+
+@pytest.mark.parametrize("damage", [truncate, scramble_pages])
+def test_repair_takes_the_added_folders_from_roots_json_when_the_database_lost_them(
+    tmp_path: Path,
+    qa_home: Path,
+    fake_engine: None,
+    capsys: pytest.CaptureFixture[str],
+    damage: Callable[[Path], None],
+) -> None:
+    folder = docs(tmp_path / "docs")
+    assert cli.main(["add", "-q", "-l", "lib", str(folder)]) == 0
+    assert cli.main(["remove", "-l", "lib", str(folder / "glacier.txt")]) == 0  # an exclusion
+    before = control(capsys)
+    roots = library_db(qa_home).parent / "roots.json"
+    assert str(folder.resolve()) in roots.read_text(encoding="utf-8")
+    damage(library_db(qa_home))
+    capsys.readouterr()
+    cli.main(["repair", "-q", "-l", "lib"])
+    out, err = capsys.readouterr()
+    assert "recovered 1 added file or folder" in out and "Traceback" not in err
+    assert "add the library's files and folders again" not in err
+    assert control(capsys) == before
+    assert cli.main(["list", "-l", "lib"]) == 0
+    listing = capsys.readouterr().out
+    assert "3 documents" in listing and "excluded" in listing  # the exclusion came back too

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 DB_FILE = "library.db"
 MANIFEST_FILE = "manifest.json"
+# A readable copy of what was added to the library (files, folders, exclusions, the OCR setting),
+# rewritten by every change to them: `qa-app repair` reads it when the damaged database cannot
+# give them back (the database stays the truth; this is only ever read by repair).
+ROOTS_FILE = "roots.json"
 OCR_CACHE_FILE = "ocr-cache.db"  # OCR text of finished pages, so a stopped run resumes
 OCR_KEY = "ocr"  # meta: "on" (the default) or "off"
 # What OCR may change: scanned PDF pages, images, and e-mails (their attached scans).
@@ -181,6 +185,16 @@ class Library:
                 return
         write_atomically(path, text)
 
+    def _write_roots(self) -> None:
+        """Refresh roots.json from the database (best effort: a full disk must not fail an add)."""
+        record = {
+            "roots": [[r.path, r.kind] for r in self.store.roots()],
+            "exclusions": list(self.store.exclusions()),
+            OCR_KEY: "on" if self.ocr else "off",
+        }
+        with contextlib.suppress(StoreError, OSError):
+            write_atomically(self.directory / ROOTS_FILE, json.dumps(record, indent=1))
+
     # -- writing ----------------------------------------------------------------------------
 
     def writer(self) -> WriterLock:
@@ -207,6 +221,7 @@ class Library:
                 return 0
             with self.store.transaction() as db:
                 self.store.set_meta(db, **{OCR_KEY: "on" if enabled else "off"})
+            self._write_roots()
             return self.store.mark_unread(OCR_FORMATS if enabled else None)
 
     def add(
@@ -237,6 +252,8 @@ class Library:
                     run.fail(absolute(path), "no such file or folder")
             for root, kind in roots:
                 self.store.add_root(root, kind)
+            if roots:
+                self._write_roots()
             wanted = [r for r in self.store.roots() if rebuilt or (r.path, r.kind) in roots]
             indexer = self._indexer()
             indexer.index(indexer.scan(wanted, run), run, progress, cancel)
@@ -264,6 +281,7 @@ class Library:
             known = list(self.store.known_files()) + list(self.store.failures())
             doomed = [p for p in known if covered(p, sorted(targets))]
             removed = set(self.store.delete_documents(doomed))
+            self._write_roots()
             return sorted(removed | {e for e in new if not any(under(r, e) for r in removed)})
 
     def include(self, paths: Sequence[str | Path]) -> None:
@@ -272,6 +290,7 @@ class Library:
             targets = {absolute(p) for p in paths}
             targets |= {str(Path(t).resolve()) for t in targets if Path(t).exists()}
             self.store.set_excluded(sorted(targets), False)
+            self._write_roots()
 
     def sync(
         self, progress: ProgressFn | None = None, cancel: CancelFn | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import sqlite3
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from qa_app.index.database import StoreError, describe_os_error, from_db_text
 from qa_app.index.indexing import CancelFn, ProgressFn
-from qa_app.index.library import DB_FILE, OCR_KEY, Library
+from qa_app.index.library import DB_FILE, OCR_KEY, ROOTS_FILE, Library
 from qa_app.index.locking import WriterLock
 from qa_app.index.vectors import INDEX_FILE
 from qa_app.models.embedding import Embedder
@@ -23,6 +24,7 @@ from qa_app.records import SyncReport
 # Settings of the library (not of its index) carried over when they can be read.
 KEPT_META = (OCR_KEY, "seeded_from")
 _MAGIC = b"SQLite format 3\x00"
+ROOTS_LOST = "the added files and folders"
 
 
 @dataclass
@@ -52,7 +54,7 @@ def _read(path: Path, found: Salvage) -> None:
     db = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
     db.text_factory = from_db_text
     reads: list[tuple[str, str, Callable[[list[tuple[object, ...]]], None]]] = [
-        ("the added files and folders", "SELECT path, kind FROM roots",
+        (ROOTS_LOST, "SELECT path, kind FROM roots",
          lambda rows: found.roots.extend((str(p), str(k)) for p, k in rows)),
         ("the exclusions", "SELECT path FROM exclusions",
          lambda rows: found.exclusions.extend(str(r[0]) for r in rows)),
@@ -100,6 +102,28 @@ def salvage(path: Path, scratch: Path) -> Salvage:
     return restored if again > score else found
 
 
+
+def from_roots_file(directory: Path, found: Salvage) -> None:
+    """Take the added files, folders, exclusions and OCR setting from roots.json when the damaged
+    database could not give them back (a library made before roots.json has none: left as is)."""
+    if not any(u.startswith(ROOTS_LOST) for u in found.unreadable) and found.roots:
+        return
+    try:
+        record = json.loads((directory / ROOTS_FILE).read_text(encoding="utf-8"))
+        roots = [(str(p), str(k)) for p, k in record["roots"]]
+        exclusions = [str(e) for e in record.get("exclusions", [])]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if not roots:
+        return
+    found.roots = roots
+    found.exclusions = found.exclusions or exclusions
+    if OCR_KEY in record:
+        found.meta.setdefault(OCR_KEY, str(record[OCR_KEY]))
+    # Recovered after all: the report lists them among the recovered roots, not the losses.
+    found.unreadable = [u for u in found.unreadable if not u.startswith(ROOTS_LOST)]
+
+
 def repair(
     directory: Path,
     embedder: Embedder,
@@ -122,6 +146,7 @@ def repair(
     with WriterLock(directory / "write.lock", name):
         with tempfile.TemporaryDirectory(prefix="qa-repair-") as scratch:
             found = salvage(db, Path(scratch))
+        from_roots_file(directory, found)
         kept = db.with_name(f"{DB_FILE}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
         try:
             os.replace(db, kept)
