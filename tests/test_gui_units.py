@@ -191,5 +191,10 @@ def test_the_card_says_when_sources_disagree(qtbot):
     text = card.disagree.text()
     assert text.startswith("Sources disagree:") and "“earlier this month” in 004" in text
     assert "“last year” in 005" in text
+    md = to_markdown(replace(found, alternatives=(rival,)))
+    assert "### Sources disagree" in md and "- last year (0.62) — 005" in md
     card.show_result(replace(found, alternatives=(replace(rival, score=0.3),)))
     assert not card.disagree.isVisibleTo(card)  # below the possible band: not a rival source
+    assert "Sources disagree" not in to_markdown(
+        replace(found, alternatives=(replace(rival, score=0.3),))
+    )

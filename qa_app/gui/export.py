@@ -14,6 +14,7 @@ from pathlib import Path
 
 from qa_app.answers import (
     VERDICT_HEADINGS,
+    disagreeing,
     evidence_words,
     result_to_dict,
     split_sentence,
@@ -111,6 +112,12 @@ def to_markdown(result: Result) -> str:
                 f"- *{md_text(_where(c))}* ({md_text(c.path)}, characters "
                 f"{c.answer_start}–{c.answer_end}): {sentence.strip()}"
             )
+        differ = disagreeing(result)
+        if differ:
+            out += ["", "### Sources disagree", ""]
+            for alt in differ:
+                titles = ", ".join(sorted({md_text(_where(c)) for c in alt.citations}))
+                out.append(f"- {md_text(alt.text)} ({alt.score:.2f}) — {titles}")
         if result.alternatives:
             out += ["", "### Other possible answers", ""]
             for alt in result.alternatives:
