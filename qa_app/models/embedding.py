@@ -86,6 +86,8 @@ def load_sentence_transformer() -> object:
 
     Where sentence-transformers is not installed (the packaged app leaves it and the SciPy and
     scikit-learn it imports out), the same model on plain torch (qa_app.models.torch_encoder).
+    Raises ModelError when the model is missing or damaged, or torch or transformers is not
+    installed (one line saying what to install).
     """
     with _model_lock:
         model = _model_cache.get("st")
@@ -96,6 +98,9 @@ def load_sentence_transformer() -> object:
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             threads.configure()
             directory = verify_model()
+            from qa_app.models.onnx_runtime import require_torch
+
+            require_torch("the embedder on torch")
             try:
                 from sentence_transformers import SentenceTransformer
             except ImportError:

@@ -32,22 +32,67 @@ PRECISION_ENV = "QA_APP_READER_PRECISION"
 PRECISIONS = ("int8", "fp32")
 
 
+# The torch backend's packages: the packaged app and a slim install have neither.
+TORCH_STACK = ("torch", "transformers")
+
+
 def backend() -> str:
     """Return "onnx" or "torch": $QA_APP_BACKEND if set, else onnx when its runtime and graphs exist.
 
-    Raises ModelError when $QA_APP_BACKEND names neither.
+    Raises ModelError when $QA_APP_BACKEND names neither, or names a runtime that is not installed
+    (in one line saying what to install).
     """
     choice = os.environ.get(BACKEND_ENV, "").strip().lower()
     if choice and choice not in BACKENDS:
         raise ModelError(f"{BACKEND_ENV}={choice!r} is not a backend; use 'onnx' or 'torch'")
     if choice == "torch":
+        require_torch(f"{BACKEND_ENV}=torch")
         return "torch"
-    available = importlib.util.find_spec("onnxruntime") is not None
-    if not available or not (GRAPH_DIR / RECORD_FILE).is_file():
+    if not _installed("onnxruntime") or not (GRAPH_DIR / RECORD_FILE).is_file():
         if choice == "onnx":
             raise ModelError(f"{BACKEND_ENV}=onnx but onnxruntime or {GRAPH_DIR} is missing")
+        if missing_torch():
+            raise ModelError(
+                f"the models need onnxruntime and its graphs in {GRAPH_DIR}, or torch and "
+                "transformers, and this install has neither: pip install onnxruntime"
+            )
         return "torch"
     return "onnx"
+
+
+def _installed(name: str) -> bool:
+    """Return True when the top-level package ``name`` can be imported (without importing it)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a half-imported module without a spec
+        return False
+
+
+def missing_torch() -> list[str]:
+    """Return the torch backend's packages that are not installed (TORCH_STACK order)."""
+    return [name for name in TORCH_STACK if not _installed(name)]
+
+
+def require_torch(wanted_by: str) -> None:
+    """Raise ModelError, one line saying what to install, when torch or transformers is missing.
+
+    ``wanted_by`` names what asked for torch ("QA_APP_BACKEND=torch", "the reader on torch").
+    The installer's app runs on ONNX Runtime only and carries neither; a pip install has both
+    (sentence-transformers brings them) unless they were removed.
+    """
+    missing = missing_torch()
+    if not missing:
+        return
+    names = " and ".join(missing)
+    instead = (
+        f", or unset {BACKEND_ENV} to run the models on ONNX Runtime"
+        if os.environ.get(BACKEND_ENV, "").strip().lower() == "torch"
+        else ""
+    )
+    raise ModelError(
+        f"{wanted_by} needs {names}, not installed here: pip install sentence-transformers "
+        f"(it brings torch and transformers){instead}"
+    )
 
 
 def reader_precision() -> str:

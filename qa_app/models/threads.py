@@ -44,7 +44,7 @@ def configure() -> int:
     os.environ.setdefault("OMP_NUM_THREADS", str(n))
     os.environ.setdefault("MKL_NUM_THREADS", str(n))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    if _configured != n and "torch" in sys.modules:
+    if _configured != n and sys.modules.get("torch") is not None:  # imported (None: blocked)
         apply_to_torch()
     _configured = n
     return n

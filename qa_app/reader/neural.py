@@ -184,7 +184,13 @@ def _tokenizer(base: Path, meta: Meta) -> WindowTokenizer:
 
 
 def _load_torch(directory: Path) -> LoadedReader:
-    """Return the reader as a torch module; the base's word embeddings come from the shared copy."""
+    """Return the reader as a torch module; the base's word embeddings come from the shared copy.
+
+    Raises ModelError in one line when torch or transformers is not installed.
+    """
+    from qa_app.models.onnx_runtime import require_torch
+
+    require_torch("the reader on torch")
     import torch
     from safetensors.torch import load_file
 
