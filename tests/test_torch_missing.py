@@ -40,6 +40,20 @@ def test_backend_torch_without_torch_says_what_to_install(
     assert onnx_models.describe().startswith("unusable: QA_APP_BACKEND=torch needs")
 
 
+def test_the_packaged_app_says_to_unset_the_setting(
+    no_torch: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing can be pip-installed into the installer's app: the one remedy is the setting."""
+    monkeypatch.setenv(onnx_models.BACKEND_ENV, "torch")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    with pytest.raises(ModelError) as caught:
+        onnx_models.backend()
+    assert str(caught.value) == (
+        "QA_APP_BACKEND=torch needs torch and transformers, which this packaged app leaves out: "
+        "unset QA_APP_BACKEND to run the models on ONNX Runtime"
+    )
+
+
 def test_the_default_backend_needs_no_torch(
     no_torch: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,14 +85,15 @@ def require_torch(wanted_by: str) -> None:
     if not missing:
         return
     names = " and ".join(missing)
-    instead = (
-        f", or unset {BACKEND_ENV} to run the models on ONNX Runtime"
-        if os.environ.get(BACKEND_ENV, "").strip().lower() == "torch"
-        else ""
-    )
+    instead = f"unset {BACKEND_ENV} to run the models on ONNX Runtime"
+    if getattr(sys, "frozen", False):  # the installer's app: nothing can be pip-installed into it
+        raise ModelError(
+            f"{wanted_by} needs {names}, which this packaged app leaves out: {instead}"
+        )
+    chose_torch = os.environ.get(BACKEND_ENV, "").strip().lower() == "torch"
     raise ModelError(
         f"{wanted_by} needs {names}, not installed here: pip install sentence-transformers "
-        f"(it brings torch and transformers){instead}"
+        f"(it brings torch and transformers){', or ' + instead if chose_torch else ''}"
     )
 
 
