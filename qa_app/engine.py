@@ -21,6 +21,7 @@ from qa_app.models.embedding import Embedder, SentenceTransformerEmbedder
 from qa_app.reader.base import Reader
 from qa_app.records import DocumentInfo, Passage, Result, SyncReport
 from qa_app.retrieval import Retriever
+from qa_app.server.saved import saved_server, saved_servers
 
 SEEDED_KEY = "seeded_from"
 
@@ -35,23 +36,40 @@ class Engine:
         embedder: Embedder | None = None,
         reader: str | None = None,
         create: bool = True,
+        server: str | None = None,
     ) -> None:
         """Open a library for reading (nothing is written by opening).
 
         ``create``: make the library if it does not exist; otherwise a missing library raises
         StoreMissing, with the closest existing names. The default library is always created
-        (it is built from the bundled seeds by ``ensure_ready``).
+        (it is built from the bundled seeds by ``ensure_ready``). ``server``: a PostgreSQL
+        connection string; the library lives there (a team library). Without it, a server
+        remembered for this library's name is used (``qa_app.server.saved``).
         """
         self.name = paths.check_library_name(library or paths.DEFAULT_LIBRARY)
         self.is_default = library is None or library == paths.DEFAULT_LIBRARY
+        self.server = server or saved_server(self.name)
         directory = paths.library_dir(self.name)
-        if not create and not self.is_default and not (directory / DB_FILE).is_file():
+        if (
+            self.server is None
+            and not create
+            and not self.is_default
+            and not (directory / DB_FILE).is_file()
+        ):
             raise StoreMissing(missing_library_message(self.name))
         self.embedder: Embedder = embedder or SentenceTransformerEmbedder()
         self.reader_name = reader
-        self.library = Library(directory, self.embedder, name=self.name)
+        if self.server is not None:
+            from qa_app.server.library import ServerLibrary  # needs psycopg: only for a server
+            from qa_app.server.retrieval import ServerRetriever
+
+            server_library = ServerLibrary(self.server, self.embedder, name=self.name, create=create)
+            self.library: Library = server_library
+            self.retriever: Retriever = ServerRetriever(server_library, self.embedder)
+        else:
+            self.library = Library(directory, self.embedder, name=self.name)
+            self.retriever = Retriever(self.library, self.embedder)
         self._ocr = self.library.ocr  # read once here (off the UI thread); set_ocr keeps it
-        self.retriever = Retriever(self.library, self.embedder)
         self._readers: dict[str, Reader] = {}
         self._reader_lock = threading.Lock()
 
@@ -59,15 +77,30 @@ class Engine:
 
     @staticmethod
     def libraries() -> list[str]:
-        """Return the names of every library on disk, sorted."""
+        """Return the names of every library on disk and every team library remembered with its
+        server, sorted."""
         root = paths.libraries_dir()
-        if not root.is_dir():
-            return []
-        return sorted(p.name for p in root.iterdir() if (p / DB_FILE).is_file())
+        local = [p.name for p in root.iterdir() if (p / DB_FILE).is_file()] if root.is_dir() else []
+        return sorted({*local, *saved_servers()})
 
     @staticmethod
-    def delete_library(name: str) -> None:
-        """Delete a library's folder; raise LibraryBusy if it is being written, KeyError if absent."""
+    def delete_library(name: str, *, server: str | None = None) -> None:
+        """Delete a library's folder; raise LibraryBusy if it is being written, KeyError if absent.
+
+        With ``server``, the team library of that name is deleted on the server. A team library
+        known only by its remembered server is forgotten here and kept on the server (the team
+        still uses it).
+        """
+        if server is not None:
+            from qa_app.server.manage import delete_library
+
+            delete_library(server, name)
+            return
+        if saved_server(name) is not None:
+            from qa_app.server.saved import forget
+
+            forget(name)
+            return
         directory = paths.library_dir(name)
         if not (directory / DB_FILE).is_file():
             raise KeyError(f"there is no library called '{name}'")
@@ -81,6 +114,8 @@ class Engine:
     @staticmethod
     def rename_library(old: str, new: str) -> None:
         """Rename a library; raise KeyError if absent, FileExistsError if ``new`` is taken."""
+        if saved_server(old) is not None:
+            raise ValueError(f"'{old}' is a team library on a server; it keeps its name")
         source, target = paths.library_dir(old), paths.library_dir(new)
         if not (source / DB_FILE).is_file():
             raise KeyError(f"there is no library called '{old}'")

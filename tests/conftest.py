@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from server_kit import pg_server  # noqa: F401 - the session's PostgreSQL, for the team library
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -39,6 +39,12 @@ def cmd_gui(args: argparse.Namespace) -> int:
     reason = no_display()
     if reason:
         raise UsageError(reason)
+    if getattr(args, "server", None) is not None:
+        from qa_app.cli.opening import remember_server
+
+        if args.library is None:
+            raise UsageError("--server needs --library NAME: the team library to open")
+        remember_server(args.library, args.server, args.quiet)  # the window opens it by name
     if args.library is not None:
         from qa_app.paths import check_library_name
 
@@ -63,6 +69,14 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         metavar="NAME",
         default=default,
         help="library to use (default: the bundled 'seeds')",
+    )
+    parser.add_argument(
+        "--server",
+        metavar="URL",
+        default=default,
+        help="a team library on a PostgreSQL server with pgvector, e.g. "
+        "postgresql://USER@HOST/DATABASE (remembered for the library's name; the password "
+        "comes from PGPASSWORD or ~/.pgpass, never from here)",
     )
     parser.add_argument(
         "--quiet",

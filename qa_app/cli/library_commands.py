@@ -164,9 +164,20 @@ def cmd_libraries(args: argparse.Namespace) -> int:
     if args.library is not None:
         raise UsageError("'libraries' lists every library: it takes no --library")
 
+    if getattr(args, "server", None) is not None:  # the team libraries on that server
+        from qa_app.server.manage import library_names
+
+        for name in library_names(args.server):
+            print(terminal_safe(name))
+        return EXIT_OK
+    from qa_app.server.saved import saved_servers
+    from qa_app.server.settings import mask
+
     names = Engine.libraries()
+    servers = saved_servers()
     for name in names:
-        print(name)
+        where = f"  (team library on {mask(servers[name])})" if name in servers else ""
+        print(terminal_safe(name + where))
     if not names:
         print(f"no libraries yet under {paths.libraries_dir()}", file=sys.stderr)
     return EXIT_OK

@@ -22,7 +22,18 @@ def open_engine(args: argparse.Namespace, *, ready: bool = True, create: bool = 
     build the default library from the bundled seeds on first use (the one write on opening)."""
     from qa_app.engine import Engine
 
-    engine = Engine(args.library, reader=getattr(args, "reader", None), create=create)
+    server = getattr(args, "server", None)
+    if server is not None:
+        from qa_app.server.saved import check_name_free
+
+        check_name_free(args.library or "seeds")
+    engine = Engine(args.library, reader=getattr(args, "reader", None), create=create, server=server)
+    if server is not None:
+        try:
+            remember_server(engine.name, server, args.quiet)
+        except BaseException:
+            engine.close()
+            raise
     for notice in engine.notices:
         print(f"note: {terminal_safe(notice)}", file=sys.stderr)
     if ready and engine.needs_seeding:
@@ -38,6 +49,21 @@ def open_engine(args: argparse.Namespace, *, ready: bool = True, create: bool = 
                 file=sys.stderr,
             )
     return engine
+
+
+def remember_server(name: str, server: str, quiet: bool) -> None:
+    """Remember the server of library ``name`` (later commands and the window find it by name);
+    say that a password written in the connection string is not kept."""
+    from qa_app.server.saved import remember
+    from qa_app.server.settings import has_password
+
+    remember(name, server)
+    if has_password(server) and not quiet:
+        print(
+            "note: the password in the server address is not saved; later commands take it "
+            "from PGPASSWORD or ~/.pgpass",
+            file=sys.stderr,
+        )
 
 
 def say_pending(engine: Engine, quiet: bool) -> None:

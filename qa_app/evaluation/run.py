@@ -37,7 +37,7 @@ def eval_corpus_dir(evalset: EvalSet) -> Path:
 def _default_engine(name: str | None, args: argparse.Namespace) -> Any:
     from qa_app.engine import Engine
 
-    return Engine(name, reader=args.reader)
+    return Engine(name, reader=args.reader, server=getattr(args, "server", None))
 
 
 def _ticker(total: int, quiet: bool, unit: str) -> tuple[Callable[[Progress], None], Any]:
@@ -212,7 +212,7 @@ def _discard_library(name: str | None, evalset: EvalSet, args: argparse.Namespac
 
     shutil.rmtree(eval_corpus_dir(evalset), ignore_errors=True)
     try:
-        Engine.delete_library(name)
+        Engine.delete_library(name, server=getattr(args, "server", None))
     except KeyError:
         return  # never written to disk (a fake engine in tests)
     except (LibraryBusy, OSError) as exc:

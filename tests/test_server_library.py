@@ -1,0 +1,300 @@
+"""The engine's behaviour, run against the local library and a team library on a real PostgreSQL.
+
+Every test of the first part runs twice (``backend``: local, server) and asserts the same things,
+so the server backend cannot drift from the local one; the second part is the server's own.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from server_kit import PgServer, unique_name
+
+from qa_app.contracts import Scope
+from qa_app.engine import Engine
+from qa_app.index.locking import LibraryBusy
+from qa_app.models.embedding import FakeEmbedder
+from qa_app.retrieval import fuse
+
+Opener = Callable[..., Engine]
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    write(
+        folder, "alpha.txt", "The harbour of Valdoria was closed in March.\n\nShips waited outside."
+    )
+    write(folder, "sub/beta.md", "# Beta\n\nThe mayor of Valdoria is Ines Moreau.\n")
+    write(folder, "notes.xyz", "not a supported format, silently skipped inside folders")
+    return folder
+
+
+@pytest.fixture(params=["local", "server"])
+def opener(request: pytest.FixtureRequest) -> Opener:
+    """Return open(dim=64, **kw) -> Engine for one library of this test, on either backend."""
+    name = unique_name()
+    server = request.getfixturevalue("pg_server").socket_dsn if request.param == "server" else None
+
+    def open_engine(dim: int = 64, **kw: object) -> Engine:
+        return Engine(name, embedder=FakeEmbedder(dim), server=server, **kw)  # type: ignore[arg-type]
+
+    return open_engine
+
+
+# -- the same behaviour on both backends ----------------------------------------------------------
+
+
+def test_add_list_and_offsets(opener: Opener, docs: Path) -> None:
+    with opener() as eng:
+        report = eng.add([docs])
+        assert report.ok
+        assert sorted(Path(p).name for p in report.added) == ["alpha.txt", "beta.md"]
+        infos = eng.documents()
+        assert [Path(d.path).name for d in infos] == ["alpha.txt", "beta.md"]
+        assert all(d.status == "indexed" and d.chunks >= 1 for d in infos)
+        assert eng.folders() == [str(docs.resolve())]
+        assert eng.pending() == 0
+        for info in infos:
+            text = eng.document_text(info.id)
+            for p in eng.search("Valdoria", k=20):
+                if p.doc_id == info.id:
+                    assert text[p.start : p.end] == p.text
+        with pytest.raises(KeyError):
+            eng.document_text(10**9)
+
+
+def test_search_fuses_dense_and_keyword(opener: Opener, docs: Path) -> None:
+    with opener() as eng:
+        eng.add([docs])
+        hits = eng.search("mayor of Valdoria", k=5)
+        assert hits[0].path.endswith("beta.md")
+        assert hits[0].dense_rank is not None and hits[0].keyword_rank is not None
+        assert hits[0].score >= hits[-1].score
+        assert eng.search("zzzunknownword", k=5) == [] or all(
+            p.keyword_rank is None for p in eng.search("zzzunknownword", k=5)
+        )
+
+
+def test_sync_sees_new_changed_and_deleted(opener: Opener, docs: Path) -> None:
+    with opener() as eng:
+        eng.add([docs])
+        report = eng.sync()
+        assert report.unchanged == 2 and not report.added and report.chunks_embedded == 0
+        alpha = docs / "alpha.txt"
+        alpha.write_text("The harbour reopened in May.", encoding="utf-8")
+        os.utime(alpha, (1, 1))
+        write(docs, "gamma.txt", "A new report about lighthouses.")
+        (docs / "sub" / "beta.md").unlink()
+        report = eng.sync()
+        assert [Path(p).name for p in report.updated] == ["alpha.txt"]
+        assert [Path(p).name for p in report.added] == ["gamma.txt"]
+        assert [Path(p).name for p in report.removed] == ["beta.md"]
+        assert eng.search("lighthouses", k=3)[0].path.endswith("gamma.txt")
+        assert not any(p.path.endswith("beta.md") for p in eng.search("mayor", k=10))
+
+
+def test_bad_files_are_reported_and_the_rest_kept(opener: Opener, docs: Path) -> None:
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    with opener() as eng:
+        report = eng.add([docs])
+        assert [Path(f.path).name for f in report.failed] == ["broken.pdf"]
+        statuses = {Path(d.path).name: d.status for d in eng.documents()}
+        assert statuses == {"alpha.txt": "indexed", "beta.md": "indexed", "broken.pdf": "failed"}
+
+
+def test_remove_and_exclude(opener: Opener, docs: Path) -> None:
+    with opener() as eng:
+        eng.add([docs])
+        removed = eng.exclude([docs / "alpha.txt"])
+        assert [Path(p).name for p in removed] == ["alpha.txt"]
+        assert eng.exclusions() == [str(docs / "alpha.txt")]
+        assert not eng.sync().added  # an exclusion stays out
+        eng.include([docs / "alpha.txt"])
+        assert [Path(p).name for p in eng.sync().added] == ["alpha.txt"]
+        assert eng.remove([docs])
+        assert eng.documents() == [] and eng.folders() == []
+
+
+def test_text_that_is_not_plain_is_kept_exactly(opener: Opener, tmp_path: Path) -> None:
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    text = "Odd and \U0010ffff escape; naïve café 東京 — 'quotes' \"and\" %s %(x)s ;--"
+    (folder / "odd.txt").write_text(text, encoding="utf-8")
+    odd_name = os.fsdecode(b"caf\xe9.txt")  # not UTF-8: a lone surrogate in Python
+    (folder / odd_name).write_text("Latin-1 named file about harbours.", encoding="utf-8")
+    with opener() as eng:
+        assert eng.add([folder]).ok
+        docs = {d.path: d for d in eng.documents()}
+        assert str(folder / odd_name) in docs
+        stored = eng.document_text(docs[str(folder / "odd.txt")].id)
+        assert "\U0010ffff" in stored and "東京" in stored
+        assert eng.search("harbours", k=2)[0].path == str(folder / odd_name)
+        assert eng.remove([folder / odd_name]) == [str(folder / odd_name)]
+
+
+def test_scope_keeps_to_a_folder_and_a_format(opener: Opener, docs: Path) -> None:
+    with opener() as eng:
+        eng.add([docs])
+        inside = eng.search("Valdoria", k=5, scope=Scope(folder=str(docs / "sub")))
+        assert inside and all(p.path.endswith("beta.md") for p in inside)
+        txt = eng.search("Valdoria", k=5, scope=Scope(formats=("txt",)))
+        assert txt and all(p.path.endswith(".txt") for p in txt)
+        assert eng.search("Valdoria", k=5, scope=Scope(formats=("pdf",))) == []
+
+
+def test_model_change_is_noticed_and_rebuilt(opener: Opener, docs: Path) -> None:
+    with opener() as eng:
+        eng.add([docs])
+    with opener(dim=32) as eng:
+        assert eng.needs_rebuild == "model" and eng.notices
+        assert eng.search("Valdoria", k=3)  # keyword only meanwhile
+        report = eng.rebuild()
+        assert report.chunks_embedded == 2 and eng.needs_rebuild is None
+        assert eng.search("mayor of Valdoria", k=3)[0].dense_rank == 1
+
+
+def test_cancel_keeps_finished_files_and_sync_resumes(opener: Opener, tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    for i in range(6):
+        write(folder, f"f{i}.txt", f"Report number {i} about the harbour.")
+    calls = {"n": 0}
+
+    def cancel() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 3
+
+    with opener() as eng:
+        report = eng.add([folder], cancel=cancel)
+        assert report.cancelled and 0 < len(report.added) < 6
+        assert len(eng.sync().added) == 6 - len(report.added)
+        assert len(eng.documents()) == 6
+
+
+def test_one_writer_at_a_time(opener: Opener, docs: Path) -> None:
+    with opener() as eng, opener() as other:
+        eng.add([docs])
+        with eng.library.writer():
+            with pytest.raises(LibraryBusy, match="already being updated|being updated by"):
+                other.sync()
+            assert other.search("Valdoria", k=2)  # reading goes on
+        assert other.sync().unchanged == 2
+
+
+def test_ocr_setting_is_remembered(opener: Opener, docs: Path) -> None:
+    with opener() as eng:
+        eng.add([docs])
+        assert eng.ocr
+        eng.set_ocr(False)
+    with opener() as eng:
+        assert not eng.ocr
+
+
+# -- the server's own ------------------------------------------------------------------------------
+
+
+def server_engine(pg: PgServer, name: str | None = None, dim: int = 64) -> Engine:
+    return Engine(name or unique_name(), embedder=FakeEmbedder(dim), server=pg.socket_dsn)
+
+
+def test_one_query_fuses_as_the_local_fusion_does(pg_server: PgServer, tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    for i in range(30):
+        write(folder, f"d{i}.txt", f"Ship {i} reached the harbour of port {i % 7} in spring {i}.")
+    with server_engine(pg_server) as eng:
+        eng.add([folder])
+        for query in ("harbour of port 3", "ship 12 spring", "reached"):
+            ranked = eng.retriever.rank(query, 10)
+            expected = fuse(ranked.dense, ranked.keyword, 10)
+            got = eng.search(query, k=10)
+            assert [p.chunk_id for p in got] == [r.chunk_id for r in expected]
+            assert [p.score for p in got] == pytest.approx([r.score for r in expected])
+
+
+def test_dense_ranking_uses_the_librarys_hnsw_index(pg_server: PgServer, docs: Path) -> None:
+    from qa_app.server import ranking
+
+    with server_engine(pg_server) as eng:
+        eng.add([docs])
+        store = eng.library.store
+        conn = store.connections.reader()
+        conn.execute("SET enable_seqscan = off")  # a tiny table: make the planner show its choice
+        try:
+            vector = eng.embedder.encode(["mayor"])[0]
+            args = {"depth": 10, "vector": ranking.vector_text(vector)}
+            plan = conn.execute(
+                b"EXPLAIN " + ranking._dense_sql(store.library_id, 64, "").as_bytes(conn), args
+            ).fetchall()
+            assert "qa_chunks_hnsw_" in "\n".join(r[0] for r in plan)
+        finally:
+            conn.execute("RESET enable_seqscan")
+
+
+def test_libraries_on_one_server_are_apart(pg_server: PgServer, docs: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    write(other, "x.txt", "Valdoria exports wool.")
+    with server_engine(pg_server) as a, server_engine(pg_server) as b:
+        a.add([docs])
+        b.add([other])
+        assert {Path(p.path).name for p in a.search("Valdoria", k=10)} == {"alpha.txt", "beta.md"}
+        assert {Path(p.path).name for p in b.search("Valdoria", k=10)} == {"x.txt"}
+
+
+def test_a_missing_library_is_named(pg_server: PgServer) -> None:
+    from qa_app.index.database import StoreMissing
+
+    with pytest.raises(StoreMissing, match="no library called 'nope-x' on postgresql://"):
+        Engine("nope-x", embedder=FakeEmbedder(64), server=pg_server.socket_dsn, create=False)
+
+
+def test_readers_never_wait_for_a_writer(pg_server: PgServer, docs: Path) -> None:
+    name = unique_name()
+    with server_engine(pg_server, name) as writer, server_engine(pg_server, name) as reader:
+        writer.add([docs])
+        entered, release = threading.Event(), threading.Event()
+
+        def hold() -> None:  # a write transaction left open, holding row locks
+            with writer.library.writer(), writer.library.store.transaction() as db:
+                db.execute("UPDATE qa_chunks SET ocr = ocr WHERE library_id = %s", (
+                    writer.library.store.library_id,))  # fmt: skip
+                entered.set()
+                release.wait(30)
+
+        thread = threading.Thread(target=hold)
+        thread.start()
+        try:
+            assert entered.wait(10)
+            started = time.monotonic()
+            assert reader.search("Valdoria", k=3)
+            assert len(reader.documents()) == 2
+            assert time.monotonic() - started < 2
+            with pytest.raises(LibraryBusy, match="already being updated in this program"):
+                reader.sync()
+        finally:
+            release.set()
+            thread.join(10)
+
+
+def test_delete_a_team_library(pg_server: PgServer, docs: Path) -> None:
+    from qa_app.server.manage import library_names
+
+    name = unique_name()
+    with server_engine(pg_server, name) as eng:
+        eng.add([docs])
+    assert name in library_names(pg_server.socket_dsn)
+    Engine.delete_library(name, server=pg_server.socket_dsn)
+    assert name not in library_names(pg_server.socket_dsn)
+    with pytest.raises(KeyError):
+        Engine.delete_library(name, server=pg_server.socket_dsn)
