@@ -231,10 +231,11 @@ def test_a_library_from_before_attachments_reads_and_then_migrates(tmp_path: Pat
         assert e.add([path]).ok
         db_path = e.library.store.path
     db = sqlite3.connect(db_path)
-    # As a library written before this version: attachments inline, no link columns.
+    # As a library written before this version (and before the migration ledger):
+    # attachments inline, no link columns.
     db.execute("DELETE FROM documents WHERE parent_id IS NOT NULL")
     for sql in (
-        "DROP INDEX documents_parent", "DROP INDEX failures_parent",
+        "DROP TABLE _migrations", "DROP INDEX documents_parent", "DROP INDEX failures_parent",
         "ALTER TABLE documents DROP COLUMN parent_id", "ALTER TABLE documents DROP COLUMN attachment",
         "ALTER TABLE failures DROP COLUMN parent",
     ):  # fmt: skip

@@ -183,6 +183,7 @@ def test_an_old_library_gets_its_id_from_its_first_writer(tmp_path: Path, qa_hom
         eng.add([write_docs(tmp_path / "a", "a", 2, 1)])
     db = sqlite3.connect(library_dir(qa_home, "lib") / "library.db")
     db.execute("DELETE FROM meta WHERE key = 'library_id'")  # as made before library ids
+    db.execute("DROP TABLE _migrations")  # (and so before the migration ledger)
     db.commit()
     db.close()
     with Engine("lib", embedder=FakeEmbedder()) as eng:

@@ -67,7 +67,7 @@ def remove_root(database: Database, path: str) -> bool:
 
 def exclusions(database: Database) -> list[str]:
     """Return the files and folders inside added folders that the user removed."""
-    return [str(r[0]) for r in database.optional("SELECT path FROM exclusions ORDER BY path")]
+    return [str(r[0]) for r in database.query("SELECT path FROM exclusions ORDER BY path")]
 
 
 def set_excluded(database: Database, paths: Iterable[str], excluded: bool) -> None:
@@ -113,24 +113,15 @@ def record_failure(
 def failures(database: Database) -> dict[str, Failure]:
     """Return the files that failed to index, by path (for attachments see
     ``attachment_failures``)."""
-    if database.has("failures", "parent"):
-        rows = database.query(
-            "SELECT path, reason, size, mtime, content_hash FROM failures WHERE parent IS NULL"
-        )
-    elif database.has("failures", "content_hash"):
-        rows = database.query("SELECT path, reason, size, mtime, content_hash FROM failures")
-    else:  # written before failures kept a content hash
-        rows = [
-            (*r, None) for r in database.query("SELECT path, reason, size, mtime FROM failures")
-        ]
+    rows = database.query(
+        "SELECT path, reason, size, mtime, content_hash FROM failures WHERE parent IS NULL"
+    )
     return {str(r[0]): Failure(str(r[1]), r[2], r[3], r[4]) for r in rows}
 
 
 def attachment_failures(database: Database) -> dict[str, list[str]]:
     """Return, by message path, why its attachments could not be read (each reason names
     the attachment: "attachment report.pdf: …")."""
-    if not database.has("failures", "parent"):
-        return {}
     found: dict[str, list[str]] = {}
     for parent, reason in database.query(
         "SELECT parent, reason FROM failures WHERE parent IS NOT NULL ORDER BY path"

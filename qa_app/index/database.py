@@ -155,7 +155,6 @@ class Database:
         self._write_lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
         self._closed = False
-        self._columns: set[tuple[str, str]] = set()  # migrated columns known to be there
         if not path.is_file():
             if not create:
                 raise StoreMissing(f"{path}: there is no library database here")
@@ -189,7 +188,27 @@ class Database:
             self._local.db = db
             with self._readers_guard:
                 self._readers.append(db)
+            self._local.cookie = self._fit(db)
+        elif self._local.cookie is not None and self._cookie(db) != self._local.cookie:
+            self._local.cookie = self._fit(db)  # a writer migrated it meanwhile
         return db
+
+    def _fit(self, db: sqlite3.Connection) -> int | None:
+        """Let a reader read a library whose migrations no writer has applied yet (through
+        views with the old meaning of what is missing: ``schema.reader_views``); return the
+        schema cookie they were made for, or None when none is needed."""
+        try:
+            cookie = self._cookie(db)  # first: a migration after it makes them again
+            return cookie if store_schema.reader_views(db) else None
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise StoreDamaged(damaged_message(self.path, exc)) from exc
+            raise StoreError(f"{self.path}: the library database cannot be read ({exc})") from exc
+
+    @staticmethod
+    def _cookie(db: sqlite3.Connection) -> int:
+        """Return the database's schema cookie (changed by every change to its tables)."""
+        return int(db.execute("PRAGMA main.schema_version").fetchone()[0])
 
     def _open_reader(self) -> sqlite3.Connection:
         uri = self.path.resolve().as_uri()
@@ -245,6 +264,12 @@ class Database:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.execute("PRAGMA foreign_keys=ON")
+                if newer := store_schema.newer(db):
+                    db.close()
+                    raise StoreError(
+                        f"{self.path}: this library was changed by a newer qa-app (it has "
+                        f"{', '.join(newer)}); update qa-app to change it (it can still be read)"
+                    )
                 store_schema.create(db)
             except sqlite3.DatabaseError as exc:
                 if db is not None:
@@ -311,25 +336,6 @@ class Database:
             if is_damage(exc):
                 raise StoreDamaged(damaged_message(self.path, exc)) from exc
             raise
-
-    def optional(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Query a table added after version 1 (absent until a writer opened the library)."""
-        try:
-            return self.query(sql, args)
-        except sqlite3.OperationalError as exc:
-            if "no such" in str(exc):
-                return []
-            raise
-
-    def has(self, table: str, column: str) -> bool:
-        """Return whether ``table`` has ``column`` (added by a migration a writer applies; once
-        there it stays, so only its presence is remembered)."""
-        if (table, column) in self._columns:
-            return True
-        found = any(r[1] == column for r in self.query(f"PRAGMA table_info({table})"))
-        if found:
-            self._columns.add((table, column))
-        return found
 
 
 @contextmanager

@@ -85,11 +85,12 @@ class Library:
         """Compare the stored manifest with this app's (reads only); return what must be rebuilt."""
         meta = self.store.meta()
         want = self.manifest()
-        if "schema_version" in meta and int(meta["schema_version"]) != SCHEMA_VERSION:
+        # An older schema is no mismatch: the first writer migrates it in place (``schema``).
+        if "schema_version" in meta and int(meta["schema_version"]) > SCHEMA_VERSION:
             self.notices.append(
-                f"library '{self.name}' was written by an incompatible version (schema "
-                f"{meta['schema_version']}, this app uses {SCHEMA_VERSION}); it must be rebuilt "
-                "from its documents (sync it, or rebuild it in the window)"
+                f"library '{self.name}' was written by a newer, incompatible version (schema "
+                f"{meta['schema_version']}, this app knows {SCHEMA_VERSION}); update qa-app, or "
+                "rebuild it from its documents (sync it, or rebuild it in the window)"
             )
             return "schema"
         if "model_hash" in meta and (

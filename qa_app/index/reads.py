@@ -16,26 +16,22 @@ from qa_app.records import Block, Document, DocumentInfo, LeftOut
 
 def known_files(database: Database) -> dict[str, KnownFile]:
     """Return what is stored of each indexed file, by path."""
-    top = " WHERE parent_id IS NULL" if database.has("documents", "parent_id") else ""
-    rows = database.query("SELECT path, id, size, mtime, content_hash FROM documents" + top)
+    rows = database.query(
+        "SELECT path, id, size, mtime, content_hash FROM documents WHERE parent_id IS NULL"
+    )
     return {str(r[0]): KnownFile(int(r[1]), int(r[2]), float(r[3]), str(r[4])) for r in rows}
 
 
 def documents(database: Database) -> list[DocumentInfo]:
     """Return every stored document (e-mail attachments after their message), every file or
     attachment that failed and every exclusion, sorted by path."""
-    linked = database.has("documents", "parent_id")
     rows = database.query(
         "SELECT d.id, COALESCE(p.path, d.path), d.title, d.format, d.size, d.mtime, "
         "d.content_hash, d.pages, "
         "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id), "
         "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id AND c.embedding IS NULL), "
-        "f.reason, {link}, {left_out} FROM documents d LEFT JOIN failures f ON f.path = d.path "
-        "LEFT JOIN documents p ON p.id = {parent}".format(
-            link="d.attachment, d.parent_id" if linked else "NULL, NULL",
-            parent="d.parent_id" if linked else "NULL",
-            left_out="d.left_out" if database.has("documents", "left_out") else "NULL",
-        )
+        "f.reason, d.attachment, d.parent_id, d.left_out FROM documents d "
+        "LEFT JOIN failures f ON f.path = d.path LEFT JOIN documents p ON p.id = d.parent_id"
     )
     infos = [
         DocumentInfo(
@@ -95,14 +91,13 @@ def document(database: Database, doc_id: int) -> Document:
         raise KeyError(f"no document with id {doc_id}")
     path, title, fmt, text, blocks, pages = rows[0]
     attachment = None
-    if database.has("documents", "parent_id"):
-        link = database.query(
-            "SELECT p.path, d.attachment FROM documents d JOIN documents p "
-            "ON p.id = d.parent_id WHERE d.id = ?",
-            (doc_id,),
-        )
-        if link:
-            path, attachment = link[0]
+    link = database.query(
+        "SELECT p.path, d.attachment FROM documents d JOIN documents p "
+        "ON p.id = d.parent_id WHERE d.id = ?",
+        (doc_id,),
+    )
+    if link:
+        path, attachment = link[0]
     return Document(
         path=path,
         title=title,
@@ -142,20 +137,12 @@ def passages(database: Database, chunk_ids: Sequence[int]) -> dict[int, PassageR
         return {}
     marks = ",".join("?" * len(chunk_ids))
     args = [int(i) for i in chunk_ids]
-    linked = database.has("documents", "parent_id")
-    sql = (
+    rows = database.query(
         'SELECT c.id, c.doc_id, COALESCE(p.path, d.path), d.title, c.page, c.start, c."end", '
-        "c.text, {ocr}, {attachment} FROM chunks c JOIN documents d ON d.id = c.doc_id "
-        f"LEFT JOIN documents p ON p.id = {{parent}} WHERE c.id IN ({marks})"
+        "c.text, c.ocr, d.attachment FROM chunks c JOIN documents d ON d.id = c.doc_id "
+        f"LEFT JOIN documents p ON p.id = d.parent_id WHERE c.id IN ({marks})",
+        args,
     )
-    parts = {
-        "attachment": "d.attachment" if linked else "NULL",
-        "parent": "d.parent_id" if linked else "NULL",
-    }
-    try:
-        rows = database.query(sql.format(ocr="c.ocr", **parts), args)
-    except sqlite3.OperationalError:  # made before OCR and not written since: none is OCR
-        rows = database.query(sql.format(ocr="0", **parts), args)
     return {
         int(r[0]): PassageRow(
             int(r[1]),

@@ -1,13 +1,16 @@
-"""The library database's tables, the additive migrations a writer applies, and its named rows."""
+"""The library database's tables, built by numbered migrations, and its named rows."""
 
 from __future__ import annotations
 
 import sqlite3
 from typing import NamedTuple
 
-SCHEMA_VERSION = 1
+from qa_app.index.migrations import Migration, applied, migrate, split_script, unknown
 
-_SCHEMA = """
+# The tables as version 1 shipped them. Every change since is a migration below, applied once by
+# a writer and recorded in the ledger (``migrations``); a change that is not additive is one
+# more migration too, never a re-read and re-embedding of the library.
+_VERSION_1 = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS roots (
     path TEXT PRIMARY KEY,
@@ -35,8 +38,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     "end" INTEGER NOT NULL,
     page INTEGER,
     text TEXT NOT NULL,
-    embedding BLOB,
-    ocr INTEGER NOT NULL DEFAULT 0
+    embedding BLOB
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(id) WHERE embedding IS NULL;
@@ -51,19 +53,16 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
 );
 """
-
-# Added after version 1 shipped; created by the first writer, absent tables read as empty.
-_ADDITIONS = """
-CREATE TABLE IF NOT EXISTS exclusions (path TEXT PRIMARY KEY, added REAL NOT NULL);
+# Every embedding change is logged with a random mark: a vector cache stamped with (seq, mark)
+# can tell the history it followed from another one that reused the same numbers (a database
+# restored from an older copy and written since).
+_VECTOR_LOG = """
 CREATE TABLE IF NOT EXISTS vector_log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     chunk_id INTEGER NOT NULL
 );
 """
-# Every embedding change is logged with a random mark: a vector cache stamped with (seq, mark)
-# can tell the history it followed from another one that reused the same numbers (a database
-# restored from an older copy and written since).
-_TRIGGERS = """
+_VECTOR_TRIGGERS = """
 DROP TRIGGER IF EXISTS chunks_vector_insert;
 DROP TRIGGER IF EXISTS chunks_vector_update;
 DROP TRIGGER IF EXISTS chunks_vector_delete;
@@ -78,35 +77,132 @@ CREATE TRIGGER chunks_vector_delete AFTER DELETE ON chunks
 """
 LIBRARY_ID_KEY = "library_id"  # meta: this library's random id, made once (vector caches name it)
 
+# Migrations 1 to 8 are the changes made before the ledger existed: a library made then holds
+# some or all of them unrecorded, so each checks before it adds (IF NOT EXISTS, ``_add_column``).
+# Migrations after them are applied to ledgered libraries only and need no such care.
 
-def create(db: sqlite3.Connection) -> None:
-    """Create the tables (idempotent) and apply the additive migrations."""
-    db.executescript(_SCHEMA + _ADDITIONS)
+
+def m001_initial(db: sqlite3.Connection) -> None:
+    """The tables of version 1."""
+    _run(db, _VERSION_1)
+
+
+def m002_exclusions(db: sqlite3.Connection) -> None:
+    """Files and folders removed from inside added folders (so sync does not bring them back)."""
+    db.execute("CREATE TABLE IF NOT EXISTS exclusions (path TEXT PRIMARY KEY, added REAL NOT NULL)")
+
+
+def m003_vector_log(db: sqlite3.Connection) -> None:
+    """The log of embedding changes that vector caches follow, each change randomly marked."""
+    _run(db, _VECTOR_LOG)
     _add_column(db, "vector_log", "mark", "INTEGER")
-    triggers = db.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'chunks_vector_insert'"
-    ).fetchone()
-    if triggers is None or "mark" not in triggers[0]:
-        db.executescript("BEGIN;" + _TRIGGERS + "COMMIT;")
-    # Made when the library is created, or by the first writer of a library made before ids.
+    _run(db, _VECTOR_TRIGGERS)  # made again: those of a log made before marks lack them
+
+
+def m004_library_id(db: sqlite3.Connection) -> None:
+    """The library's random id (a vector cache names the library it was built from)."""
     db.execute(
         "INSERT OR IGNORE INTO meta(key, value) VALUES (?, lower(hex(randomblob(16))))",
         (LIBRARY_ID_KEY,),
     )
+
+
+def m005_failure_hashes(db: sqlite3.Connection) -> None:
+    """A failed file's content hash (a touched but unchanged file is not tried again)."""
     _add_column(db, "failures", "content_hash", "TEXT")
-    # Libraries made before OCR have no chunks.ocr; their chunks were all read, not OCRed.
+
+
+def m006_ocr(db: sqlite3.Connection) -> None:
+    """Whether a passage's text was recognised from an image (older ones were all read)."""
     _add_column(db, "chunks", "ocr", "INTEGER NOT NULL DEFAULT 0")
-    # An e-mail attachment is a document of its own: parent_id is its message's document, and
-    # attachment its name (its path column only keeps rows apart: "MESSAGE#attachment-N").
-    # An attachment that could not be read is a failure whose parent is the message's path.
+
+
+def m007_attachments(db: sqlite3.Connection) -> None:
+    """E-mail attachments as documents of their own.
+
+    parent_id is the message's document and attachment its name (its path column only keeps
+    rows apart: "MESSAGE#attachment-N"); an attachment that could not be read is a failure
+    whose parent is the message's path.
+    """
     _add_column(db, "documents", "parent_id", "INTEGER")
     _add_column(db, "documents", "attachment", "TEXT")
     _add_column(db, "failures", "parent", "TEXT")
-    # What a loader left out on purpose (boilerplate, collapsed rows): JSON [[rule, count,
-    # example], …], shown by `qa-app show`; NULL for documents stored before it was counted.
-    _add_column(db, "documents", "left_out", "TEXT")
     db.execute("CREATE INDEX IF NOT EXISTS documents_parent ON documents(parent_id)")
     db.execute("CREATE INDEX IF NOT EXISTS failures_parent ON failures(parent)")
+
+
+def m008_left_out(db: sqlite3.Connection) -> None:
+    """What a loader left out on purpose: JSON [[rule, count, example], …] (NULL: stored
+    before it was counted), shown by `qa-app show`."""
+    _add_column(db, "documents", "left_out", "TEXT")
+
+
+MIGRATIONS: tuple[Migration, ...] = tuple(
+    (step.__name__, step)
+    for step in (
+        m001_initial,
+        m002_exclusions,
+        m003_vector_log,
+        m004_library_id,
+        m005_failure_hashes,
+        m006_ocr,
+        m007_attachments,
+        m008_left_out,
+    )
+)
+# The schema a library of this app has: the number of migrations applied (the manifest's
+# "schema_version"). A library with a higher one was written by a newer qa-app.
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def create(db: sqlite3.Connection) -> list[str]:
+    """Bring a writer's database to this app's schema: apply, in order and once each, the
+    migrations its ledger does not record; return their names (none, once migrated)."""
+    return migrate(db, MIGRATIONS)
+
+
+def newer(db: sqlite3.Connection) -> list[str]:
+    """Return the migrations recorded in the database that this app does not know (applied by
+    a newer qa-app, whose schema this app must not write to)."""
+    return unknown(applied(db), MIGRATIONS)
+
+
+# What a reader sees of columns and tables that migrations after the first add, in a library
+# whose writer has not applied them yet (an old library opened read-only: reading never writes).
+# Each default says what the old library meant: no parent, not OCR, nothing excluded.
+_LATER_COLUMNS: dict[str, dict[str, str]] = {
+    "documents": {"parent_id": "NULL", "attachment": "NULL", "left_out": "NULL"},
+    "chunks": {"ocr": "0"},
+    "failures": {"content_hash": "NULL", "parent": "NULL"},
+    "vector_log": {"mark": "NULL"},
+}
+_LATER_TABLES = {"exclusions": "SELECT NULL AS path, NULL AS added WHERE 0"}
+
+
+def reader_views(db: sqlite3.Connection) -> bool:
+    """Give a read connection on a library not yet migrated the latest schema to read: a TEMP
+    view per table that lacks a later column (shadowing it, with the old meaning as default)
+    or that is missing; return whether any was made. Writes nothing to the database."""
+    for table in (*_LATER_COLUMNS, *_LATER_TABLES):
+        db.execute(f"DROP VIEW IF EXISTS temp.{table}")
+    done = set(applied(db))
+    if all(name in done for name, _ in MIGRATIONS):
+        return False
+    made = False
+    for table, later in _LATER_COLUMNS.items():
+        have = {str(r[1]) for r in db.execute(f"PRAGMA main.table_info({table})")}
+        missing = [f"{default} AS {column}" for column, default in later.items()
+                   if column not in have]  # fmt: skip
+        if have and missing:
+            db.execute(
+                f"CREATE TEMP VIEW {table} AS SELECT *, {', '.join(missing)} FROM main.{table}"
+            )
+            made = True
+    for table, empty in _LATER_TABLES.items():
+        if not db.execute(f"PRAGMA main.table_info({table})").fetchall():
+            db.execute(f"CREATE TEMP VIEW {table} AS {empty}")
+            made = True
+    return made
 
 
 def attachment_key(message: str, number: int, *, failed: bool = False) -> str:
@@ -115,14 +211,16 @@ def attachment_key(message: str, number: int, *, failed: bool = False) -> str:
     return f"{message}#{'unread' if failed else 'attachment'}-{number}"
 
 
+def _run(db: sqlite3.Connection, script: str) -> None:
+    for statement in split_script(script):
+        db.execute(statement)
+
+
 def _add_column(db: sqlite3.Connection, table: str, column: str, kind: str) -> None:
+    """Add a column unless a library made before the ledger already has it."""
     columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
     if column not in columns:
-        try:
-            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-        except sqlite3.OperationalError as exc:  # another writer added it meanwhile
-            if "duplicate column" not in str(exc):
-                raise
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 class Root(NamedTuple):
