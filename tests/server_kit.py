@@ -85,8 +85,9 @@ def _ensure_user() -> None:
 
 
 @contextlib.contextmanager
-def running_server() -> Iterator[PgServer]:
+def running_server(*, durable: bool = False) -> Iterator[PgServer]:
     """Start a PostgreSQL server in a new temporary folder; stop it and delete the folder after.
+    ``durable``: keep PostgreSQL's default fsync settings (benchmarks), else switch them off.
 
     Calls pytest.skip (with the reason) when the package is missing or the server cannot start.
     """
@@ -108,10 +109,9 @@ def running_server() -> Iterator[PgServer]:
         subprocess.run(
             _as_server_user([*run, "-E", "UTF8", "-N"]), check=True, capture_output=True, env=env
         )
-        options = (
-            f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off"
-        )
+        options = f"-h 127.0.0.1 -p {port} -k {folder}"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         subprocess.run(
             _as_server_user(
                 [str(binaries / "pg_ctl"), "-D", str(data), "-w", "-t", "60", "-o", options]
