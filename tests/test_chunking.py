@@ -179,7 +179,9 @@ def test_long_paragraph_splits_at_sentences_and_long_sentence_at_spaces() -> Non
 
 
 def test_seed_chunks_fit_the_embedder() -> None:
-    for path in SEEDS.glob("*.txt"):
+    paths = sorted(SEEDS.glob("*.txt"))
+    assert paths, f"no seed documents in {SEEDS}"
+    for path in paths:
         doc = load(path)
         chunks = chunk_document(doc)
         assert chunks and all(doc.text[c.start : c.end] == c.text for c in chunks)

@@ -56,11 +56,11 @@ def test_add_folder_indexes_supported_files_recursively(docs: Path) -> None:
 def test_chunks_point_into_stored_text(docs: Path) -> None:
     with engine() as eng:
         eng.add([docs])
-        for info in eng.documents():
-            text = eng.document_text(info.id)
-            for p in eng.search("Valdoria", k=20):
-                if p.doc_id == info.id:
-                    assert text[p.start : p.end] == p.text
+        texts = {info.id: eng.document_text(info.id) for info in eng.documents()}
+        hits = eng.search("Valdoria", k=20)
+        assert len(texts) == 2 and {p.doc_id for p in hits} == set(texts)  # both mention it
+        for p in hits:
+            assert texts[p.doc_id][p.start : p.end] == p.text
 
 
 def test_sync_detects_new_changed_deleted_and_leaves_unchanged(docs: Path) -> None:
