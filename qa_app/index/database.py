@@ -144,7 +144,8 @@ class Database:
     """The connections to one library's SQLite file (WAL).
 
     Reading uses read-only connections, one per thread, so readers never wait for the writer and
-    work on a read-only folder. The write connection opens on the first write.
+    work on a read-only folder. The write connection opens on the first write and migrates the
+    library; a reader of a library not migrated yet reads it through views (see ``_fit``).
     """
 
     def __init__(self, path: Path, *, create: bool = False) -> None:
@@ -243,7 +244,8 @@ class Database:
             raise StoreError(f"{self.path}: the library database cannot be read ({exc})") from exc
 
     def writer(self) -> sqlite3.Connection:
-        """Return the write connection, opening it (and creating the schema) on first use."""
+        """Return the write connection, opening it on first use and applying the migrations
+        the library lacks (``schema.create``); raise StoreError when a newer qa-app changed it."""
         with self._write_lock:
             if self._db is not None:
                 return self._db
