@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -12,6 +14,32 @@ if TYPE_CHECKING:
     from qa_app.index.indexing import CancelFn, ProgressFn
 
 DEFAULT_K = 10  # passages retrieved and read per question, unless the caller says otherwise
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a question or a search looks: inside one folder and/or files of some formats."""
+
+    folder: str | None = None  # an absolute folder; documents below it (at any depth)
+    formats: tuple[str, ...] = ()  # lower-case suffixes without the dot ("pdf"); () means any
+
+    def __bool__(self) -> bool:
+        return bool(self.folder or self.formats)
+
+    def admits(self, path: str, attachment: str | None = None) -> bool:
+        """Return True when the document at ``path`` (an e-mail ``attachment`` of it) is in scope."""
+        if self.folder and not path.startswith(self.folder.rstrip(os.sep) + os.sep):
+            return False
+        if self.formats:
+            suffix = os.path.splitext(attachment or path)[1].lstrip(".").lower()
+            return suffix in self.formats
+        return True
+
+    def describe(self) -> str:
+        """Return the scope in words, e.g. "PDF files in /cases/a" ("" when it is everything)."""
+        kinds = " or ".join(f.upper() for f in self.formats)
+        what = f"{kinds} files" if kinds else "documents"
+        return f"{what} in {self.folder}" if self.folder else (what if kinds else "")
 
 
 class Engine(Protocol):
@@ -82,8 +110,10 @@ class Engine(Protocol):
         """Return a document's stored text (all offsets point into it); KeyError if unknown."""
         ...
 
-    def search(self, query: str, k: int = DEFAULT_K) -> list[Passage]:
-        """Return up to ``k`` passages for ``query``, best first."""
+    def search(
+        self, query: str, k: int = DEFAULT_K, *, scope: Scope | None = None
+    ) -> list[Passage]:
+        """Return up to ``k`` passages for ``query`` (only from documents in ``scope``), best first."""
         ...
 
     def ask(
@@ -93,8 +123,9 @@ class Engine(Protocol):
         *,
         reader: str | None = None,
         threshold: float | None = None,
+        scope: Scope | None = None,
     ) -> Result:
-        """Return the answer to ``question``, or a not-found Result."""
+        """Return the answer to ``question`` (from documents in ``scope``), or a not-found Result."""
         ...
 
     def close(self) -> None:

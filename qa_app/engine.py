@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa_app import contracts, paths
-from qa_app.contracts import DEFAULT_K
+from qa_app.contracts import DEFAULT_K, Scope
 from qa_app.index.database import StoreMissing
 from qa_app.index.indexing import CancelFn, ProgressFn
 from qa_app.index.library import DB_FILE, Library
@@ -278,11 +278,14 @@ class Engine:
 
     # -- questions --------------------------------------------------------------------------
 
-    def search(self, query: str, k: int = DEFAULT_K) -> list[Passage]:
-        """Return up to ``k`` passages for ``query``, dense and keyword results fused."""
+    def search(
+        self, query: str, k: int = DEFAULT_K, *, scope: Scope | None = None
+    ) -> list[Passage]:
+        """Return up to ``k`` passages for ``query``, dense and keyword results fused (only from
+        documents in ``scope``, when given)."""
         if not self.library.readable:
             return []
-        return self.retriever.search(query, k)
+        return self.retriever.search(query, k, scope=scope)
 
     def reader(self, name: str | None = None) -> Reader:
         """Return the reader called ``name`` (default: the engine's), created once."""
@@ -301,8 +304,10 @@ class Engine:
         *,
         reader: str | None = None,
         threshold: float | None = None,
+        scope: Scope | None = None,
     ) -> Result:
-        """Return the answer to ``question`` from this library, or a not-found Result."""
+        """Return the answer to ``question`` from this library (from documents in ``scope``, when
+        given), or a not-found Result."""
         from qa_app.answers import answer_rule, assemble
 
         question = question.strip()
@@ -310,7 +315,7 @@ class Engine:
             raise ValueError("the question is empty")
         chosen = self.reader(reader)
         started = time.perf_counter()
-        passages = self.search(question, k)
+        passages = self.search(question, k, scope=scope)
         searched = time.perf_counter()
         spans = chosen.read(question, passages)
         read = time.perf_counter()

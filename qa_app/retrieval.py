@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qa_app.contracts import DEFAULT_K
+from qa_app.contracts import DEFAULT_K, Scope
 from qa_app.index.schema import PassageRow
 from qa_app.records import Passage
 from qa_app.text_norm import STOPWORDS  # function words carry no evidence in an OR query
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 RRF_K = 60  # the constant from Cormack et al. (2009); robust across collections
 MIN_DEPTH = 50  # each list is read at least this deep before fusion (3k when k is larger)
+# A scoped search reads both lists this deep (or the whole library, when smaller) and keeps the
+# passages in scope, so a question asked of one folder still finds its passages in a big library.
+SCOPED_DEPTH = 5000
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 
@@ -149,6 +152,21 @@ class Retriever:
         """Return the Passages of ``ranked`` chunks in order (chunks removed meanwhile are skipped)."""
         return to_passages(ranked, self.library.store.passages([r.chunk_id for r in ranked]))
 
-    def search(self, query: str, k: int = DEFAULT_K) -> list[Passage]:
-        """Return up to ``k`` passages for ``query``, dense and keyword results fused."""
-        return self.passages(self.rank(query, k).fused)
+    def search(
+        self, query: str, k: int = DEFAULT_K, *, scope: Scope | None = None
+    ) -> list[Passage]:
+        """Return up to ``k`` passages for ``query``, dense and keyword results fused (only
+        passages of documents in ``scope``, when given)."""
+        if not scope:
+            return self.passages(self.rank(query, k).fused)
+        depth = max(self.depth(k), min(SCOPED_DEPTH, self.library.store.counts().chunks))
+        ranked = self.rank(query, depth, depth=depth)
+        ids = {cid for cid, _ in ranked.dense} | {cid for cid, _ in ranked.keyword}
+        rows = {
+            cid: row
+            for cid, row in self.library.store.passages(sorted(ids)).items()
+            if scope.admits(row.path, row.attachment)
+        }
+        dense = [hit for hit in ranked.dense if hit[0] in rows]
+        keyword = [hit for hit in ranked.keyword if hit[0] in rows]
+        return to_passages(fuse(dense, keyword, k), rows)

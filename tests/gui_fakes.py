@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa_app import paths
+from qa_app.contracts import Scope
 from qa_app.ingest import IngestError, load
 from qa_app.records import (
     Answer,
@@ -99,6 +100,7 @@ class FakeLibrary:
     seeded: bool = False
     next_id: int = 1
     ocr: bool = True
+    pending: set[str] = field(default_factory=set)  # documents waiting for their "embedding"
 
 
 class FakeBackend:
@@ -116,6 +118,11 @@ class FakeBackend:
         self.open_gate: threading.Event | None = None
         self.text_gate: threading.Event | None = None
         self.finish_gate: threading.Event | None = None  # holds a run after its files are read
+        # With ``embeds`` on, read documents wait for an "embedding" stage after the files are
+        # read (as the real library); ``embed_allow`` documents embed, then the stage waits
+        # (until cancelled or ``embed_allow`` is raised or set to None).
+        self.embeds = False
+        self.embed_allow: int | None = None
         self.engines: list[FakeEngine] = []
 
     def open(self, library: str | None) -> FakeEngine:
@@ -160,6 +167,7 @@ class FakeEngine:
         self.notices: list[str] = []
         self.closed = False
         self.threads: set[str] = set()  # names of the threads that called in (never the UI thread)
+        self.asked_scopes: list[Scope | None] = []  # the scope of every question asked
 
     def _enter(self) -> None:
         if self.closed:
@@ -254,14 +262,40 @@ class FakeEngine:
             progress(Progress(len(files), len(files), "index", ""))
         if self.backend.finish_gate is not None:  # like embedding the last passages
             self.backend.finish_gate.wait(30)
+        embedded = 0
+        if self.backend.embeds:
+            self.lib.pending |= set(added) | set(updated)
+            if not cancelled:
+                embedded, cancelled = self._embed(progress, cancel)
         return SyncReport(
             added=tuple(added),
             updated=tuple(updated),
             unchanged=unchanged,
             failed=tuple(failed),
             cancelled=cancelled,
+            chunks_embedded=embedded,
             seconds=time.monotonic() - started,
         )
+
+    def _embed(self, progress, cancel) -> tuple[int, bool]:
+        """Embed the waiting documents one by one; return (passages embedded, cancelled)."""
+        waiting = sorted(self.lib.pending)
+        passages = 0
+        for done, path in enumerate(waiting):
+            while self.backend.embed_allow is not None and done >= self.backend.embed_allow:
+                if cancel is not None and cancel():
+                    return passages, True
+                time.sleep(0.005)
+            if cancel is not None and cancel():
+                return passages, True
+            if progress is not None:
+                progress(Progress(done, len(waiting), "embed"))
+            self.lib.pending.discard(path)
+            doc = self.lib.docs.get(path)
+            passages += len(doc.chunks) if doc is not None else 0
+        if progress is not None and waiting:
+            progress(Progress(len(waiting), len(waiting), "embed"))
+        return passages, False
 
     @staticmethod
     def _problem(path: str) -> str | None:
@@ -309,6 +343,7 @@ class FakeEngine:
             unchanged=report.unchanged,
             failed=report.failed,
             cancelled=report.cancelled,
+            chunks_embedded=report.chunks_embedded,
             seconds=report.seconds,
         )
 
@@ -325,6 +360,7 @@ class FakeEngine:
         for p in removed:
             self.lib.docs.pop(p, None)
             self.lib.failed.pop(p, None)
+            self.lib.pending.discard(p)
         return sorted(removed)
 
     def exclude(self, items: Sequence[str | Path]) -> list[str]:
@@ -374,6 +410,7 @@ class FakeEngine:
                 "x",
                 d.pages,
                 len(d.chunks),
+                "pending" if d.path in self.lib.pending else "indexed",
             )
             for d in self.lib.docs.values()
         ]
@@ -408,11 +445,13 @@ class FakeEngine:
         self._enter()
         return FakeReader(name or "fake", 0.45 if (name or "fake") == "fake" else 0.1)
 
-    def search(self, query: str, k: int = 10) -> list[Passage]:
+    def search(self, query: str, k: int = 10, *, scope: Scope | None = None) -> list[Passage]:
         self._enter()
         terms = _terms(query)
         scored = []
         for doc in self.lib.docs.values():
+            if scope and not scope.admits(doc.path):
+                continue
             for i, (a, b) in enumerate(doc.chunks):
                 score = len(terms & _terms(doc.text[a:b])) / max(1, len(terms))
                 if score > 0:
@@ -441,10 +480,12 @@ class FakeEngine:
         *,
         reader: str | None = None,
         threshold: float | None = None,
+        scope: Scope | None = None,
     ) -> Result:
         self._enter()
+        self.asked_scopes.append(scope)
         threshold = self.reader(reader).threshold if threshold is None else threshold
-        passages = self.search(question, k)
+        passages = self.search(question, k, scope=scope)
         terms, asked = _terms(question), {_stem(w) for w in _WORD.findall(question)}
         found: dict[str, list[tuple[float, Citation]]] = {}
         for p in passages:

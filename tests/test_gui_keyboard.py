@@ -95,15 +95,16 @@ def test_tab_walks_out_of_the_documents_table(qtbot, window):
     qtbot.waitUntil(lambda: panel.model.rowCount() >= 3)  # the list is read in the background
     assert not panel.table.tabKeyNavigation()
     focus(qtbot, panel.table)
-    panel.table.setCurrentIndex(panel.model.index(0, 0))
+    panel.table.setCurrentIndex(panel.proxy.index(0, 0))
     qtbot.keyClick(panel.table, Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is panel.errors or not panel.table.hasFocus()
-    # From the question field, Tab reaches the Ask button, then the sources.
+    # From the question field, Tab reaches the Ask button, the mode, Look in, then the sources.
     focus(qtbot, window.ask_panel.question)
     qtbot.keyClick(window.ask_panel.question, Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is window.ask_panel.ask_button
-    qtbot.keyClick(window.ask_panel.ask_button, Qt.Key.Key_Tab)
-    assert QApplication.focusWidget() is window.ask_panel.sources
+    for widget in (window.ask_panel.mode, window.ask_panel.scope, window.ask_panel.sources):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() is widget
 
 
 def test_find_in_the_document_with_next_and_previous(qtbot, window):
@@ -171,6 +172,7 @@ def test_context_menus_on_sources_and_documents(qtbot, window, monkeypatch):
     by_name = {a.text().replace("&", ""): a for a in menu.actions()}
     by_name["Copy path"].trigger()
     assert QGuiApplication.clipboard().text() == first
+    monkeypatch.setattr(dialogs, "confirm_once", lambda *a: (True, False))
     with qtbot.waitSignal(window.session.indexing.documents_changed, timeout=5000):
         by_name["Remove document from the library"].trigger()
     qtbot.waitUntil(lambda: first not in [d.path for d in window.library_panel.model.documents()])

@@ -48,9 +48,9 @@ def resync(qtbot, window) -> None:
 
 def select(window, name: str) -> None:
     panel = window.library_panel
-    for r, doc in enumerate(panel.model.documents()):
+    for doc in panel.model.documents():
         if os.path.basename(doc.path) == name:
-            panel.table.selectRow(r)
+            panel.table.selectRow(panel.row_of(doc.path))
             return
     raise AssertionError(f"{name} is not listed")
 
@@ -87,6 +87,7 @@ def test_a_removed_folder_and_its_documents_are_gone_for_good(qtbot, window, mon
     qtbot.waitUntil(lambda: "note000.txt" in listed(window), timeout=5000)
     panel = window.library_panel
     [action] = [a for a in panel.folders_menu.actions() if a.text() == str(folder)]
+    monkeypatch.setattr(dialogs, "confirm_once", lambda *a: (True, False))
     action.trigger()
     qtbot.waitUntil(lambda: not any(n.startswith("note") for n in listed(window)), timeout=5000)
     qtbot.waitUntil(lambda: str(folder) not in panel.folders, timeout=5000)
@@ -172,7 +173,7 @@ def test_progress_names_the_file_it_counts_and_estimates_only_when_it_can(qtbot)
     strip.start("Adding")
     strip.update_progress(Progress(0, 10, "index", "/d/a.txt"))
     assert strip.label.text() == "Indexing file 1 of 10: a.txt"
-    assert strip.counts.text() == "0 of 10 files done"
+    assert strip.counts.text() == "0 of 10 files read (0%)"
     now[0] = 0.5
     strip.update_progress(Progress(1, 10, "index", "/d/b.txt"))
     assert (
@@ -180,27 +181,28 @@ def test_progress_names_the_file_it_counts_and_estimates_only_when_it_can(qtbot)
     )
     now[0] = 4.0
     strip.update_progress(Progress(4, 10, "index", "/d/e.txt"))
-    assert strip.counts.text() == "4 of 10 files done · about 6 s left".replace(
-        "about 6 s", "a few seconds"
-    )
+    assert strip.counts.text() == "4 of 10 files read (40%) · a few seconds left"
     now[0] = 40.0
     strip.update_progress(Progress(5, 10, "index", "/d/f.txt"))
-    assert strip.counts.text() == "5 of 10 files done · about 40 s left"
+    assert strip.counts.text() == "5 of 10 files read (50%) · about 40 s left"
 
 
 def test_progress_says_the_model_loads_and_counts_passages_when_embedding(qtbot):
     strip = IndexProgress(clock=lambda: 0.0)
     qtbot.addWidget(strip)
     strip.start("Adding")
+    strip.show()
     strip.update_progress(Progress(0, 1, "model"))
-    assert strip.label.text() == "Loading the embedding model…"
+    # Said once loading takes a moment (MODEL_NOTE_MS); a loaded model passes unsaid.
+    qtbot.waitUntil(lambda: strip.label.text() == "Loading the embedding model…")
     assert strip.bar.maximum() == 0 and strip.counts.text() == ""  # busy, nothing counted
     strip.update_progress(Progress(1, 1, "model"))
     assert "files" not in strip.counts.text()
     strip.update_progress(Progress(0, 70, "embed"))
     strip.update_progress(Progress(64, 70, "embed", ""))
     assert strip.label.text() == "Embedding passages…"
-    assert strip.counts.text() == "64 of 70 passages done" and strip.bar.maximum() == 70
+    assert strip.counts.text() == "64 of 70 passages embedded (91%)"
+    assert strip.bar.maximum() == 70
 
 
 def _card_background(window) -> QColor:

@@ -22,7 +22,7 @@ from qa_app.cli.library_commands import (
     cmd_sync,
 )
 from qa_app.cli.opening import EXIT_BUSY, EXIT_CANCELLED, EXIT_FAILED_FILES, EXIT_OK, EXIT_USAGE
-from qa_app.cli.query_commands import cmd_ask, cmd_search
+from qa_app.cli.query_commands import add_scope_arguments, cmd_ask, cmd_search
 from qa_app.cli_support import (
     UsageError,
     no_display,
@@ -173,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-k", type=positive_int, default=DEFAULT_K, help=f"passages to show (default {DEFAULT_K})"
     )
     p.add_argument("--json", action="store_true", help="print JSON")
+    add_scope_arguments(p)
     p.set_defaults(func=cmd_search)
     p = sub.add_parser("ask", parents=[common], help="answer a question from the library")
     p.add_argument("question")
@@ -187,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer score (0 to 1) below which to say 'not found'",
     )
     p.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    add_scope_arguments(p)
     p.set_defaults(func=cmd_ask)
     from qa_app.cli import eval_command as eval_cli  # imports nothing of this module: no circle
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import os
+from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -14,6 +16,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -26,20 +29,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qa_app.contracts import Scope
 from qa_app.gui import theme
 from qa_app.gui.answer_card import AnswerView
 from qa_app.gui.models import (
-    KindRole,
     RowRole,
-    SnippetRole,
     SourceListModel,
     SourceRow,
     TitleRole,
     source_rows,
+    untitled,
 )
 from qa_app.records import Result
 
-EXAMPLE_QUESTION = "When did Russia receive the first shipment?"
+ASK_PLACEHOLDER = "Ask a question about your documents and press Enter"
+SEARCH_PLACEHOLDER = "Words to find in your documents (a name, a phrase) and press Enter"
 _PAD = 6
 
 
@@ -110,15 +114,17 @@ class SourceDelegate(QStyledItemDelegate):
     """Draws a source as its title and a passage snippet with the answer highlighted."""
 
     def _document(self, index: QModelIndex, width: int) -> QTextDocument:
-        before, answer, after = index.data(SnippetRole)
-        kind = index.data(KindRole)
-        tag = {"answer": "", "alternative": " · other answer", "passage": " · closest passage"}[
-            kind
-        ]
-        body = (
-            html.escape(before)
-            + (theme.html_mark(html.escape(answer)) if answer else "")
-            + html.escape(after)
+        row: SourceRow = index.data(RowRole)
+        tag = {
+            "answer": "",
+            "possible": " · possible answer",
+            "alternative": " · other answer",
+            "passage": " · closest passage",
+            "match": f" · #{row.rank}",
+        }.get(row.kind, "")
+        body = "".join(
+            theme.html_mark(html.escape(text)) if marked else html.escape(text)
+            for text, marked in row.segments()
         )
         doc = QTextDocument()
         doc.setDefaultFont(QApplication.font())
@@ -152,21 +158,39 @@ class SourceDelegate(QStyledItemDelegate):
 class AskPanel(QWidget):
     """Question, answer and sources, stacked."""
 
-    ask_requested = Signal(str)
+    ask_requested = Signal(str)  # a question, or in search mode the words to find
     source_activated = Signal(object)  # SourceRow
+    mode_changed = Signal(bool)  # True: search mode
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.question = QuestionEdit()
         self.question.setObjectName("question")
         self.question.setAccessibleName("Question")
-        self.question.setPlaceholderText(f"Ask a question, e.g. {EXAMPLE_QUESTION}")
+        self.question.setPlaceholderText(ASK_PLACEHOLDER)
         self.question.setClearButtonEnabled(True)
         self.question.setToolTip("Type a question and press Enter; Up and Down recall earlier ones")
         self.ask_button = QPushButton("&Ask")
         self.ask_button.setAccessibleName("Ask")
         self.ask_button.setDefault(True)
         self.ask_button.setToolTip("Answer the question from the open library (Enter)")
+        self.mode = QComboBox()
+        self.mode.addItems(["Ask", "Search"])
+        self.mode.setAccessibleName("Ask or search")
+        self.mode.setToolTip(
+            "Ask: an answer with its sources. Search: ranked passages with the words marked, "
+            "like qa-app search (Ctrl+K switches)"
+        )
+        self.mode.currentIndexChanged.connect(self._mode_changed)
+        self.scope = QComboBox()
+        self.scope.setAccessibleName("Look in")
+        self.scope.setToolTip("Ask or search all documents, one added folder, or one format")
+        self.scope.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.scope.setMinimumContentsLength(6)
+        self.set_scopes([], [])
+        self.titles: dict[int, str] = {}  # document id -> title, for documents with no headline
         self.answer = AnswerView()
         self.sources_label = QLabel("&Sources")
         self.sources_label.setObjectName("sectionLabel")
@@ -186,9 +210,16 @@ class AskPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.question, 1)
         row.addWidget(self.ask_button)
+        choices = QHBoxLayout()
+        look_in = QLabel("&in:")
+        look_in.setBuddy(self.scope)
+        choices.addWidget(self.mode)
+        choices.addWidget(look_in)
+        choices.addWidget(self.scope, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
+        layout.addLayout(choices)
         layout.addWidget(self.answer)
         layout.addWidget(self.sources_label)
         layout.addWidget(self.sources, 1)
@@ -200,10 +231,62 @@ class AskPanel(QWidget):
         self.sources.selectionModel().currentChanged.connect(lambda cur, _prev: self._activate(cur))
         self.answer.alternative_activated.connect(self.select_answer)
 
+    # -- search mode and scope ----------------------------------------------------------------
+
+    def searching(self) -> bool:
+        """Return True in search mode (Enter lists passages instead of answering)."""
+        return self.mode.currentIndex() == 1
+
+    def set_searching(self, on: bool) -> None:
+        """Switch between asking and searching."""
+        self.mode.setCurrentIndex(1 if on else 0)
+
+    def _mode_changed(self, _index: int) -> None:
+        on = self.searching()
+        self.question.setPlaceholderText(SEARCH_PLACEHOLDER if on else ASK_PLACEHOLDER)
+        self.ask_button.setText("&Search" if on else "&Ask")
+        self.ask_button.setToolTip(
+            "List the passages that hold these words (Enter)"
+            if on
+            else "Answer the question from the open library (Enter)"
+        )
+        self.answer.setVisible(not on)
+        self.clear_sources()
+        self.mode_changed.emit(on)
+
+    def set_scopes(self, folders: list[str], formats: list[str]) -> None:
+        """Offer all documents, each added folder and each format found in the library."""
+        current = self.current_scope()
+        self.scope.blockSignals(True)
+        self.scope.clear()
+        self.scope.addItem("All documents", Scope())
+        for folder in folders:
+            name = os.path.basename(folder.rstrip(os.sep)) or folder
+            self.scope.addItem(f"Folder {name}", Scope(folder=folder))
+            self.scope.setItemData(self.scope.count() - 1, folder, Qt.ItemDataRole.ToolTipRole)
+        for fmt in formats:
+            self.scope.addItem(f"{fmt.upper()} files", Scope(formats=(fmt,)))
+        found = self.scope.findData(current)
+        self.scope.setCurrentIndex(max(found, 0))
+        self.scope.blockSignals(False)
+
+    def current_scope(self) -> Scope:
+        """Return where to look (an empty Scope: everywhere)."""
+        scope = self.scope.currentData() if self.scope.count() else None
+        return scope if isinstance(scope, Scope) else Scope()
+
+    def show_hits(self, query: str, rows: list[SourceRow]) -> None:
+        """List a search's ranked passages; the first opens in the viewer."""
+        rows = self._titled(rows)
+        self.model.set_rows(rows)
+        self.sources_label.setText(f"&Passages ({len(rows)})" if rows else "No passages found")
+        if rows:
+            self.sources.setCurrentIndex(self.model.index(0))
+
     def show_result(self, result: Result) -> None:
         """Show a result and list its sources; the first source opens in the viewer."""
         self.answer.show_result(result)
-        self.model.set_rows(source_rows(result))
+        self.model.set_rows(self._titled(source_rows(result)))
         self.sources_label.setText(
             f"&Sources ({self.model.rowCount()})"
             if result.found
@@ -211,6 +294,14 @@ class AskPanel(QWidget):
         )
         if self.model.rowCount():
             self.sources.setCurrentIndex(self.model.index(0))
+
+    def _titled(self, rows: list[SourceRow]) -> list[SourceRow]:
+        return [
+            replace(r, title=self.titles[r.doc_id])
+            if r.doc_id in self.titles and untitled(r.title, r.path)
+            else r
+            for r in rows
+        ]
 
     def show_waiting(self, question: str, message: str) -> None:
         """Show that ``question`` is being answered; the previous answer's sources go away."""

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QObject, Signal
 
+from qa_app.contracts import Scope
 from qa_app.gui.library_state import LibraryState
 from qa_app.gui.lifecycle import LibraryLifecycle
 from qa_app.gui.messages import Messages, message
 from qa_app.gui.settings import AppSettings
 from qa_app.records import Result
 
+_clock = time.monotonic  # when Enter was pressed, when the answer came (tests replace it)
 WAITING = "Getting ready; your question will be answered as soon as the models are loaded…"
 
 
@@ -36,6 +40,8 @@ class Asking(QObject):
         self._library, self._settings, self._messages = library, settings, messages
         self.last_result: Result | None = None
         self._waiting: str | None = None  # the question asked before the library was ready
+        self._waiting_scope: Scope | None = None
+        self._pressed = 0.0  # when the waiting question was asked (its time counts from there)
         self._latest = 0  # number of the latest question asked; older answers are dropped
         library.state_changed.connect(self._state_changed)
 
@@ -44,15 +50,20 @@ class Asking(QObject):
         if question is None:
             return
         if state is LibraryState.READY:
-            self.ask(question)
+            self.ask(question, self._waiting_scope, pressed=self._pressed)
         elif state in (LibraryState.MODELS_FAILED, LibraryState.OPEN_FAILED):
             self.failed.emit(question, self._library.problem or "unknown")
         elif state is not LibraryState.CLOSED:
             self._waiting = question  # still getting ready, or another library is opening
 
-    def ask(self, question: str) -> None:
-        """Answer ``question`` in the background; keep it while the library gets ready."""
+    def ask(
+        self, question: str, scope: Scope | None = None, *, pressed: float | None = None
+    ) -> None:
+        """Answer ``question`` (from documents in ``scope``) in the background; keep it while the
+        library gets ready. The time said counts from ``pressed`` (default: now), when the person
+        pressed Enter, waiting for the models included."""
         question = question.strip()
+        pressed = _clock() if pressed is None else pressed
         library = self._library
         if not question or library.state is LibraryState.CLOSED:
             return
@@ -64,7 +75,7 @@ class Asking(QObject):
             return
         engine = library.engine
         if not library.ready or engine is None:
-            self._waiting = question
+            self._waiting, self._waiting_scope, self._pressed = question, scope, pressed
             self.started.emit(question, WAITING)
             return
         self._latest += 1
@@ -77,17 +88,16 @@ class Asking(QObject):
             if number == self._latest:
                 self.last_result = result
                 self.result_ready.emit(result)
-                total = result.timings.get("total_ms")
-                self._messages.status.emit(
-                    f"Answered in {total / 1000:.1f} s." if total else "Answered."
-                )
+                self._messages.status.emit(f"Answered in {_clock() - pressed:.1f} s.")
 
         def failed(exc: BaseException) -> None:
             if number == self._latest:
                 self.failed.emit(question, message(exc))
 
         library.submit(
-            lambda _ctx: engine.ask(question, k, reader=reader, threshold=threshold),
+            lambda _ctx: engine.ask(
+                question, k, reader=reader, threshold=threshold, scope=scope or None
+            ),
             name="Answering",
             on_result=shown,
             on_error=failed,

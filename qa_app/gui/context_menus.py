@@ -82,7 +82,7 @@ class ContextMenus(QObject):
         menu.addSeparator()
         menu.addAction(
             "&Remove this document from the library",
-            lambda: self.window.session.indexing.remove([row.path]),
+            lambda: self.window.remove_documents([row.path]),
         )
         return menu
 
@@ -94,7 +94,12 @@ class ContextMenus(QObject):
             return None
         menu = self._menu()
         first = paths[0]
-        excluded = [d.path for d in panel.selected_documents() if d.status == "excluded"]
+        docs = panel.selected_documents()
+        show = menu.addAction("&Show in the viewer", panel.show_selected)
+        show.setEnabled(docs[0].status not in ("failed", "excluded"))
+        menu.setDefaultAction(show)
+        menu.addSeparator()
+        excluded = [d.path for d in docs if d.status == "excluded"]
         if excluded:
             include = menu.addAction(
                 "&Include again (indexed at the next re-sync, which starts now)",
@@ -136,7 +141,5 @@ class ContextMenus(QObject):
         menu = self._menu()
         menu.addAction("Open containing &folder", lambda: self._show_folder(path))
         menu.addAction("Copy &path", lambda: self._copy(path))
-        menu.addAction(
-            "&Remove from the library", lambda: self.window.session.indexing.remove([path])
-        )
+        menu.addAction("&Remove from the library", lambda: self.window.remove_documents([path]))
         return menu

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
+
+# Dialogs are at least this wide, so their title ("New library — QA App") is never cut.
+MIN_DIALOG_WIDTH = 420
 
 
 def document_filter() -> str:
@@ -32,8 +42,24 @@ def save_file(parent: QWidget, title: str, suggested: str, file_filter: str) -> 
 
 def ask_text(parent: QWidget, title: str, label: str, text: str = "") -> str | None:
     """Return the text the user typed (stripped), or None when cancelled or empty."""
-    value, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Normal, text)
+    dialog = text_dialog(parent, title, label, text)
+    ok = dialog.exec() == QInputDialog.DialogCode.Accepted
+    value = dialog.textValue()
+    dialog.deleteLater()
     return value.strip() if ok and value.strip() else None
+
+
+def text_dialog(parent: QWidget, title: str, label: str, text: str = "") -> QInputDialog:
+    """Return the dialog ask_text shows: wide enough for its whole title."""
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.setLabelText(label)
+    dialog.setTextEchoMode(QLineEdit.EchoMode.Normal)
+    dialog.setTextValue(text)
+    # The dialog's layout sets its size from its contents: a wide field makes it wide.
+    for field in dialog.findChildren(QLineEdit):
+        field.setMinimumWidth(MIN_DIALOG_WIDTH - 40)
+    return dialog
 
 
 def confirm(parent: QWidget, title: str, text: str) -> bool:
@@ -41,3 +67,20 @@ def confirm(parent: QWidget, title: str, text: str) -> bool:
     buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
     answer = QMessageBox.question(parent, title, text, buttons, QMessageBox.StandardButton.No)
     return answer == QMessageBox.StandardButton.Yes
+
+
+def confirm_once(parent: QWidget, title: str, text: str, action: str) -> tuple[bool, bool]:
+    """Ask before ``action`` (the button's text, e.g. "Remove"); return (agreed, don't ask again)."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, parent
+    )
+    go = box.addButton(action, QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(go)
+    again = QCheckBox("Don't ask again")
+    again.setToolTip("From now on, do it at once without asking")
+    box.setCheckBox(again)
+    box.setMinimumWidth(MIN_DIALOG_WIDTH)
+    box.exec()
+    agreed = box.clickedButton() is go
+    box.deleteLater()
+    return agreed, agreed and again.isChecked()

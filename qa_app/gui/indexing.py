@@ -13,11 +13,23 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from qa_app.gui.library_state import LibraryState
 from qa_app.gui.lifecycle import LibraryLifecycle
 from qa_app.gui.messages import Messages, message, plural
+from qa_app.gui.models import first_sentence_title, untitled
 from qa_app.gui.tasks import Task, TaskContext
 from qa_app.gui.watcher import FolderWatcher, watch_list
 from qa_app.records import DocumentInfo, FileError, Progress, SyncReport
 
 LIVE_REFRESH_S = 1.0  # at most this often the document list refreshes while indexing
+TITLE_TEXT_CHARS = 400  # of a document's text, enough for the start of its first sentence
+
+
+# A listing: the documents, the added folders, the paths to watch, titles made for documents
+# with no headline ((id, content hash) -> title).
+Listing = tuple[list[DocumentInfo], list[str], list[str], dict[tuple[int, str], str]]
+
+
+def waiting_paths(docs: Sequence[DocumentInfo]) -> set[str]:
+    """Return the paths of the documents still waiting for their embeddings."""
+    return {d.path for d in docs if d.status == "pending"}
 
 
 @dataclass
@@ -28,6 +40,7 @@ class _Run:
     failed: list[FileError] = field(default_factory=list)
     report: SyncReport | None = None
     error: str | None = None
+    waiting_before: set[str] = field(default_factory=set)  # documents waiting at the start
 
 
 class Indexing(QObject):
@@ -38,6 +51,7 @@ class Indexing(QObject):
     progress = Signal(object)  # Progress
     finished = Signal(object, object)  # SyncReport | None, error text | None
     documents_changed = Signal(list)  # list[DocumentInfo]
+    titles_found = Signal(object)  # document id -> the start of its first sentence (no headline)
     folders_changed = Signal(list)  # the added folders, list[str]
 
     def __init__(
@@ -48,6 +62,11 @@ class Indexing(QObject):
         self.watcher = FolderWatcher(self)
         self.watcher.changed.connect(self._folders_changed)
         self._run: _Run | None = None
+        self.docs: list[DocumentInfo] = []  # the last listing
+        self._titled: dict[tuple[int, str], str] = {}  # (id, content hash) -> title made
+        # Documents waiting for embedding after the last run, those of them from that run, and
+        # the documents it finished (what finish messages say; see progress.report_text).
+        self.waiting: tuple[int, int, int] = (0, 0, 0)
         self._resync_wanted = False  # files changed while a run went on: re-sync after it
         self._last_refresh = 0.0
         self._refresh_timer = QTimer(self)
@@ -84,17 +103,21 @@ class Indexing(QObject):
             self._refresh_timer.stop()
             self._run, self._resync_wanted = None, False
             self.watcher.set_paths([])
+            self.docs, self._titled = [], {}
 
     # -- the document list --------------------------------------------------------------------
 
-    def refresh_documents(self) -> None:
-        """Re-list the library's documents and re-aim the folder watcher."""
+    def refresh_documents(self, then: Callable[[], None] | None = None) -> None:
+        """Re-list the library's documents and re-aim the folder watcher (then call ``then``)."""
         engine = self._library.engine
         if engine is None:
+            if then is not None:
+                then()
             return
         self._last_refresh = time.monotonic()
+        titled = dict(self._titled)
 
-        def work(_ctx: TaskContext) -> tuple[list[DocumentInfo], list[str], list[str]]:
+        def work(_ctx: TaskContext) -> Listing:
             docs = engine.documents()
             folders = engine.folders()
             inside = [
@@ -102,15 +125,28 @@ class Indexing(QObject):
                 for d in docs
                 if any(d.path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
             ]
-            return docs, folders, watch_list(folders, inside)
+            # A document with no headline is named by the start of its first sentence (once).
+            for d in docs:
+                key = (d.id, d.content_hash)
+                if d.id > 0 and key not in titled and untitled(d.title, d.path):
+                    try:
+                        head = engine.document_text(d.id)[:TITLE_TEXT_CHARS]
+                    except KeyError:  # removed meanwhile
+                        continue
+                    titled[key] = first_sentence_title(head) or d.title
+            return docs, folders, watch_list(folders, inside), titled
 
-        def got(value: tuple[list[DocumentInfo], list[str], list[str]]) -> None:
-            docs, folders, watched = value
+        def got(value: Listing) -> None:
+            docs, folders, watched, made = value
+            self.docs, self._titled = docs, made
+            self.titles_found.emit({i: t for (i, _h), t in made.items()})
             self.documents_changed.emit(docs)
             self.folders_changed.emit(folders)
             self.watcher.set_paths(watched)
 
-        self._library.submit(work, name="Listing documents", on_result=got)
+        self._library.submit(
+            work, name="Listing documents", on_result=got, on_done=then or (lambda: None)
+        )
 
     def refresh_documents_soon(self) -> None:
         """Re-list the documents now, or once LIVE_REFRESH_S has passed since the last listing.
@@ -246,7 +282,7 @@ class Indexing(QObject):
         self, what: str, fn: Callable[[TaskContext], Any], *, then: Callable[[], None] | None = None
     ) -> None:
         if self._run is None:
-            run = self._run = _Run()
+            run = self._run = _Run(waiting_before=waiting_paths(self.docs))
             self.started.emit(what)
         else:
             run = self._run
@@ -271,9 +307,10 @@ class Indexing(QObject):
                 run.tasks.remove(task)
             if then is not None:
                 then()
-            self.refresh_documents()
             if not run.tasks and run is self._run:
-                self._finish(run)
+                self._finish(run)  # lists the documents, then says what the run did
+            else:
+                self.refresh_documents()
 
         task = self._library.submit(
             fn,
@@ -290,11 +327,22 @@ class Indexing(QObject):
             self._run = None
 
     def _finish(self, run: _Run) -> None:
-        self._run = None
         report = run.report
         if report is not None and list(report.failed) != run.failed:
             report = replace(report, failed=tuple(run.failed))
-        self.finished.emit(report, run.error)
-        if self._resync_wanted:
-            self._resync_wanted = False
-            self.sync()
+
+        def listed() -> None:  # the counts of the fresh listing go into the finish message
+            if run is not self._run or run.tasks:  # gone, or more work joined the run
+                return
+            self._run = None
+            waiting = waiting_paths(self.docs)
+            here = set(report.added) | set(report.updated) if report is not None else set()
+            present = {d.path for d in self.docs}
+            finished = len((run.waiting_before - waiting) & present)
+            self.waiting = (len(waiting), len(waiting & here), finished)
+            self.finished.emit(report, run.error)
+            if self._resync_wanted:
+                self._resync_wanted = False
+                self.sync()
+
+        self.refresh_documents(then=listed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QListView,
     QMenu,
     QPushButton,
@@ -21,12 +22,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qa_app.gui.models import DocumentTableModel, FileErrorListModel, PathRole
+from qa_app.gui.models import (
+    DocumentFilter,
+    DocumentRole,
+    DocumentTableModel,
+    FileErrorListModel,
+    PathRole,
+)
 from qa_app.gui.plain import plain_label, tooltip
 from qa_app.gui.progress import IndexProgress, report_text
 from qa_app.records import DocumentInfo, FileError, Progress, SyncReport
 
 ERRORS_MAX_PX = 110  # the Problems list never takes more height than this
+
+
+def summary_text(docs: list[DocumentInfo]) -> str:
+    """Return the library's counts, those still waiting for their embeddings included."""
+    stored = [d for d in docs if d.status not in ("failed", "excluded")]
+    waiting = sum(d.status == "pending" for d in stored)
+    failed = sum(d.status == "failed" for d in docs)
+    excluded = sum(d.status == "excluded" for d in docs)
+    text = f"{len(stored)} document{'' if len(stored) == 1 else 's'}"
+    text += f" ({waiting} waiting for embedding)" if waiting else ""
+    text += f" · {sum(d.chunks for d in stored)} passages"
+    text += f" · {failed} could not be read" if failed else ""
+    return text + (f" · {excluded} excluded" if excluded else "")
 
 
 class LibraryPanel(QWidget):
@@ -43,6 +63,7 @@ class LibraryPanel(QWidget):
     resync_requested = Signal()
     cancel_requested = Signal()
     ocr_toggled = Signal(bool)  # the user switched OCR for this library
+    show_requested = Signal(object)  # DocumentInfo: open it in the viewer
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,11 +88,12 @@ class LibraryPanel(QWidget):
         self.folders: list[str] = []
         self.can_exclude = False  # the engine can keep files of a folder out (set by the window)
         self.manage = QToolButton()
-        self.manage.setText("Manage")
+        self.manage.setText("Manage ▾")
         self.manage.setAccessibleName("Manage libraries")
         self.manage.setToolTip("New, rename or delete a library; remove an added folder")
-        self.manage.setMenu(self.menu)
-        self.manage.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # Opened by hand, right-aligned under the button: at the window's right edge a menu
+        # opened the default way would run against the screen's edge.
+        self.manage.clicked.connect(self.show_manage_menu)
 
         self.add_files = QPushButton("Add &files…")
         self.add_folder = QPushButton("Add fol&der…")
@@ -107,9 +129,26 @@ class LibraryPanel(QWidget):
         self.resync.clicked.connect(self.resync_requested.emit)
 
         self.model = DocumentTableModel(self)
+        self.proxy = DocumentFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.filter = QLineEdit()
+        self.filter.setAccessibleName("Filter documents")
+        self.filter.setPlaceholderText("Filter by title, file name, folder or format")
+        self.filter.setToolTip(
+            "Show only the documents whose title, file name, folder or format hold these words "
+            "(Ctrl+Shift+F); Down goes to the list, Enter opens the first one"
+        )
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self._filter_changed)
+        self.filter.returnPressed.connect(self._open_first)
+        self.filter.installEventFilter(self)
         self.table = QTableView()
         self.table.setAccessibleName("Documents")
-        self.table.setModel(self.model)
+        self.table.setToolTip("Enter or double-click opens a document in the viewer")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.activated.connect(self._activated)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
@@ -122,6 +161,8 @@ class LibraryPanel(QWidget):
         for column in range(1, 5):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
+        header.setMinimumSectionSize(40)
+        header.setSortIndicatorShown(True)
         # Size columns from the first rows only: measuring thousands of rows stalls the UI.
         header.setResizeContentsPrecision(100)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
@@ -152,6 +193,7 @@ class LibraryPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addLayout(buttons)
+        layout.addWidget(self.filter)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.summary)
         layout.addWidget(self.progress)
@@ -175,6 +217,9 @@ class LibraryPanel(QWidget):
         self._run_errors = []
         self.set_errors([])
         self.set_folders([])
+        self.filter.clear()
+        self.model.titles.clear()  # document ids and paths belong to the library
+        self.model.excluded_titles.clear()
 
     def set_ocr(self, enabled: bool) -> None:
         """Show whether the open library reads scans by OCR (without asking to change it)."""
@@ -200,13 +245,9 @@ class LibraryPanel(QWidget):
         """List ``docs`` and summarise them; their stored failures are this library's problems."""
         self.model.set_documents(docs)
         self._show_problems()
-        indexed = [d for d in docs if d.status not in ("failed", "excluded")]
-        failed = sum(d.status == "failed" for d in docs)
-        excluded = sum(d.status == "excluded" for d in docs)
-        passages = sum(d.chunks for d in indexed)
-        text = f"{len(indexed)} document{'' if len(indexed) == 1 else 's'} · {passages} passages"
-        text += f" · {failed} could not be read" if failed else ""
-        self.summary.setText(text + (f" · {excluded} excluded" if excluded else ""))
+        self.summary.setText(summary_text(docs))
+        # The Problem column only when a document has a problem: its room goes to the titles.
+        self.table.setColumnHidden(5, not any(d.error for d in docs))
         self._update_buttons()
 
     def _show_problems(self) -> None:
@@ -232,8 +273,62 @@ class LibraryPanel(QWidget):
 
     def selected_paths(self) -> list[str]:
         """Return the paths of the selected documents."""
+        return [r.data(PathRole) for r in self.table.selectionModel().selectedRows()]
+
+    def row_of(self, path: str) -> int:
+        """Return the row (as shown: sorted and filtered) of the document at ``path``, or -1."""
+        for row in range(self.proxy.rowCount()):
+            if self.proxy.index(row, 0).data(PathRole) == path:
+                return row
+        return -1
+
+    def shown_titles(self) -> list[str]:
+        """Return the titles as listed, top to bottom."""
+        return [self.proxy.index(r, 0).data() for r in range(self.proxy.rowCount())]
+
+    def show_manage_menu(self) -> None:
+        """Open the Manage menu under its button, its right edge on the button's right edge."""
+        width = self.menu.sizeHint().width()
+        where = self.manage.mapToGlobal(QPoint(self.manage.width() - width, self.manage.height()))
+        self.menu.popup(where)
+
+    def _filter_changed(self, text: str) -> None:
+        self.proxy.set_text(text)
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        self.table.setAccessibleDescription(f"{shown} of {total} documents shown" if text else "")
+
+    def _open_first(self) -> None:
+        if self.proxy.rowCount():
+            self.table.setFocus()
+            self.table.selectRow(0)
+            self._activated(self.proxy.index(0, 0))
+
+    def _activated(self, index: QModelIndex) -> None:
+        doc = index.siblingAtColumn(0).data(DocumentRole) if index.isValid() else None
+        if doc is not None:
+            self.show_requested.emit(doc)
+
+    def show_selected(self) -> None:
+        """Ask to open the current (or else the first selected) document in the viewer."""
+        current = self.table.currentIndex()
         rows = self.table.selectionModel().selectedRows()
-        return [self.model.index(r.row(), 0).data(PathRole) for r in rows]
+        if rows and not any(r.row() == current.row() for r in rows):
+            current = rows[0]
+        self._activated(current)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: ANN001, N802
+        # Down in the filter box goes to the (filtered) list, as in a search field.
+        if (
+            watched is self.filter
+            and event.type() == event.Type.KeyPress
+            and event.key() == Qt.Key.Key_Down
+            and self.proxy.rowCount()
+        ):
+            self.table.setFocus()
+            if not self.table.selectionModel().selectedRows():
+                self.table.selectRow(0)
+            return True
+        return super().eventFilter(watched, event)
 
     # -- indexing ---------------------------------------------------------------------------
 
@@ -246,10 +341,17 @@ class LibraryPanel(QWidget):
         """Show a progress tick."""
         self.progress.update_progress(progress)
 
-    def finish_indexing(self, report: SyncReport | None, error: str | None = None) -> None:
-        """Hide progress and summarise the run (its failures listed with their reasons)."""
+    def finish_indexing(
+        self,
+        report: SyncReport | None,
+        error: str | None = None,
+        waiting: tuple[int, int, int] = (0, 0, 0),
+    ) -> None:
+        """Hide progress and summarise the run (its failures listed with their reasons);
+        ``waiting``: documents waiting for embedding, those of them from this run, and documents
+        the run finished embedding (see Indexing.waiting)."""
         self._busy = False
-        message = error or report_text(report)
+        message = error or report_text(report, *waiting)
         self.progress.finish(message)
         self.summary.setText(f"{self.summary.text().split(' — ')[0]} — {message}")
         if report is not None:
@@ -264,8 +366,7 @@ class LibraryPanel(QWidget):
 
     def selected_documents(self) -> list[DocumentInfo]:
         """Return the selected rows' records."""
-        rows = self.table.selectionModel().selectedRows()
-        return [self.model.documents()[r.row()] for r in rows]
+        return [r.data(DocumentRole) for r in self.table.selectionModel().selectedRows()]
 
     def exclude_selected(self) -> None:
         """Ask to remove the selected documents and keep them out of their folders' re-syncs."""

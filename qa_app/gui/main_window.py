@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from qa_app import APP_DISPLAY_NAME
-from qa_app.gui import theme
+from qa_app.gui import dialogs, theme
 from qa_app.gui.ask_panel import AskPanel
 from qa_app.gui.backend import Backend, EngineBackend
 from qa_app.gui.banner import Banner
@@ -30,12 +30,12 @@ from qa_app.gui.context_menus import ContextMenus
 from qa_app.gui.library_panel import LibraryPanel
 from qa_app.gui.library_state import LibraryState
 from qa_app.gui.menus import build_menus
-from qa_app.gui.models import SourceRow
+from qa_app.gui.models import SourceRow, untitled
 from qa_app.gui.session import Session
 from qa_app.gui.settings import AppSettings
 from qa_app.gui.viewer import DocumentViewer
 from qa_app.gui.window_actions import WindowActions
-from qa_app.records import Result, SyncReport
+from qa_app.records import DocumentInfo, Result, SyncReport
 
 ERROR_MS = 15000  # how long a problem stays in the status bar (it stays in the banner)
 DEFAULT_SIZE = (1280, 800)
@@ -68,6 +68,8 @@ class MainWindow(WindowActions, QMainWindow):
         self._closed = False
         self._splitters_restored = False
         self._add_on_open: list[str] = []  # files given at start, added once the library is open
+        self._indexing_what = ""  # what the indexing run does (said in the status bar)
+        self._search_running = False
 
         self.ask_panel = AskPanel()
         self.viewer = DocumentViewer()
@@ -141,6 +143,8 @@ class MainWindow(WindowActions, QMainWindow):
         chain = [
             ask.question,
             ask.ask_button,
+            ask.mode,
+            ask.scope,
             ask.sources,
             viewer.open_button,
             viewer.mode_button,
@@ -151,7 +155,10 @@ class MainWindow(WindowActions, QMainWindow):
             lib.add_folder,
             lib.remove,
             lib.resync,
+            lib.ocr,
+            lib.filter,
             lib.table,
+            lib.progress.cancel_button,
             lib.errors,
         ]
         for first, second in zip(chain, chain[1:], strict=False):
@@ -163,14 +170,21 @@ class MainWindow(WindowActions, QMainWindow):
         s.messages.error.connect(self.show_error)
         s.library.state_changed.connect(self._library_state)
         s.libraries.changed.connect(lib.set_libraries)
+        s.indexing.titles_found.connect(self._titles_found)
         s.indexing.documents_changed.connect(lib.set_documents)
+        s.indexing.documents_changed.connect(self._offer_scopes)
         s.indexing.folders_changed.connect(lib.set_folders)
+        s.indexing.folders_changed.connect(self._offer_scopes)
         s.indexing.started.connect(self._indexing_started)
         s.indexing.progress.connect(lib.update_progress)
         s.indexing.finished.connect(self._indexing_finished)
         s.asking.started.connect(self._asking)
         s.asking.result_ready.connect(self._show_result)
         s.asking.failed.connect(self._ask_failed)
+        s.searching.started.connect(self._searching)
+        s.searching.hits_ready.connect(self._show_hits)
+        s.searching.failed.connect(self._search_failed)
+        ask.mode_changed.connect(lambda _on: self._show_activity())
         s.texts.document_ready.connect(self._document_ready)
         ask.ask_requested.connect(self.ask)
         ask.source_activated.connect(self.open_source)
@@ -182,7 +196,8 @@ class MainWindow(WindowActions, QMainWindow):
         lib.delete_library_requested.connect(self.delete_library)
         lib.add_files_requested.connect(self.add_files)
         lib.add_folder_requested.connect(self.add_folder)
-        lib.remove_requested.connect(s.indexing.remove)
+        lib.remove_requested.connect(self.remove_documents)
+        lib.show_requested.connect(self.show_document)
         lib.exclude_requested.connect(s.indexing.exclude)
         lib.resync_requested.connect(s.indexing.sync)
         lib.cancel_requested.connect(s.indexing.cancel)
@@ -197,10 +212,7 @@ class MainWindow(WindowActions, QMainWindow):
     def _library_state(self, state: LibraryState) -> None:
         if state is LibraryState.STARTING:
             self._library_opened(self.session.library.name)
-        text = MODEL_LABELS.get(state)
-        if text is not None:
-            self.model_label.setText(text)
-            self.busy.setVisible(state.is_loading)
+        self._show_activity()
 
     def _library_opened(self, name: str) -> None:
         self.setWindowTitle(f"{name} — {APP_DISPLAY_NAME}")
@@ -231,10 +243,11 @@ class MainWindow(WindowActions, QMainWindow):
         self.ask_panel.show_waiting(question, message)  # the old answer's sources go
         self.export_action.setEnabled(False)
         self.copy_action.setEnabled(False)
+        self._show_activity()
 
     def _set_tab_order_alternatives(self) -> None:
         buttons = self.ask_panel.answer.alternative_buttons
-        chain = [self.ask_panel.ask_button, *buttons, self.ask_panel.sources]
+        chain = [self.ask_panel.scope, *buttons, self.ask_panel.sources]
         for first, second in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(first, second)
 
@@ -242,18 +255,73 @@ class MainWindow(WindowActions, QMainWindow):
         self.ask_panel.show_result(result)
         self.export_action.setEnabled(True)
         self.copy_action.setEnabled(True)
+        self._show_activity()
 
     def _ask_failed(self, question: str, reason: str) -> None:
         self.ask_panel.answer.show_error(question, reason)
         self.show_error(f"Could not answer: {reason}")
+        self._show_activity()
+
+    def _searching(self, _query: str) -> None:
+        self._search_running = True
+        self.ask_panel.clear_sources()
+        self.ask_panel.sources_label.setText("Searching…")
+        self._show_activity()
+
+    def _show_hits(self, query: str, rows: list[SourceRow]) -> None:
+        self._search_running = False
+        self.ask_panel.show_hits(query, rows)
+        self._show_activity()
+
+    def _search_failed(self, query: str, reason: str) -> None:
+        self._search_running = False
+        self.ask_panel.sources_label.setText("&Passages")
+        self.show_error(f"Could not search for “{query}”: {reason}")
+        self._show_activity()
+
+    def _titles_found(self, titles: dict[int, str]) -> None:
+        self.ask_panel.titles = dict(titles)
+        self.library_panel.model.set_titles(titles)
+
+    def _offer_scopes(self, *_changed: object) -> None:
+        docs = self.session.indexing.docs
+        formats = sorted({d.format.lower() for d in docs if d.format and d.status != "failed"})
+        self.ask_panel.set_scopes(self.library_panel.folders, formats)
+
+    def _show_activity(self, asking: bool = False) -> None:
+        """Say in the status bar what is running (indexing, answering, searching) or the models'
+        state ("Ready" only when nothing runs)."""
+        state = self.session.library.state
+        running = self._running
+        if running:
+            self.model_label.setText(running)
+            self.busy.setVisible(True)
+            return
+        text = MODEL_LABELS.get(state)
+        if text is not None:
+            self.model_label.setText(text)
+            self.busy.setVisible(state.is_loading)
+
+    @property
+    def _running(self) -> str:
+        if self.session.indexing.running:
+            return self._indexing_what + "…"
+        if self.ask_panel.answer.state == "waiting" and self.session.library.ready:
+            return "Answering…"
+        if self._search_running:
+            return "Searching…"
+        return ""
 
     def _indexing_started(self, what: str) -> None:
+        self._indexing_what = what
         self.library_panel.start_indexing(what)
         self.cancel_action.setEnabled(True)
+        self._show_activity()
 
     def _indexing_finished(self, report: SyncReport | None, error: str | None) -> None:
-        self.library_panel.finish_indexing(report, error)
+        self.library_panel.finish_indexing(report, error, self.session.indexing.waiting)
         self.cancel_action.setEnabled(False)
+        self._show_activity()
         if error:
             self.show_error(error)
         elif report is not None:
@@ -273,10 +341,65 @@ class MainWindow(WindowActions, QMainWindow):
     # -- user actions -----------------------------------------------------------------------
 
     def ask(self, question: str) -> None:
-        """Ask ``question`` (remembered in the history kept between runs)."""
+        """Ask ``question`` (remembered in the history kept between runs), or in search mode list
+        the passages that hold its words; within the chosen scope."""
         self.ask_panel.question.remember(question)
         self.settings.set_history(self.ask_panel.question.history())
-        self.session.asking.ask(question)
+        scope = self.ask_panel.current_scope()
+        if self.ask_panel.searching():
+            self.session.searching.search(question, scope)
+        else:
+            self.session.asking.ask(question, scope)
+
+    def show_document(self, doc: DocumentInfo) -> None:
+        """Open a library document in the viewer, from its start."""
+        if doc.status in ("failed", "excluded") or doc.id <= 0:
+            reason = "it could not be read" if doc.status == "failed" else "it is excluded"
+            self.statusBar().showMessage(f"{doc.path} has no stored text: {reason}.", ERROR_MS)
+            return
+        title = self.library_panel.model.titles.get(doc.id, doc.title)
+        row = SourceRow(
+            kind="document",
+            doc_id=doc.id,
+            path=doc.path,
+            title=title if untitled(doc.title, doc.path) else doc.title,
+            page=1 if doc.pages else None,
+            passage="",
+            passage_start=0,
+            score=0.0,
+            attachment=doc.attachment,
+        )
+        self.open_source(row)
+
+    def remove_documents(self, paths: list[str]) -> None:
+        """Remove documents or folders from the library, after asking (unless told not to ask)."""
+        if not paths:
+            return
+        if self.settings.confirm_removal:
+            folders = [p for p in paths if p in self.library_panel.folders]
+            what = (
+                f"the folder {folders[0]} and every document in it"
+                if len(paths) == 1 and folders
+                else f"“{self._name_of(paths[0])}”"
+                if len(paths) == 1
+                else f"{len(paths)} documents"
+            )
+            agreed, stop_asking = dialogs.confirm_once(
+                self,
+                "Remove from the library",
+                f"Remove {what} from the library? The files themselves are not touched; "
+                "adding them again brings them back.",
+                "Remove",
+            )
+            if not agreed:
+                return
+            if stop_asking:
+                self.settings.confirm_removal = False
+        self.session.indexing.remove(paths)
+
+    def _name_of(self, path: str) -> str:
+        row = self.library_panel.row_of(path)
+        return self.library_panel.shown_titles()[row] if row >= 0 else os.path.basename(path)
 
     def open_source(self, row: SourceRow) -> None:
         """Open ``row``'s document in the viewer, at the cited passage."""
@@ -290,6 +413,16 @@ class MainWindow(WindowActions, QMainWindow):
         """Put the cursor in the question field."""
         self.ask_panel.question.setFocus()
         self.ask_panel.question.selectAll()
+
+    def toggle_search_mode(self) -> None:
+        """Switch between asking and searching, and go to the question field."""
+        self.ask_panel.set_searching(not self.ask_panel.searching())
+        self.focus_question()
+
+    def focus_filter(self) -> None:
+        """Go to the documents' filter box."""
+        self.library_panel.filter.setFocus()
+        self.library_panel.filter.selectAll()
 
     # -- drag and drop ----------------------------------------------------------------------
 
@@ -332,7 +465,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.viewer.refresh_colours()
         self.ask_panel.sources.viewport().update()
         result = self.session.asking.last_result
-        if result is not None and self.ask_panel.answer.state == "answer":
+        if result is not None and self.ask_panel.answer.state in ("answer", "possible"):
             self.ask_panel.answer.show_result(result)
 
     def _restore_layout(self) -> None:

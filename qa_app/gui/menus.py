@@ -80,6 +80,13 @@ def _table(w: MainWindow) -> dict[str, list[Entry | None]]:
                 "Ctrl+L",
                 "Put the cursor in the question field",
             ),
+            (
+                "search_mode",
+                "Ask or &search",
+                w.toggle_search_mode,
+                "Ctrl+K",
+                "Switch between asking a question and searching for words",
+            ),
             SEPARATOR,
             (
                 "find",
@@ -177,6 +184,14 @@ def _table(w: MainWindow) -> dict[str, list[Entry | None]]:
                 w.library_panel.table.setFocus,
                 "Ctrl+4",
                 "Go to the library's documents",
+            ),
+            (
+                "filter_documents",
+                "&Filter documents",
+                w.focus_filter,
+                "Ctrl+Shift+F",
+                "Type words to list only the documents that hold them in their title, file name, "
+                "folder or format",
             ),
         ],
         "&Help": [

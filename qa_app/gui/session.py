@@ -10,6 +10,7 @@ from qa_app.gui.indexing import Indexing
 from qa_app.gui.libraries import LibraryCatalog
 from qa_app.gui.lifecycle import LibraryLifecycle
 from qa_app.gui.messages import Messages
+from qa_app.gui.searching import Searching
 from qa_app.gui.settings import AppSettings
 from qa_app.gui.tasks import TaskRunner
 from qa_app.gui.texts import DocumentTexts
@@ -32,6 +33,7 @@ class Session(QObject):
         self.libraries = LibraryCatalog(self.library, backend, self.messages, self)
         self.indexing = Indexing(self.library, self.messages, self)
         self.asking = Asking(self.library, settings, self.messages, self)
+        self.searching = Searching(self.library, self.messages, self)
         self.texts = DocumentTexts(self.library, self)
         # A new listing (after a run, a removal, or another library opened): texts may be stale.
         self.indexing.documents_changed.connect(self.texts.forget)

@@ -94,6 +94,15 @@ class AppSettings:
         """Keep the last MAX_HISTORY questions."""
         self._set("ask/history", list(questions[-MAX_HISTORY:]))
 
+    @property
+    def confirm_removal(self) -> bool:
+        """Return True while removing documents or folders asks first ("don't ask again": False)."""
+        return str(self.qsettings.value("library/confirm_removal", "true")).lower() == "true"
+
+    @confirm_removal.setter
+    def confirm_removal(self, value: bool) -> None:
+        self._set("library/confirm_removal", "true" if value else "false")
+
     def blob(self, key: str) -> QByteArray | None:
         """Return saved window geometry or splitter state under ``key``, if any."""
         value = self.qsettings.value(f"window/{key}")

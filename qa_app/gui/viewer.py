@@ -63,6 +63,17 @@ def displayable(text: str) -> str:
     return text.replace("\r\n", " \n")
 
 
+def passage_lead(passage: str, limit: int = 120) -> str:
+    """Return the first sentence of ``passage`` (at most ``limit`` characters): what to mark of a
+    passage on a PDF page, where a whole passage would cross lines and columns."""
+    head = " ".join(passage[: limit * 2].split())
+    for end in (". ", "? ", "! "):
+        cut = head.find(end)
+        if 0 < cut < limit:
+            return head[: cut + 1]
+    return head[:limit].rsplit(" ", 1)[0] if len(head) > limit else head
+
+
 class DocumentViewer(QWidget):
     """Shows one document as text and highlights a cited answer and its sentence."""
 
@@ -76,13 +87,14 @@ class DocumentViewer(QWidget):
         self._map = OffsetMap("")
         self._row: SourceRow | None = None
         self._highlights: dict[str, tuple[int, int]] = {}
+        self._marks: list[QTextEdit.ExtraSelection] = []  # a search hit's words
         self._text_ref: str | None = None
 
         self.title = plain_label("No document open", name="Document title")
         self.title.setObjectName("viewerTitle")
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.location = plain_label(
-            "Activate a source to open it here.", name="Location in the document"
+            "Open a source or a library document to read it here.", name="Location in the document"
         )
         self.location.setObjectName("viewerLocation")
         self.location.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -107,6 +119,7 @@ class DocumentViewer(QWidget):
         self.text.setCenterOnScroll(True)
         self.text.setPlaceholderText("The cited document appears here.")
         self.text.setToolTip("The cited document; Ctrl+F finds in it")
+        self.text.setTabChangesFocus(True)  # Tab moves on to the library, as everywhere else
         self._find_selection: QTextEdit.ExtraSelection | None = None
         self.find_bar = FindBar(self.text)
         self.find_bar.found.connect(self._show_find_match)
@@ -143,7 +156,16 @@ class DocumentViewer(QWidget):
         where = [name] if row.title and row.title != name else []  # which file, when not said
         where += [OCR_LABEL] if row.ocr else []
         where += [f"page {row.page}"] if row.page else []
-        if row.answer_start is not None:
+        if row.kind == "document":
+            where.append(f"{len(text):,} characters".replace(",", " "))
+        elif row.kind == "match":
+            end = row.passage_start + len(row.passage)
+            found = len(row.marks)
+            where.append(
+                f"passage #{row.rank} at characters {row.passage_start}–{end}"
+                + (f", {found} matching word{'s' if found != 1 else ''} marked" if found else "")
+            )
+        elif row.answer_start is not None:
             where.append(
                 f"answer “{row.answer_text}” at characters {row.answer_start}–{row.answer_end}"
             )
@@ -159,13 +181,14 @@ class DocumentViewer(QWidget):
         """Show nothing (the library changed)."""
         self.doc_id = self.path = self._row = self._text_ref = None
         self._highlights = {}
+        self._marks = []
         self._find_selection = None
         self.text.clear()
         self.page_view.close_document()
         self.mode_button.setVisible(False)
         self.stack.setCurrentWidget(self.text)
         self.title.setText("No document open")
-        self.location.setText("Activate a source to open it here.")
+        self.location.setText("Open a source or a library document to read it here.")
         self.open_button.setEnabled(False)
 
     def recenter(self) -> None:
@@ -206,6 +229,8 @@ class DocumentViewer(QWidget):
             spans["passage"] = (row.passage_start, row.passage_start + len(row.passage))
         if row.answer_start is not None and row.answer_end is not None:
             spans["answer"] = (row.answer_start, row.answer_end)
+        if row.kind == "document":
+            spans = {}
         self._highlights = spans
         colours = {
             "sentence": theme.sentence_colour(),
@@ -225,7 +250,21 @@ class DocumentViewer(QWidget):
                 fmt.setFontWeight(700)
             selection.format = fmt
             selections.append(selection)
-        self.text.setExtraSelections(selections + self._find_extra())
+        self._marks = []
+        for a, b in row.marks:  # a search hit's matched words, after the named spans
+            selection = QTextEdit.ExtraSelection()
+            selection.cursor = self._cursor(a, b)
+            fmt = QTextCharFormat()
+            fmt.setBackground(theme.answer_colour())
+            fmt.setForeground(theme.answer_text_colour())
+            selection.format = fmt
+            self._marks.append(selection)
+        self.text.setExtraSelections(selections + self._marks + self._find_extra())
+        if not spans:  # a whole document: from its start
+            self.text.setTextCursor(self._cursor(0, 0))
+            if scroll:
+                self.text.verticalScrollBar().setValue(0)
+            return
         start, end = spans.get("answer") or (spans["passage"][0],) * 2
         self.text.setTextCursor(self._cursor(start, end))
         if scroll:
@@ -256,11 +295,16 @@ class DocumentViewer(QWidget):
             return
         row = self._row
         assert row is not None and row.page is not None
-        sentence, offset = "", 0
+        sentence, offset, words = "", 0, row.answer_text
         if row.sentence_start is not None and row.sentence_end is not None:
             sentence = text[row.sentence_start : row.sentence_end]
             offset = (row.answer_start or row.sentence_start) - row.sentence_start
-        self.page_view.show_citation(row.path, row.page, row.answer_text, sentence, offset)
+        elif row.marks:  # a search hit: its first matched word, found by its passage
+            sentence, (a, b) = row.passage, row.marks[0]
+            words, offset = text[a:b], a - row.passage_start
+        elif row.kind == "passage":  # a closest passage: the start of it, up to a sentence
+            words, sentence = passage_lead(row.passage), row.passage
+        self.page_view.show_citation(row.path, row.page, words, sentence, offset)
         self.stack.setCurrentWidget(self.page_view)
 
     def _pages_failed(self, reason: str) -> None:
@@ -304,7 +348,7 @@ class DocumentViewer(QWidget):
             caret.setPosition(cursor.selectionStart())
             self.text.setTextCursor(caret)
             self.text.centerCursor()
-        answer_etc = self.text.extraSelections()[: len(self._highlights)]
+        answer_etc = self.text.extraSelections()[: len(self._highlights) + len(self._marks)]
         self.text.setExtraSelections(answer_etc + self._find_extra())
 
     def find_match(self) -> tuple[int, int] | None:
@@ -337,6 +381,16 @@ class DocumentViewer(QWidget):
             c = sel.cursor
             out[name] = (self._map.from_qt(c.selectionStart()), self._map.from_qt(c.selectionEnd()))
         return out
+
+    def marks(self) -> list[tuple[int, int]]:
+        """Return the marked words of a search hit, Python offsets."""
+        return [
+            (
+                self._map.from_qt(m.cursor.selectionStart()),
+                self._map.from_qt(m.cursor.selectionEnd()),
+            )
+            for m in self._marks
+        ]
 
     def selected_text(self) -> str:
         """Return the selected text as the viewer shows it."""
