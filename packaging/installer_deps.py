@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,6 +93,39 @@ def installer_requirements(
     return [r for r in runtime if _name(r) not in skip] + tools, [
         r for r in runtime if _name(r) in WITHOUT_DEPS
     ]
+
+
+def macos_floor(wheel_tags: Iterable[Sequence[str]], arch: str, default: str = "11.0") -> str:
+    """Return the oldest macOS every wheel can run on, "major.minor", for the bundle's Info.plist.
+
+    ``wheel_tags`` holds each installed wheel's tags (the ``Tag:`` lines of its WHEEL file); a
+    wheel counts by its oldest tag for ``arch`` ("arm64" or "x86_64"; universal2 fits both), the
+    bundle by its newest such wheel. tesserocr's arm64 wheels need macOS 15, for one.
+    """
+    floor = tuple(int(p) for p in default.split("."))
+    for tags in wheel_tags:
+        versions = [
+            (int(m.group(1)), int(m.group(2)))
+            for tag in tags
+            if (m := re.search(r"macosx_(\d+)_(\d+)_(\w+)$", tag))
+            and m.group(3) in (arch, "universal2")
+        ]
+        if versions:
+            floor = max(floor, min(versions))
+    return ".".join(str(p) for p in floor)
+
+
+def installed_wheel_tags() -> list[list[str]]:
+    """Return the ``Tag:`` lines of every installed distribution's WHEEL file."""
+    from importlib.metadata import distributions
+
+    found = []
+    for dist in distributions():
+        text = dist.read_text("WHEEL") or ""
+        found.append(
+            [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Tag:")]
+        )
+    return found
 
 
 @dataclass(frozen=True)

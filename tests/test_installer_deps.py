@@ -126,3 +126,17 @@ def test_an_unreachable_index_is_reported_not_failed() -> None:
     result = installer_deps.classify("windows-x86_64", 1, output, None)
     assert result.status == "not checked"
     assert result.detail.startswith("the package index is unreachable (WARNING: Retrying")
+
+
+def test_the_macos_floor_is_the_newest_wheels_oldest_tag() -> None:
+    tags = [
+        ["cp311-cp311-macosx_15_0_arm64"],  # tesserocr
+        ["cp311-cp311-macosx_11_0_arm64", "cp311-cp311-macosx_10_9_x86_64"],
+        ["cp310-abi3-macosx_13_0_universal2"],  # PySide6
+        ["py3-none-any"],
+        ["cp311-cp311-macosx_14_0_x86_64"],  # the other architecture: ignored for arm64
+    ]
+    assert installer_deps.macos_floor(tags, "arm64") == "15.0"
+    assert installer_deps.macos_floor(tags, "x86_64") == "14.0"
+    assert installer_deps.macos_floor([["py3-none-any"]], "arm64") == "11.0"
+    assert isinstance(installer_deps.installed_wheel_tags(), list)
