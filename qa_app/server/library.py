@@ -64,10 +64,13 @@ class ServerLibrary(Library):
         return AdvisoryWriterLock(self.store.connections, self.store.library_id, self.name)
 
     def _write_manifest(self) -> None:
-        """Record the manifest in the database (the server keeps no manifest file)."""
+        """Record the manifest in the database (the server keeps no manifest file).
+
+        The local database's schema version is left out: the server's tables follow their own
+        migration ledger (``schema.migrate``), so a new local schema never strands a team library.
+        """
         want = self.manifest()
         values = {
-            "schema_version": str(want["schema_version"]),
             "model_name": str(want["model_name"]),
             "model_hash": str(want["model_hash"]),
             "dimension": str(want["dimension"]),
