@@ -19,6 +19,9 @@ from test_gui_window import EXAMPLE, SEED, ask, open_window
 from qa_app.contracts import Scope
 from qa_app.gui import dialogs
 from qa_app.gui.models import RowRole, first_sentence_title, natural_key
+from qa_app.gui.searching import hit_rows, query_terms
+from qa_app.gui.viewer import passage_lead
+from qa_app.records import Passage
 
 pytestmark = pytest.mark.gui
 
@@ -166,7 +169,7 @@ def test_tab_reaches_every_pane(qtbot, window):
 def test_search_mode_lists_ranked_passages_with_the_words_marked(qtbot, window):
     panel = window.ask_panel
     window.named_actions["search_mode"].trigger()  # Ctrl+K
-    assert panel.searching() and panel.ask_button.text() == "&Search"
+    assert panel.searching() and panel.ask_button.text() == "Se&arch"
     assert not panel.answer.isVisibleTo(window)
     field = panel.question
     field.clear()
@@ -246,3 +249,22 @@ def test_the_placeholder_names_no_library_question(window):
     assert "Russia" not in text and "question" in text
     window.ask_panel.set_searching(True)
     assert "Russia" not in window.ask_panel.question.placeholderText()
+
+
+def test_search_marks_and_snippet_segments():
+    passage = Passage(
+        1, 7, "/d/a.txt", "a", None, 100, 160, "Ships shipped the first shipment.", 0.5
+    )
+    [row] = hit_rows("the first shipments", [passage])
+    marked = [passage.text[a - 100 : b - 100] for a, b in row.marks]
+    assert marked == ["first", "shipment"]  # "the" is a function word; plurals match
+    pieces = row.segments()
+    assert "".join(t for t, _ in pieces) == passage.text
+    assert [t for t, m in pieces if m] == ["first", "shipment"]
+    assert query_terms("the of") == ["the", "of"]  # only function words: still searched
+
+
+def test_a_closest_passage_on_a_pdf_page_is_marked_by_its_first_sentence():
+    text = "Depot 12 found 340 crates in good order. Inspector Maria Lindqvist signed it."
+    assert passage_lead(text) == "Depot 12 found 340 crates in good order."
+    assert len(passage_lead("word " * 100)) <= 120

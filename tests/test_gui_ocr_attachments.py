@@ -116,7 +116,7 @@ def test_progress_names_the_ocr_page(qtbot) -> None:
     strip.update_progress(Progress(0, 3, "index", "/d/scan.pdf"))
     strip.update_progress(Progress(2, 40, "ocr", "/d/scan.pdf"))
     assert strip.label.text() == "OCR page 3 of 40: scan.pdf"
-    assert strip.counts.text() == "0 of 3 files done"  # the files' count goes on
+    assert strip.counts.text() == "0 of 3 files read (0%)"  # the files' count goes on
 
 
 def test_the_ocr_checkbox_switches_the_library_and_rereads(qtbot, monkeypatch, tmp_path) -> None:

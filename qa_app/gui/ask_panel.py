@@ -244,7 +244,7 @@ class AskPanel(QWidget):
     def _mode_changed(self, _index: int) -> None:
         on = self.searching()
         self.question.setPlaceholderText(SEARCH_PLACEHOLDER if on else ASK_PLACEHOLDER)
-        self.ask_button.setText("&Search" if on else "&Ask")
+        self.ask_button.setText("Se&arch" if on else "&Ask")  # Alt+A either way
         self.ask_button.setToolTip(
             "List the passages that hold these words (Enter)"
             if on

@@ -392,7 +392,7 @@ class DocumentFilter(QSortFilterProxyModel):
         self.setDynamicSortFilter(True)
 
     def set_text(self, text: str) -> None:
-        """Show only documents whose title, file name, folder or format hold every word of ``text``."""
+        """Show only documents whose title, file name, nearest folders or format hold every word."""
         self._words = text.casefold().split()
         self.invalidateFilter()
 
@@ -404,7 +404,11 @@ class DocumentFilter(QSortFilterProxyModel):
         if doc is None:
             return False
         shown = model.index(row, 0, parent).data()
-        hay = " ".join((shown, doc.title, doc.path, doc.format, doc.attachment or "")).casefold()
+        # The file's name and its two nearest folders: the rest of a path (a home folder, a
+        # temporary folder) would match words, digits above all, in every row.
+        folders = os.path.dirname(doc.path).split(os.sep)[-2:]
+        parts = (shown, doc.title, os.path.basename(doc.path), *folders, doc.format)
+        hay = " ".join((*parts, doc.attachment or "")).casefold()
         return all(w in hay for w in self._words)
 
     def lessThan(self, left: ModelIndex, right: ModelIndex) -> bool:  # noqa: N802

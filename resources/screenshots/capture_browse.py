@@ -20,7 +20,7 @@ def main() -> int:
     from qa_app.gui.app import make_application
     from qa_app.gui.main_window import MainWindow
 
-    app = make_application(sys.argv[:1])
+    _app = make_application(sys.argv[:1])  # kept for as long as the window runs
 
     def wait_until(cond, timeout: float = 900.0) -> None:
         end = time.monotonic() + timeout
