@@ -324,3 +324,19 @@ def test_the_migration_ledger_records_each_step_once(pg_server: PgServer) -> Non
         assert schema.migrate(conn, "test") == []  # applied already: nothing to do
         rows = conn.execute("SELECT version FROM qa_migrations ORDER BY version").fetchall()
         assert [r[0] for r in rows] == [v for v, _, _ in schema.MIGRATIONS]
+
+
+def test_a_server_written_by_a_newer_qa_app_is_refused(pg_server: PgServer) -> None:
+    import psycopg
+
+    from qa_app.server.settings import ServerError
+
+    database = unique_name("newer").replace("-", "_")
+    with psycopg.connect(pg_server.socket_dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {database}")
+    dsn = pg_server.socket_dsn.replace("/postgres?", f"/{database}?")
+    Engine("x", embedder=FakeEmbedder(8), server=dsn).close()  # creates the tables there
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("INSERT INTO qa_migrations(version, name) VALUES (999, 'from the future')")
+    with pytest.raises(ServerError, match="newer qa-app .schema 999"):
+        Engine("x", embedder=FakeEmbedder(8), server=dsn)

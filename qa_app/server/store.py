@@ -57,9 +57,10 @@ class PgStore(Store):
     def _open(self, create: bool) -> int:
         conn = self.connections.reader()
         with translate_errors(self.settings):
-            if schema.applied(conn) < schema.LATEST:
-                if not create:
-                    raise StoreMissing(self._missing())
+            have = schema.applied(conn)
+            if have < schema.LATEST and not create:
+                raise StoreMissing(self._missing())
+            if have != schema.LATEST:  # behind: migrate; ahead (a newer qa-app): refused
                 schema.migrate(conn, self.settings.masked)
             row = conn.execute(
                 "SELECT id FROM qa_libraries WHERE name = %s", (self.name,)
