@@ -90,7 +90,7 @@ def test_export_formats():
     md = to_markdown(found)
     assert "**earlier this month** (confidence 0.91, found in 1 document)" in md
     assert md.count("Answer: **earlier this month**") == 1
-    assert "shipment **earlier this month**, the" in md and "Other possible answers" in md
+    assert "shipment **earlier this month**, the" in md and "Other candidates" in md
     data = json.loads(to_json(found))
     assert data["found"] and data["answer"]["citations"][0]["answer_start"] == TEXT.index("earlier")
     assert "answers like this were right" in md  # the core's wording of what the verdict means

@@ -58,6 +58,8 @@ def test_torch_fallback_without_sentence_transformers_matches(
 
 @pytest.mark.model
 def test_onnx_reader_finds_the_reference_spans(reference: dict) -> None:
+    from qa_app.reader.boundaries import exact
+    from qa_app.reader.calibrator import question_kind
     from qa_app.reader.neural import load
     from qa_app.reader.spans import find_candidates
 
@@ -68,9 +70,11 @@ def test_onnx_reader_finds_the_reference_spans(reference: dict) -> None:
         found = sorted(
             find_candidates(loaded, item["question"], passages), key=lambda c: -c.span_logit
         )
-        assert [[c.passage_index, c.start, c.end] for c in found[:3]] == item["top"], item[
-            "question"
-        ]
+        # The references are the span model's own boundaries; the boundary rules written since
+        # (qa_app.reader.boundaries) move some deterministically, so they are applied to both.
+        kind = question_kind(item["question"])
+        expected = [[p, *exact(passages[p], s, e, kind)] for p, s, e in item["top"]]
+        assert [[c.passage_index, c.start, c.end] for c in found[:3]] == expected, item["question"]
         got = [c.span_logit for c in found[:3]]
         assert np.allclose(got, item["logits"], atol=2e-3), item["question"]
 

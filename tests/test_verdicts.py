@@ -274,3 +274,19 @@ def test_the_calibrator_counts_copies_of_one_sentence_once() -> None:
     spans = tuple(_span(other, i, "Kremlin", 0.9) for i in range(3))
     f = answer_features("Where is the drone factory?", Group("Kremlin", spans), [], other)
     assert f["log_docs"] > 0.6
+
+
+def test_a_name_of_a_person_is_asked_for_and_an_institution_is_not_one() -> None:
+    from qa_app.reader.calibrator import question_kind, type_fit
+
+    asked = "What is the name of the top Russian defence official Iran hosted last September?"
+    assert question_kind(asked) == "person"
+    assert question_kind("What is the name of the missile platform?") == "other"
+    assert type_fit("person", "White House") == -1 and type_fit("person", "Iran Air") == -1
+    assert type_fit("person", "Dmitry Peskov") == 1
+
+
+def test_a_name_takes_one_word_on_either_side_and_never_a_title() -> None:
+    text = "Ukraine's Prime Minister Denys Shmyhal said so."
+    assert _move(text, "Shmyhal", "person") == "Denys Shmyhal"
+    assert _move("said President Zelensky today", "Zelensky", "person") == "Zelensky"

@@ -69,10 +69,10 @@ class AnswerView(QFrame):
         self.sentence.setTextFormat(Qt.TextFormat.RichText)
         self.sentence.setOpenExternalLinks(False)
         self.sentence.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.alternatives_label = plain_label("Other possible answers:", name="")
+        self.alternatives_label = plain_label("Other candidates:", name="")
         self.alternatives_label.setObjectName("answerMeta")
         self.alternatives = QWidget()
-        self.alternatives.setAccessibleName("Other possible answers")
+        self.alternatives.setAccessibleName("Other candidates")
         self._alt_layout = QVBoxLayout(self.alternatives)
         self._alt_layout.setContentsMargins(0, 0, 0, 0)
         self._alt_layout.setSpacing(2)
@@ -176,6 +176,7 @@ class AnswerView(QFrame):
     def _set_alternatives(self, alternatives: list[Answer], *, calibrated: bool = False) -> None:
         for button in self.alternative_buttons:
             self._alt_layout.removeWidget(button)
+            button.hide()  # deleteLater waits for the event loop: never let it show meanwhile
             button.deleteLater()
         self.alternative_buttons = []
         for alt in alternatives:
@@ -184,7 +185,7 @@ class AnswerView(QFrame):
             button = QPushButton(_mnemonic_safe(label))
             button.setObjectName("alternativeButton")
             button.setFlat(True)
-            button.setAccessibleName(f"Other possible answer: {alt.text}")
+            button.setAccessibleName(f"Other candidate: {alt.text}")
             button.setToolTip(tooltip(f"Show where “{alt.text}” was found"))
             button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             button.clicked.connect(lambda _c=False, t=alt.text: self.alternative_activated.emit(t))

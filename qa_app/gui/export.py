@@ -119,7 +119,7 @@ def to_markdown(result: Result) -> str:
                 titles = ", ".join(sorted({md_text(_where(c)) for c in alt.citations}))
                 out.append(f"- {md_text(alt.text)} ({alt.score:.2f}) — {titles}")
         if result.alternatives:
-            out += ["", "### Other possible answers", ""]
+            out += ["", "### Other candidates", ""]
             for alt in result.alternatives:
                 titles = ", ".join(sorted({md_text(_where(c)) for c in alt.citations}))
                 out.append(f"- {md_text(alt.text)} ({alt.score:.2f}) — {titles}")

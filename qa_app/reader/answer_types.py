@@ -74,11 +74,19 @@ def question_type(question: str) -> QuestionType:
         # The focus noun of "which/what X ...": the last class noun among the words before the
         # next function word ("which State Department spokesman warned" → spokesman). "What did
         # X ..." has no focus: the words after the auxiliary are the subject.
-        rest = words[index + 1 : index + 8]
+        rest = words[index + 1 : index + 12]
         if rest and rest[0] in DO_AUX:
             return None, False
         while rest and rest[0] in FOCUS_SKIP:
             rest = rest[1:]
+        # "What is the name of the top official …" asks for what follows "name of" when that is
+        # a kind of thing with a class ("official": a person); else for a name (an entity).
+        if rest[:2] in (["name", "of"], ["names", "of"]):
+            named = rest[2:]
+            while named and named[0] in FOCUS_SKIP:
+                named = named[1:]
+            if any(w in CLASS_NOUNS for w in named[:4]):
+                rest = named
         phrase = []
         for w in rest[:4]:
             w = re.sub(r"['’]s$", "", w)

@@ -133,19 +133,22 @@ def whole_name(text: str, start: int, end: int) -> tuple[int, int]:
     it ("David" → "David Lammy", "Lammy" → "David Lammy"); used for who questions. A span of
     several words is left alone: the words before a full name are often a title ("British Prime
     Minister Winston Churchill"), which the held-out answers leave out."""
+    from qa_app.reader.lexicon import TITLES
+
     words = text[start:end].split()
     if len(words) != 1 or not _NAME_WORD.fullmatch(words[0]) or words[0] in _NOT_NAME:
         return start, end
-    while True:
-        m = re.compile(r" ([A-Z][\w’'-]*)").match(text, end)
-        if not m or m.group(1) in _NOT_NAME:
-            break
-        end = m.end()
-    while True:
-        m = re.search(r"([A-Z][\w’'-]*) $", text[max(0, start - 40) : start])
-        if not m or m.group(1) in _NOT_NAME:
-            break
-        start -= len(m.group(0))
+
+    def is_name(word: str) -> bool:
+        return word not in _NOT_NAME and word.lower() not in TITLES
+
+    # One word on either side at most: "Denys" before "Shmyhal", not "Prime Minister Denys".
+    after = re.compile(r" ([A-Z][\w’'-]*)").match(text, end)
+    if after and is_name(after.group(1)):
+        end = after.end()
+    before = re.search(r"([A-Z][\w’'-]*) $", text[max(0, start - 40) : start])
+    if before and is_name(before.group(1)):
+        start -= len(before.group(0))
     return start, end
 
 

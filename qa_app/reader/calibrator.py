@@ -51,6 +51,8 @@ FEATURES: tuple[str, ...] = (
     "sentence_overlap",
     "answer_in_question",
     "log_passage_chars",
+    "share_logit",
+    "share_margin",
 )
 
 _DATE_WORDS = re.compile(
@@ -67,6 +69,62 @@ _NUMBER_WORDS = re.compile(
     r"eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|"
     r"several|few|many|single|double|once|twice|thrice)\b",
     re.IGNORECASE,
+)
+# The last word of a name that is an institution or a thing, never a person (general English).
+_INSTITUTIONS = frozenset(
+    [
+        "House",
+        "Ministry",
+        "Department",
+        "Council",
+        "Office",
+        "Agency",
+        "Kremlin",
+        "Pentagon",
+        "Government",
+        "Administration",
+        "Committee",
+        "Party",
+        "University",
+        "Company",
+        "Bank",
+        "Air",
+        "Airlines",
+        "Army",
+        "Navy",
+        "Force",
+        "Forces",
+        "Union",
+        "Nations",
+        "Court",
+        "Parliament",
+        "Congress",
+        "Senate",
+        "Treasury",
+        "Commission",
+        "Embassy",
+        "Institute",
+        "Group",
+        "Corporation",
+        "Inc",
+        "Ltd",
+        "Service",
+        "Services",
+        "Bureau",
+        "Organization",
+        "Organisation",
+        "Republic",
+        "Kingdom",
+        "States",
+        "Station",
+        "Airport",
+        "Hospital",
+        "School",
+        "College",
+        "Church",
+        "Museum",
+        "Police",
+    ]
 )
 _CAPITAL = re.compile(r"(?:^|\s)[A-Z][\w’'.-]*")
 
@@ -88,7 +146,12 @@ def type_fit(kind: str, answer: str) -> int:
         return 1 if _NUMBER_WORDS.search(answer) else -1
     if kind == "date":
         return 1 if _DATE_WORDS.search(answer) or re.search(r"\d", answer) else -1
-    if kind in ("person", "place"):
+    if kind == "person":
+        words = answer.split()
+        if words and words[-1].strip(".,;:’'s") in _INSTITUTIONS:
+            return -1  # "White House" names an institution, not a person
+        return 1 if _CAPITAL.search(answer) else -1
+    if kind == "place":
         return 1 if _CAPITAL.search(answer) else -1
     return 0
 
@@ -132,14 +195,16 @@ def answer_features(
     # Copies of one sentence (a syndicated wire report, quoted mail) are one piece of evidence:
     # the held-out reads the calibrator was fitted on never repeat a sentence across passages.
     said = {
-        " ".join(passages[s.passage_index].text[s.sentence_start : s.sentence_end].split())
-        .casefold()
+        " ".join(
+            passages[s.passage_index].text[s.sentence_start : s.sentence_end].split()
+        ).casefold()
         for s in group.spans
     }
     independent_docs = min(len(docs), len(said))
     independent_passages = min(len(agreeing), len(said))
     fit = type_fit(kind, group.text)
     q_terms = terms(question)
+    share_logit, share_margin = _shares(group, others)
     sentence = passages[best.passage_index].text[best.sentence_start : best.sentence_end]
     a_terms = terms(group.text)
     out = {
@@ -166,8 +231,28 @@ def answer_features(
         "sentence_overlap": _share(q_terms, set(terms(sentence))),
         "answer_in_question": _share(a_terms, set(q_terms)),
         "log_passage_chars": math.log1p(len(passages[best.passage_index].text)),
+        "share_logit": share_logit,
+        "share_margin": share_margin,
     }
     return out
+
+
+def _shares(group: Group, others: Sequence[Group]) -> tuple[float, float]:
+    """Return the answer's share of every candidate span of the question, across all passages
+    read (a softmax over the span logits, and over the margins, summed over the answer's spans).
+
+    Each window is scored on its own, so a distractor passage's span can have a margin as high
+    as the right one's; normalising over all the question's candidates together (as shared
+    normalisation does in training) lets the calibrator compare passages."""
+    spans = [s for g in (group, *others) for s in g.spans]
+    out = []
+    for key in ("span_logit", "margin"):
+        values = [float(s.features.get(key, 0.0)) for s in spans]
+        top = max(values, default=0.0)
+        total = sum(math.exp(v - top) for v in values) or 1.0
+        mine = sum(math.exp(float(s.features.get(key, 0.0)) - top) for s in group.spans)
+        out.append(mine / total)
+    return out[0], out[1]
 
 
 class CalibratorError(ValueError):
