@@ -121,7 +121,8 @@ def test_first_run_builds_the_seed_library_and_answers_the_example(qtbot):
     assert card.state == "answer" and card.answer.text() == "earlier this month"
     assert "found in 1 document" in card.meta.text()
     calibrated = window.session.asking.last_result.calibrated
-    assert ("Confidence: High" if calibrated else "Score: 0.") in card.meta.text()
+    assert ("almost certain" if calibrated else "Score 0.") in card.meta.text()
+    assert card.badge.text() == "✔ Answer"
     assert card.meaning.text()  # one line saying what that number means
     row = window.ask_panel.model.index(0).data(RowRole)
     assert Path(row.path).name == SEED
