@@ -290,3 +290,16 @@ def test_a_name_takes_one_word_on_either_side_and_never_a_title() -> None:
     text = "Ukraine's Prime Minister Denys Shmyhal said so."
     assert _move(text, "Shmyhal", "person") == "Denys Shmyhal"
     assert _move("said President Zelensky today", "Zelensky", "person") == "Zelensky"
+
+
+def test_the_answer_band_starts_at_the_shipped_threshold() -> None:
+    """The words "very likely" begin where the shipped calibrator starts answering, so an answer
+    is never called "likely" and a possible answer never "very likely" by default."""
+    from qa_app.reader.neural import load_answer_calibrator
+
+    calibrator = load_answer_calibrator()
+    assert calibrator is not None
+    assert [b.low for b in BANDS if b.words == "very likely"] == [calibrator.threshold]
+    assert POSSIBLE_FLOOR in [b.low for b in BANDS]  # a possible answer is never "unlikely"
+    rates = [b.hit_rate for b in BANDS]
+    assert rates == sorted(rates, reverse=True)
