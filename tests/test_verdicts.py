@@ -175,6 +175,7 @@ def test_verdict_figures_count_share_and_right_per_band() -> None:
     assert f["answer_count"] == 2 and f["answer_right"] == 1.0 and f["answer_em_right"] == 0.5
     assert f["possible_right"] == 0.0 and f["shown_share"] == 0.75
     assert f["not_found_right"] == 1.0 and f["not_found_share"] == 0.25
+    assert f["answerable_shown_right"] == 0.5  # two right answers of four answerable questions
 
 
 # -- boundaries --------------------------------------------------------------------------------

@@ -72,6 +72,10 @@ METRICS: dict[str, tuple[str, str]] = {
         "answer or possible",
         "share of questions given an answer or a possible answer",
     ),
+    "answerable_shown_right": (
+        "answerable: shown and right",
+        "share of answerable questions given a right answer or possible answer",
+    ),
     "not_found_share": ("verdict not found: share", "share of questions said 'not found'"),
     "not_found_right": (
         "not found but right",
@@ -398,6 +402,10 @@ def verdict_figures(rows: Sequence[ItemScore]) -> dict[str, float | int | None]:
         out[f"{kind}_em_right"] = _mean([float(_right(r, "em")) for r in group])
     shown = [r for r in judged_rows if r.verdict in ("answer", "possible")]
     out["shown_share"] = len(shown) / len(judged_rows) if judged_rows else None
+    answerable = [r for r in judged_rows if r.gold]
+    out["answerable_shown_right"] = _mean(
+        [float(r.verdict in ("answer", "possible") and _right(r, "f1")) for r in answerable]
+    )
     return out
 
 

@@ -197,6 +197,7 @@ def format_table(summary: dict[str, Any], settings: dict[str, Any]) -> str:
         "mrr": judged,
         "ndcg": judged,
     }
+    over["answerable_shown_right"] = f"{summary['answerable']} questions"
     for kind, noun in (
         ("answer", "answers"),
         ("possible", "possible answers"),
