@@ -101,6 +101,7 @@ class FakeLibrary:
     next_id: int = 1
     ocr: bool = True
     pending: set[str] = field(default_factory=set)  # documents waiting for their "embedding"
+    damaged: bool = False  # opening raises StoreDamaged until repair_library
 
 
 class FakeBackend:
@@ -129,7 +130,12 @@ class FakeBackend:
         if self.open_gate is not None:
             self.open_gate.wait(30)
         name = paths.check_library_name(library or paths.DEFAULT_LIBRARY)
-        engine = FakeEngine(self, self.libs.setdefault(name, FakeLibrary(name)))
+        lib = self.libs.setdefault(name, FakeLibrary(name))
+        if lib.damaged:
+            from qa_app.index.database import StoreDamaged
+
+            raise StoreDamaged(f"/libraries/{name}/library.db: the library database is damaged")
+        engine = FakeEngine(self, lib)
         self.engines.append(engine)
         return engine
 
@@ -149,6 +155,12 @@ class FakeBackend:
         if name not in self.libs:
             raise KeyError(f"there is no library called '{name}'")
         del self.libs[name]
+
+    def repair_library(self, name: str | None) -> str:
+        lib = self.libs[paths.check_library_name(name or paths.DEFAULT_LIBRARY)]
+        lib.damaged = False
+        self.repaired = [*getattr(self, "repaired", []), lib.name]
+        return f"Repaired: {len(lib.roots)} added files or folders read again."
 
     def readers(self) -> list[str]:
         return ["fake", "sentence"]

@@ -82,7 +82,8 @@ def ask(qtbot, w: MainWindow, question: str) -> None:
     qtbot.keyClicks(field, question)
     qtbot.keyClick(field, Qt.Key.Key_Return)
     qtbot.waitUntil(
-        lambda: w.ask_panel.answer.state in ("answer", "possible", "not-found", "error"), timeout=10000
+        lambda: w.ask_panel.answer.state in ("answer", "possible", "not-found", "error"),
+        timeout=10000,
     )
 
 
@@ -691,3 +692,18 @@ def test_models_that_fail_to_load_are_reported_not_waited_for(qtbot, backend, mo
     assert w.ask_panel.answer.state == "error"
     assert "weights are missing" in w.ask_panel.answer.meta.text()
     close(qtbot, w)
+
+
+def test_a_damaged_library_offers_repair_in_the_banner(qtbot, backend: FakeBackend) -> None:
+    from gui_fakes import FakeLibrary
+
+    backend.libs["seeds"] = FakeLibrary("seeds", damaged=True, seeded=True)
+    w = open_window(qtbot, backend, wait=False)
+    qtbot.waitUntil(lambda: w.banner.action_button.isVisible(), timeout=10000)
+    assert "damaged" in w.banner.text()
+    assert w.banner.action_button.text() == "&Repair library"
+    w.banner.action_button.click()
+    qtbot.waitUntil(lambda: w.session.library.ready, timeout=10000)
+    assert backend.repaired == ["seeds"]
+    assert w.banner.text().startswith("Repaired:")  # what was done, where the user looks
+    assert not w.banner.action_button.isVisible()

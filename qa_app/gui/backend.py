@@ -29,6 +29,11 @@ class Backend(Protocol):
         """Delete a library."""
         ...
 
+    def repair_library(self, name: str | None) -> str:
+        """Rebuild a damaged library's database from its added files; return what was done, in
+        one or two sentences. Slow: call off the UI thread."""
+        ...
+
     def readers(self) -> list[str]:
         """Return the names of the available readers."""
         ...
@@ -52,6 +57,22 @@ class EngineBackend:
         from qa_app.engine import Engine
 
         return Engine.libraries()
+
+    def repair_library(self, name: str | None) -> str:
+        """Rebuild a damaged library (qa_app.engine.Engine.repair_library); return a summary."""
+        from qa_app.engine import Engine
+
+        report = Engine.repair_library(name)
+        n = len(report.roots)
+        said = [
+            f"Repaired: {n} added file{'' if n == 1 else 's'} or folder{'' if n == 1 else 's'} "
+            f"read again; the damaged database is kept as {report.kept.name}."
+        ]
+        if report.lost:
+            said.append(f"{len(report.lost)} document(s) could not be recovered.")
+        if report.unreadable and not report.roots:
+            said.append("Add the library's files and folders again.")
+        return " ".join(said)
 
     def rename_library(self, old: str, new: str) -> None:
         """Rename a library; raises KeyError, FileExistsError or ValueError with a reason."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QToolButton, QWidget
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QToolButton, QWidget
 
 from qa_app.gui.plain import plain_label
 
@@ -20,16 +22,32 @@ class Banner(QFrame):
         self.close_button.setAccessibleName("Dismiss the message")
         self.close_button.setToolTip("Dismiss this message")
         self.close_button.clicked.connect(self.dismiss)
+        # One action a problem may offer ("Repair library" for a damaged one); hidden otherwise.
+        self.action_button = QPushButton()
+        self.action_button.setVisible(False)
+        self.action_button.clicked.connect(self._act)
+        self._action: Callable[[], None] | None = None
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.action_button)
         layout.addWidget(self.close_button)
         self.setVisible(False)
 
-    def show_message(self, text: str) -> None:
-        """Show ``text`` (literally)."""
+    def show_message(self, text: str, action: tuple[str, Callable[[], None]] | None = None) -> None:
+        """Show ``text`` (literally), with a button for ``action`` (its label and what it does)."""
         self.label.setText(text)
+        self._action = action[1] if action else None
+        self.action_button.setText(action[0] if action else "")
+        self.action_button.setAccessibleName(action[0] if action else "")
+        self.action_button.setVisible(action is not None)
         self.setVisible(True)
+
+    def _act(self) -> None:
+        action, self._action = self._action, None
+        self.dismiss()
+        if action is not None:
+            action()
 
     def text(self) -> str:
         """Return the message shown, or "" when the banner is hidden."""
@@ -39,3 +57,5 @@ class Banner(QFrame):
         """Hide the banner."""
         self.setVisible(False)
         self.label.setText("")
+        self.action_button.setVisible(False)
+        self._action = None

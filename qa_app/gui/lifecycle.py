@@ -51,6 +51,9 @@ class LibraryLifecycle(QObject):
         self.engine: Engine | None = None
         self.name = ""  # the library opened last
         self.problem: str | None = None  # why, in OPEN_FAILED and MODELS_FAILED
+        # The library whose database is damaged (OPEN_FAILED on damage): `repair` fixes it.
+        self.damaged: str | None = None
+        self._wanted: str | None = None  # the library the last switch opens
         self.readers = Readers()
         self._generation = 0  # bumped when the library changes or the session stops
         self._orphans: list[Engine] = []  # engines that arrived after stop(); closed by close()
@@ -198,6 +201,7 @@ class LibraryLifecycle(QObject):
             if old is not None:
                 old.close()
             target, problem = change()
+            self._wanted = target
             return backend.open(target), problem
 
         def done(value: tuple[Engine, str | None]) -> None:
@@ -217,9 +221,27 @@ class LibraryLifecycle(QObject):
         )
 
     def _open_failed(self, exc: BaseException) -> None:
+        from qa_app.index.database import StoreDamaged
+
         self.problem = message(exc)
+        damaged = isinstance(exc, StoreDamaged)
+        self.damaged = (self._wanted or paths.DEFAULT_LIBRARY) if damaged else None
         self._move(Event.OPEN_FAILED)
         self.messages.error.emit(f"The library could not be opened: {self.problem}")
+
+    def repair(self) -> None:
+        """Rebuild the damaged library's database from its added files (the damaged file is kept
+        beside it), then open it; what was recovered, and what was not, is shown in the banner."""
+        name = self.damaged
+        if name is None:
+            return
+        self.damaged = None
+        backend = self.backend
+
+        def change() -> tuple[str | None, str | None]:
+            return name, backend.repair_library(name)
+
+        self.switch(f"Repairing library “{name}”…", change, task="Repairing the library")
 
     def _opened(self, engine: Engine) -> None:
         self.engine = engine

@@ -335,7 +335,9 @@ class MainWindow(WindowActions, QMainWindow):
     def show_error(self, text: str) -> None:
         """Show a problem in the banner (until dismissed) and the status bar."""
         self.last_error = text
-        self.banner.show_message(text)
+        library = self.session.library
+        repair = ("&Repair library", library.repair) if library.damaged else None
+        self.banner.show_message(text, repair)
         self.statusBar().showMessage(text, ERROR_MS)
 
     # -- user actions -----------------------------------------------------------------------
