@@ -38,7 +38,7 @@ BANDS: tuple[Band, ...] = (
     Band(0.90, "almost certain", 0.949),
     Band(0.76, "very likely", 0.828),
     Band(0.60, "likely", 0.715),
-    Band(0.40, "about even", 0.531),
+    Band(0.40, "about even", 0.532),
     Band(0.00, "unlikely", 0.342),
 )
 # The least probability shown as a possible answer: the lowest edge (on a 0.05 grid) at which the
