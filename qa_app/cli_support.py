@@ -11,6 +11,8 @@ import re
 import sys
 from typing import Any
 
+from qa_app.errors import QaAppError
+
 # What a terminal may act on instead of showing: C0 controls (ESC starts OSC 52 clipboard
 # writes and screen clears), DEL, C1 controls (U+009B is CSI on some terminals), the line and
 # paragraph separators, and lone surrogates (the bytes of a file name that is not UTF-8).
@@ -41,7 +43,7 @@ def json_text(value: Any) -> str:
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-class UsageError(Exception):
+class UsageError(QaAppError):
     """A command line that cannot be run as given (exit status 2)."""
 
 
@@ -88,14 +90,19 @@ class _Stderr(logging.Handler):
     """Prints the app's warnings as "warning: …" lines on the current stderr."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "log_only", False):  # a bug's traceback: the command says it itself
+            return
         label = "warning" if record.levelno < logging.ERROR else "error"
         print(f"{label}: {terminal_safe(record.getMessage())}", file=sys.stderr)
 
 
 def show_warnings(quiet: bool) -> None:
     # Per-file notes (a page that could not be read, a PDF library's complaints summed up)
-    # go to stderr once each; -q keeps only errors.
+    # go to stderr once each; -q keeps only errors (the log file, if any, keeps its own level).
     logger = logging.getLogger("qa_app")
-    if not any(isinstance(h, _Stderr) for h in logger.handlers):
-        logger.addHandler(_Stderr())
-    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+    handler = next((h for h in logger.handlers if isinstance(h, _Stderr)), None)
+    if handler is None:
+        handler = _Stderr()
+        logger.addHandler(handler)
+    handler.setLevel(logging.ERROR if quiet else logging.WARNING)
+    logger.setLevel(min((h.level for h in logger.handlers if h.level), default=logging.WARNING))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from qa_app import contracts, paths
 from qa_app.contracts import DEFAULT_K, Scope
+from qa_app.errors import AlreadyExists, InvalidInput, NotFound
 from qa_app.index.database import StoreMissing
 from qa_app.index.indexing import CancelFn, ProgressFn
 from qa_app.index.library import DB_FILE, Library
@@ -85,7 +86,8 @@ class Engine:
 
     @staticmethod
     def delete_library(name: str, *, server: str | None = None) -> None:
-        """Delete a library's folder; raise LibraryBusy if it is being written, KeyError if absent.
+        """Delete a library's folder; raise LibraryBusy if it is being written, NotFound (a
+        KeyError) if absent.
 
         With ``server``, the team library of that name is deleted on the server. A team library
         known only by its remembered server is forgotten here and kept on the server (the team
@@ -103,7 +105,7 @@ class Engine:
             return
         directory = paths.library_dir(name)
         if not (directory / DB_FILE).is_file():
-            raise KeyError(f"there is no library called '{name}'")
+            raise NotFound(f"there is no library called '{name}'")
         with WriterLock(directory / "write.lock", name):
             shutil.rmtree(directory / "tmp", ignore_errors=True)
             for child in directory.iterdir():
@@ -113,14 +115,15 @@ class Engine:
 
     @staticmethod
     def rename_library(old: str, new: str) -> None:
-        """Rename a library; raise KeyError if absent, FileExistsError if ``new`` is taken."""
+        """Rename a library; raise NotFound (a KeyError) if absent, AlreadyExists (a
+        FileExistsError) if ``new`` is taken."""
         if saved_server(old) is not None:
-            raise ValueError(f"'{old}' is a team library on a server; it keeps its name")
+            raise InvalidInput(f"'{old}' is a team library on a server; it keeps its name")
         source, target = paths.library_dir(old), paths.library_dir(new)
         if not (source / DB_FILE).is_file():
-            raise KeyError(f"there is no library called '{old}'")
+            raise NotFound(f"there is no library called '{old}'")
         if target.exists():
-            raise FileExistsError(f"a library called '{new}' already exists")
+            raise AlreadyExists(f"a library called '{new}' already exists")
         with WriterLock(source / "write.lock", old):
             source.rename(target)
 
@@ -312,7 +315,7 @@ class Engine:
 
         question = question.strip()
         if not question:
-            raise ValueError("the question is empty")
+            raise InvalidInput("the question is empty")
         chosen = self.reader(reader)
         started = time.perf_counter()
         passages = self.search(question, k, scope=scope)

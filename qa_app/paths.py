@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 
 from qa_app import APP_NAME, APP_ORG
+from qa_app.errors import InvalidInput
 
 HOME_ENV = "QA_APP_HOME"
 DEFAULT_LIBRARY = "seeds"
@@ -34,16 +35,22 @@ def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, APP_ORG))
 
 
+def log_dir() -> Path:
+    """Return the folder of the app's log file (inside the data folder, so QA_APP_HOME moves it)."""
+    return home() / "logs"
+
+
 def libraries_dir() -> Path:
     """Return the folder that holds one sub-folder per named library."""
     return home() / "libraries"
 
 
 def check_library_name(name: str) -> str:
-    """Return ``name`` if it is a usable library name; raise ValueError saying why otherwise."""
+    """Return ``name`` if it is a usable library name; raise InvalidInput (a ValueError) saying
+    why otherwise."""
     name = unicodedata.normalize("NFC", name)  # "Café" typed either way is one library
     if not _NAME_RE.match(name) or name.strip() != name or name in {".", ".."}:
-        raise ValueError(
+        raise InvalidInput(
             f"invalid library name {name!r}: use 1-64 letters (of any alphabet), digits, "
             "spaces, '_', '-' or '.', starting with a letter or digit"
         )
@@ -51,7 +58,8 @@ def check_library_name(name: str) -> str:
 
 
 def library_dir(name: str) -> Path:
-    """Return the folder of the library called ``name`` (not created). Raises ValueError on a bad name."""
+    """Return the folder of the library called ``name`` (not created). Raises InvalidInput on a
+    bad name."""
     return libraries_dir() / check_library_name(name)
 
 

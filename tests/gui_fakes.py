@@ -12,6 +12,7 @@ from pathlib import Path
 
 from qa_app import paths
 from qa_app.contracts import Scope
+from qa_app.errors import AlreadyExists, NotFound
 from qa_app.ingest import IngestError, load
 from qa_app.records import (
     Answer,
@@ -144,16 +145,16 @@ class FakeBackend:
 
     def rename_library(self, old: str, new: str) -> None:
         if old not in self.libs:
-            raise KeyError(f"there is no library called '{old}'")
+            raise NotFound(f"there is no library called '{old}'")
         if new in self.libs:
-            raise FileExistsError(f"a library called '{new}' already exists")
+            raise AlreadyExists(f"a library called '{new}' already exists")
         lib = self.libs.pop(old)
         lib.name = new
         self.libs[new] = lib
 
     def delete_library(self, name: str) -> None:
         if name not in self.libs:
-            raise KeyError(f"there is no library called '{name}'")
+            raise NotFound(f"there is no library called '{name}'")
         del self.libs[name]
 
     def repair_library(self, name: str | None) -> str:
@@ -444,7 +445,7 @@ class FakeEngine:
         for doc in self.lib.docs.values():
             if doc.id == doc_id:
                 return doc
-        raise KeyError(f"no document with id {doc_id}")
+        raise NotFound(f"no document with id {doc_id}")
 
     def document_text(self, doc_id: int) -> str:
         self._enter()

@@ -107,8 +107,10 @@ def test_an_answer_for_a_library_no_longer_open_is_dropped(qtbot):
 def test_questions_fail_with_the_reason_when_the_models_cannot_load(qtbot, monkeypatch):
     from gui_fakes import FakeEngine
 
+    from qa_app.models.weights import ModelError
+
     def broken(self):
-        raise RuntimeError("weights are missing")
+        raise ModelError("weights are missing")
 
     monkeypatch.setattr(FakeEngine, "warm_up", broken)
     kit, asking, heard = asking_kit()

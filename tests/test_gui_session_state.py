@@ -138,8 +138,10 @@ def test_opening_with_the_library_ready_first(qtbot):
 def test_models_that_fail_leave_the_library_open_without_answers(qtbot, monkeypatch):
     from gui_fakes import FakeEngine
 
+    from qa_app.models.weights import ModelError
+
     def broken(self):
-        raise RuntimeError("reader.safetensors: weights are missing")
+        raise ModelError("reader.safetensors: weights are missing")
 
     monkeypatch.setattr(FakeEngine, "warm_up", broken)
     kit = make_kit()

@@ -681,8 +681,10 @@ def test_window_shows_before_the_engine_is_imported(tmp_path):
 def test_models_that_fail_to_load_are_reported_not_waited_for(qtbot, backend, monkeypatch):
     from gui_fakes import FakeEngine
 
+    from qa_app.models.weights import ModelError
+
     def broken(self):
-        raise RuntimeError("reader.safetensors: weights are missing")
+        raise ModelError("reader.safetensors: weights are missing")
 
     monkeypatch.setattr(FakeEngine, "warm_up", broken)
     w = open_window(qtbot, backend, wait=False)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
+import platform
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from qa_app import APP_NAME, __version__
+from qa_app import APP_NAME, __version__, logfile
 from qa_app.cli.library_commands import (
     cmd_add,
     cmd_libraries,
@@ -32,7 +35,12 @@ from qa_app.cli_support import (
     unit_float,
 )
 from qa_app.contracts import DEFAULT_K
+from qa_app.errors import QaAppError
+from qa_app.logfile import LEVEL_ENV
 from qa_app.models import threads
+
+log = logging.getLogger(__name__)
+EXIT_BUG = 70  # sysexits' EX_SOFTWARE: an internal error, reported with the log file's path
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -85,6 +93,28 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         default=argparse.SUPPRESS if suppress else False,
         help="no progress bar or summary",
     )
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help=f"write details to the log file, not only warnings and errors (or set "
+        f"{LEVEL_ENV}=DEBUG, INFO, WARNING or ERROR); 'qa-app --version' says where it is",
+    )
+
+
+class _Version(argparse.Action):
+    """``--version``: the version, and where the log file is (to attach to a bug report)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.update(nargs=0, default=argparse.SUPPRESS)
+        super().__init__(option_strings, argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from qa_app.logfile import log_file
+
+        print(f"{APP_NAME} {__version__}\nlog file: {log_file()}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Answer questions from your own documents, offline. "
         "With no command, opens the window.",
     )
-    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("--version", action=_Version, help="show the version and the log file")
     _global_options(parser, suppress=False)
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, suppress=True)
@@ -205,12 +235,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     show_warnings(bool(getattr(args, "quiet", False)))
+    logfile.install(verbose=bool(getattr(args, "verbose", False)))
     func = getattr(args, "func", None) or cmd_gui
+    log.info(
+        "%s %s, Python %s on %s: %s",
+        APP_NAME,
+        __version__,
+        platform.python_version(),
+        sys.platform,
+        getattr(args, "command", None) or "gui",
+    )
     import sqlite3
 
-    from qa_app.index.database import StoreError, damaged_message, is_damage
+    from qa_app.index.database import damaged_message, is_damage
     from qa_app.index.locking import LibraryBusy
-    from qa_app.models.embedding import ModelError
 
     try:
         _decode_text_arguments(args)
@@ -221,7 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LibraryBusy as exc:
         print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_BUSY
-    except (UsageError, ModelError, StoreError, ValueError, KeyError, FileExistsError) as exc:
+    except QaAppError as exc:  # an expected failure: one line (the log has it with --verbose)
+        log.info("error: %s", exc)
         print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except sqlite3.DatabaseError as exc:  # read past the store's own checks: still one line
@@ -229,15 +268,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         db = paths.library_dir(args.library or paths.DEFAULT_LIBRARY) / "library.db"
         text = damaged_message(db, exc) if is_damage(exc) else f"{db}: {exc}"
+        log.warning("%s", text)
         print(f"error: {terminal_safe(text)}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:  # e.g. a full disk outside the database; said in one line
         where = f"{exc.filename}: " if exc.filename else ""
+        log.warning("%s%s", where, exc.strerror or exc)
         print(f"error: {terminal_safe(where + str(exc.strerror or exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("aborted", file=sys.stderr)
         return EXIT_CANCELLED
+    except Exception as exc:  # anything else is a bug: a short line, the traceback in the log
+        return _report_bug(exc, args)
+
+
+def _report_bug(exc: Exception, args: argparse.Namespace) -> int:
+    """Log an unexpected exception with its traceback and say so in one line naming the log
+    (the traceback goes to stderr instead when no log file can be written); return EXIT_BUG."""
+    command = getattr(args, "command", None) or "gui"
+    logged = logfile.log_bug(exc, f"running 'qa-app {command}'")
+    print(f"error: {terminal_safe(logfile.bug_message(exc, logged=logged))}", file=sys.stderr)
+    if not logged:
+        traceback.print_exception(exc, file=sys.stderr)
+    return EXIT_BUG
 
 
 def _decode_text_arguments(args: argparse.Namespace) -> None:

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from qa_app.errors import QaAppError
+
 FORMATS = ("squad", "jsonl", "csv", "beir")
 BEIR_FILES = ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv")
 
 
-class EvalFormatError(ValueError):
+class EvalFormatError(QaAppError, ValueError):
     """A question file that cannot be read; the message names the file (and line) and the reason."""
 
 

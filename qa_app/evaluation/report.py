@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qa_app.errors import InvalidInput
 from qa_app.evaluation.metrics import LOWER_IS_BETTER, METRICS, Evaluation, selective
 
 GATE_ALIASES = {
@@ -52,22 +53,23 @@ def parse_gate(text: str, default: str = AT_LEAST) -> Gate:
 
     ``=`` takes ``default`` (AT_LEAST for --fail-under, AT_MOST for --fail-over). VALUE is a
     fraction like 0.6 or a percentage like 60%. Metrics that should be low (LOWER_IS_BETTER) only
-    take an upper bound, the others only a lower bound. Raises ValueError saying what is wrong.
+    take an upper bound, the others only a lower bound. Raises InvalidInput (a ValueError) saying
+    what is wrong.
     """
     match = _GATE_RE.match(text)
     if not match or not match.group(1):
-        raise ValueError(f"'{text}': write a gate as METRIC=VALUE, e.g. f1=0.6")
+        raise InvalidInput(f"'{text}': write a gate as METRIC=VALUE, e.g. f1=0.6")
     name = match.group(1).strip().lower().replace("-", "_")
     name = GATE_ALIASES.get(name, name)
     op = default if match.group(2) == "=" else match.group(2)
     if name not in METRICS:
-        raise ValueError(f"'{text}': unknown metric '{name}'; use one of {', '.join(METRICS)}")
+        raise InvalidInput(f"'{text}': unknown metric '{name}'; use one of {', '.join(METRICS)}")
     if op == AT_LEAST and name in LOWER_IS_BETTER:
-        raise ValueError(
+        raise InvalidInput(
             f"'{text}': {name} should be low; gate it with --fail-over {name}=X (or {name}<=X)"
         )
     if op == AT_MOST and name not in LOWER_IS_BETTER:
-        raise ValueError(
+        raise InvalidInput(
             f"'{text}': {name} should be high; gate it with --fail-under {name}=X (or {name}>=X)"
         )
     raw = match.group(3).strip()
@@ -75,11 +77,11 @@ def parse_gate(text: str, default: str = AT_LEAST) -> Gate:
     try:
         value = float(raw.rstrip("%"))
     except ValueError:
-        raise ValueError(f"'{text}': '{raw}' is not a number") from None
+        raise InvalidInput(f"'{text}': '{raw}' is not a number") from None
     if percent:
         value /= 100.0
     if not 0.0 <= value <= 1.0:
-        raise ValueError(f"'{text}': use a fraction from 0 to 1 (or a percentage like 60%)")
+        raise InvalidInput(f"'{text}': use a fraction from 0 to 1 (or a percentage like 60%)")
     return name, op, value
 
 

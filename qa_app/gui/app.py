@@ -6,8 +6,9 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
+from types import TracebackType
 
-from qa_app import APP_DISPLAY_NAME, APP_ID, APP_NAME, APP_ORG, __version__
+from qa_app import APP_DISPLAY_NAME, APP_ID, APP_NAME, APP_ORG, __version__, logfile
 from qa_app.models import threads
 
 
@@ -121,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"qa-app-gui: {reason}", file=sys.stderr)
         return 2
     threads.configure()  # before anything loads torch: worker threads sleep instead of spinning
+    logfile.install()  # a desktop launcher shows no stderr: problems go to the log file
+    _log_uncaught_errors()
     app = make_application(argv)
     from qa_app.gui.main_window import MainWindow
 
@@ -130,6 +133,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if paths:
         window.add_paths(paths)
     return run(app, window)
+
+
+def _log_uncaught_errors() -> None:
+    """Write an exception nothing caught (a Qt slot that raised) to the log with its traceback,
+    then let the previous hook print it as before."""
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if not isinstance(exc, KeyboardInterrupt):
+            logfile.log_bug(exc, "running the window")
+        previous(kind, exc, tb)
+
+    sys.excepthook = hook
 
 
 def run(app, window) -> int:  # noqa: ANN001 - QApplication, MainWindow

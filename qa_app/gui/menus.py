@@ -202,6 +202,13 @@ def _table(w: MainWindow) -> dict[str, list[Entry | None]]:
                 "F1",
                 "Every keyboard shortcut",
             ),
+            (
+                "log_folder",
+                "Open &log folder",
+                w.open_log_folder,
+                None,
+                "Show the folder of the log file, to attach the log to a bug report",
+            ),
             ("about", "&About", w.about, None, "What this application is"),
         ],
     }

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
-from qa_app import APP_DESCRIPTION, APP_DISPLAY_NAME, __version__
+from qa_app import APP_DESCRIPTION, APP_DISPLAY_NAME, __version__, logfile
 from qa_app.gui import dialogs, export
 from qa_app.gui.settings import SettingsDialog
 from qa_app.gui.shortcuts_dialog import ShortcutsDialog
@@ -150,6 +151,17 @@ class WindowActions(_Window):
     def find_in_document(self) -> None:
         """Open the find bar over the document text."""
         self.viewer.open_find()
+
+    def open_log_folder(self) -> bool:
+        """Show the folder of the log file in the file manager (to attach the log to a bug
+        report); return whether it opened. A folder that cannot be shown is said in the banner."""
+        folder = logfile.log_file().parent
+        with contextlib.suppress(OSError):  # a read-only home: there is no log to show then
+            folder.mkdir(parents=True, exist_ok=True)
+        opened = folder.is_dir() and QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        if not opened:
+            self.show_error(f"Could not open the log folder {folder}")
+        return bool(opened)
 
     def about(self) -> None:
         """Say what this is."""

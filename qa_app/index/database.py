@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from qa_app.errors import QaAppError
 from qa_app.index import schema as store_schema
 
 __all__ = [
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another program's transaction to end
 
 
-class StoreError(RuntimeError):
+class StoreError(QaAppError, RuntimeError):
     """The library database cannot be used as asked (damaged, full, read-only, locked, missing)."""
 
 

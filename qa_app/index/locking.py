@@ -9,8 +9,10 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
+from qa_app.errors import QaAppError
 
-class LibraryBusy(RuntimeError):
+
+class LibraryBusy(QaAppError, RuntimeError):
     """Another process (or thread) is already writing to this library."""
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from qa_app.errors import NotFound
 from qa_app.index.bookkeeping import attachment_failures, exclusions, failures
 from qa_app.index.database import Database
 from qa_app.index.schema import Counts, KnownFile, PassageRow
@@ -83,12 +84,12 @@ def _left_out(stored: str | None) -> tuple[LeftOut, ...]:
 
 
 def document(database: Database, doc_id: int) -> Document:
-    """Return the stored Document; raise KeyError if there is none with that id."""
+    """Return the stored Document; raise NotFound (a KeyError) if there is none with that id."""
     rows = database.query(
         "SELECT path, title, format, text, blocks, pages FROM documents WHERE id = ?", (doc_id,)
     )
     if not rows:
-        raise KeyError(f"no document with id {doc_id}")
+        raise NotFound(f"no document with id {doc_id}")
     path, title, fmt, text, blocks, pages = rows[0]
     attachment = None
     link = database.query(
@@ -110,10 +111,10 @@ def document(database: Database, doc_id: int) -> Document:
 
 
 def document_text(database: Database, doc_id: int) -> str:
-    """Return a document's stored text; raise KeyError if there is none with that id."""
+    """Return a document's stored text; raise NotFound (a KeyError) if there is none with that id."""
     rows = database.query("SELECT text FROM documents WHERE id = ?", (doc_id,))
     if not rows:
-        raise KeyError(f"no document with id {doc_id}")
+        raise NotFound(f"no document with id {doc_id}")
     return str(rows[0][0])
 
 
@@ -169,9 +170,22 @@ def keyword_search(database: Database, match: str, limit: int) -> list[tuple[int
             "ORDER BY bm25(chunks_fts) LIMIT ?",
             (match, limit),
         )
-    except sqlite3.OperationalError:
-        return []
+    except sqlite3.OperationalError as exc:
+        if is_query_syntax_error(exc):  # a MATCH expression FTS5 cannot parse finds nothing
+            return []
+        raise  # a missing table, a locked or full database: not "no hits"
     return [(int(r[0]), -float(r[1])) for r in rows]
+
+
+# What SQLite says about a MATCH expression it cannot parse (and only that): "fts5: syntax
+# error near …", "unterminated string", "unknown special query: …", and "no such column: x"
+# for a column filter "x:term" on a column the table does not have.
+_SYNTAX_MESSAGES = ("fts5: ", "unterminated string", "unknown special query", "no such column")
+
+
+def is_query_syntax_error(exc: sqlite3.OperationalError) -> bool:
+    """Return whether ``exc`` says an FTS5 MATCH expression could not be parsed."""
+    return str(exc).lower().startswith(_SYNTAX_MESSAGES)
 
 
 def _unstored(

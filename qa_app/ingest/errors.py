@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from qa_app.errors import QaAppError
 
-class IngestError(Exception):
+
+class IngestError(QaAppError):
     """A file that cannot be turned into a document; ``str()`` is ``"PATH: reason"``."""
 
     def __init__(self, path: str | Path, reason: str) -> None:

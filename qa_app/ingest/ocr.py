@@ -12,6 +12,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qa_app.errors import QaAppError
+
 if TYPE_CHECKING:
     from PIL.Image import Image
 
@@ -32,7 +34,7 @@ _engine: Any = None
 _engine_lock = threading.Lock()  # one Tesseract instance; it is not safe to share across threads
 
 
-class OcrUnavailable(RuntimeError):
+class OcrUnavailable(QaAppError, RuntimeError):
     """The OCR engine or its language data is not installed; the message says which."""
 
 

@@ -7,8 +7,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from qa_app.errors import QaAppError
 
-class ModelError(RuntimeError):
+
+class ModelError(QaAppError, RuntimeError):
     """The bundled model is missing or is not the file we expect."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from qa_app.errors import InvalidInput
 from qa_app.reader.base import Reader
 
 if TYPE_CHECKING:
@@ -25,12 +26,12 @@ __all__ = ["DEFAULT_READER", "READERS", "Reader", "get_reader"]
 def get_reader(name: str, embedder: Embedder) -> Reader:
     """Return a new reader called ``name`` built over ``embedder``.
 
-    Raises ValueError naming the valid readers when ``name`` is unknown.
+    Raises InvalidInput (a ValueError) naming the valid readers when ``name`` is unknown.
     """
     target = _FACTORIES.get(name)
     if target is None:
         valid = ", ".join(sorted(_FACTORIES))
-        raise ValueError(f"unknown reader {name!r}; choose one of: {valid}")
+        raise InvalidInput(f"unknown reader {name!r}; choose one of: {valid}")
     module_name, _, attr = target.partition(":")
     factory = getattr(importlib.import_module(module_name), attr)
     reader: Reader = factory(embedder)

@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from qa_app.errors import QaAppError
 from qa_app.records import Passage, Span
 from qa_app.text_norm import terms
 
@@ -255,7 +256,7 @@ def _shares(group: Group, others: Sequence[Group]) -> tuple[float, float]:
     return out[0], out[1]
 
 
-class CalibratorError(ValueError):
+class CalibratorError(QaAppError, ValueError):
     """The calibrator file is missing, damaged, or does not match what the reader expects."""
 
 

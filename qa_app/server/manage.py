@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qa_app.errors import NotFound
 from qa_app.server import schema
 from qa_app.server.connection import Connections, translate_errors
 from qa_app.server.lock import AdvisoryWriterLock
@@ -24,8 +25,8 @@ def library_names(dsn: str) -> list[str]:
 
 
 def delete_library(dsn: str, name: str) -> None:
-    """Delete a team library with everything in it; raise StoreMissing if the server has none
-    by that name, LibraryBusy while another process writes to it."""
+    """Delete a team library with everything in it; raise NotFound (a KeyError) if the server
+    has none by that name, LibraryBusy while another process writes to it."""
     settings = ServerSettings(dsn)
     conns = Connections(settings)
     try:
@@ -37,7 +38,7 @@ def delete_library(dsn: str, name: str) -> None:
                     "SELECT id FROM qa_libraries WHERE name = %s", (name,)
                 ).fetchone()
         if row is None:
-            raise KeyError(f"there is no library called '{name}' on {settings.masked}")
+            raise NotFound(f"there is no library called '{name}' on {settings.masked}")
         with AdvisoryWriterLock(conns, int(row[0]), name), conns.transaction() as db:
             schema.drop_vector_indexes(db, int(row[0]))
             db.execute("DELETE FROM qa_libraries WHERE id = %s", (row[0],))

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from qa_app.errors import NotFound
 from qa_app.index.schema import Counts, Failure, KnownFile, PassageRow
 from qa_app.records import Block, Document, DocumentInfo, LeftOut
 from qa_app.server.connection import Connections
@@ -113,7 +114,8 @@ def _left_out(stored: str | None) -> tuple[LeftOut, ...]:
 
 
 def document(db: Connections, lib: int, doc_id: int) -> Document:
-    """Return the stored Document; raise KeyError if there is none with that id."""
+    """Return the stored Document; raise NotFound (a KeyError) if there is none with
+    that id."""
     rows = db.query(
         "SELECT COALESCE(p.path, d.path), d.title, d.format, d.text, d.blocks, d.pages, "
         "CASE WHEN p.id IS NULL THEN NULL ELSE d.attachment END FROM qa_documents d "
@@ -121,7 +123,7 @@ def document(db: Connections, lib: int, doc_id: int) -> Document:
         (lib, doc_id),
     )
     if not rows:
-        raise KeyError(f"no document with id {doc_id}")
+        raise NotFound(f"no document with id {doc_id}")
     path, title, fmt, text, blocks, pages, attachment = rows[0]
     return Document(
         path=path,
@@ -135,12 +137,13 @@ def document(db: Connections, lib: int, doc_id: int) -> Document:
 
 
 def document_text(db: Connections, lib: int, doc_id: int) -> str:
-    """Return a document's stored text; raise KeyError if there is none with that id."""
+    """Return a document's stored text; raise NotFound (a KeyError) if there is none with
+    that id."""
     rows = db.query(
         "SELECT text FROM qa_documents WHERE library_id = %s AND id = %s", (lib, doc_id)
     )
     if not rows:
-        raise KeyError(f"no document with id {doc_id}")
+        raise NotFound(f"no document with id {doc_id}")
     return str(rows[0][0])
 
 
