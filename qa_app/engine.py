@@ -276,7 +276,8 @@ class Engine:
         return self.library.store.documents()
 
     def document_text(self, doc_id: int) -> str:
-        """Return a document's stored text (all offsets point into it); KeyError if unknown."""
+        """Return a document's stored text (all offsets point into it); NotFound (a
+        KeyError) if unknown."""
         return self.library.store.document_text(doc_id)
 
     # -- questions --------------------------------------------------------------------------

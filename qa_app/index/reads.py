@@ -111,7 +111,7 @@ def document(database: Database, doc_id: int) -> Document:
 
 
 def document_text(database: Database, doc_id: int) -> str:
-    """Return a document's stored text; raise NotFound (a KeyError) if there is none with that id."""
+    """Return a document's stored text; raise NotFound (a KeyError) if none has that id."""
     rows = database.query("SELECT text FROM documents WHERE id = ?", (doc_id,))
     if not rows:
         raise NotFound(f"no document with id {doc_id}")

@@ -274,11 +274,11 @@ class PgStore(Store):
         return reads.documents(self.connections, self.library_id)
 
     def document(self, doc_id: int) -> Document:
-        """Return the stored Document; raise KeyError if there is none with that id."""
+        """Return the stored Document; raise NotFound (a KeyError) if none has that id."""
         return reads.document(self.connections, self.library_id, doc_id)
 
     def document_text(self, doc_id: int) -> str:
-        """Return a document's stored text; raise KeyError if there is none with that id."""
+        """Return a document's stored text; raise NotFound (a KeyError) if none has that id."""
         return reads.document_text(self.connections, self.library_id, doc_id)
 
     def document_ids(self) -> list[int]:
