@@ -6,6 +6,7 @@ import contextlib
 import logging
 import logging.handlers
 import os
+import sqlite3
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -133,8 +134,9 @@ def install(verbose: bool = False) -> Path | None:
 
 def is_bug(exc: BaseException) -> bool:
     """Return whether ``exc`` is a bug rather than an expected failure said in one line: neither
-    a QaAppError nor an operating-system error (a full disk, a file that cannot be read)."""
-    return not isinstance(exc, QaAppError | OSError | KeyboardInterrupt)
+    a QaAppError, nor an operating-system error (a full disk, a file that cannot be read), nor a
+    database error the store did not translate (locked by another program, a disk I/O error)."""
+    return not isinstance(exc, QaAppError | OSError | sqlite3.Error | KeyboardInterrupt)
 
 
 def log_bug(exc: BaseException, doing: str) -> bool:

@@ -62,6 +62,23 @@ def test_a_bad_library_name_is_invalid_input() -> None:
         paths.check_library_name("../x")
 
 
+def test_the_engine_and_the_readers_raise_the_user_facing_errors() -> None:
+    from qa_app.engine import Engine
+    from qa_app.reader import get_reader
+
+    with pytest.raises(InvalidInput, match="unknown reader 'nope'"):
+        get_reader("nope", None)  # type: ignore[arg-type]
+    with pytest.raises(NotFound, match="there is no library called 'nosuch'"):
+        Engine.delete_library("nosuch")
+    for name in ("a", "b"):
+        paths.library_dir(name).mkdir(parents=True)
+        (paths.library_dir(name) / "library.db").touch()
+    with pytest.raises(AlreadyExists, match="a library called 'b' already exists"):
+        Engine.rename_library("a", "b")
+    with pytest.raises(NotFound):
+        Engine.rename_library("c", "d")
+
+
 def test_a_user_error_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["list", "--library", "../x"]) == cli.EXIT_USAGE
     err = capsys.readouterr().err

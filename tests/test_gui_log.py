@@ -6,6 +6,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -76,6 +77,7 @@ def test_an_expected_error_is_its_sentence_and_a_bug_goes_to_the_log() -> None:
         "there is no library called 'x'"
     )
     assert message(FileNotFoundError(2, "No such file or directory")).endswith("directory")
+    assert message(sqlite3.OperationalError("database is locked")) == "database is locked"
     assert not logfile.log_file().exists()  # expected failures: nothing to report
     try:
         {}["x"]

@@ -12,6 +12,7 @@ from typing import Any
 
 from qa_app.cli_support import unit_float
 from qa_app.contracts import DEFAULT_K
+from qa_app.errors import InvalidInput
 from qa_app.evaluation.formats import EvalFormatError, EvalItem, EvalSet, load_eval_set
 from qa_app.evaluation.metrics import LOWER_IS_BETTER, METRICS, SELECTIVE_HELP, Prediction
 from qa_app.evaluation.report import (
@@ -77,7 +78,7 @@ def _gate(default: str) -> Callable[[str], Gate]:
     def parse(text: str) -> Gate:
         try:
             return parse_gate(text, default)
-        except ValueError as exc:
+        except InvalidInput as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
     return parse
