@@ -26,6 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import x11_hidden  # noqa: E402  (this script's folder) the window with system X11 libraries hidden
+import xcb_libs  # noqa: E402  Qt's X11 libraries the bundle carries
+
 import qa_app  # noqa: E402  identity only
 
 QUESTION = "When did Russia receive the first shipment?"
@@ -34,7 +37,7 @@ SEARCH = "first shipment"
 SEARCH_EXPECTED = "004_71c8a87dcccb59d2.txt"
 CHECKS = (
     "netns", "size", "cli-version", "cli-search", "cli-ask", "cli-reader", "cli-torch",
-    "cli-formats", "gui", "install",
+    "cli-formats", "gui", "gui-x11", "install",
 )  # fmt: skip
 # The Linux .tar.gz must stay under 250 MB: 235.6 MiB (247.1 MB) since torch stays out of it.
 MAX_ARCHIVE_BYTES = 250_000_000
@@ -372,6 +375,63 @@ def check_gui(folder: Path, env: dict[str, str], prefix: list[str], out: Outcome
     out.check(done.returncode == 0 and answered, "gui", tail(done, 40))
 
 
+def check_gui_x11(folder: Path, env: dict[str, str], prefix: list[str], out: Outcome) -> None:
+    """The window on X11 starts from the bundle's own Qt X11 libraries, the system's hidden.
+
+    The proof (x11_hidden.py): in a private mount namespace every system copy is covered by an
+    empty file and the window answers on a private X server. Without bind mounts or Xvfb it falls
+    back, saying why, to ldd: with the bundle's folder on the search path (as the bootloader sets
+    it) each library resolves inside the bundle.
+    """
+    internal = folder / "_internal"
+    absent = [name for name in xcb_libs.BUNDLED if not (internal / name).is_file()]
+    if not out.check(not absent, "gui-x11 (Qt's X11 libraries inside)", f"missing {absent}"):
+        return
+    size = sum((internal / name).stat().st_size for name in xcb_libs.BUNDLED)
+    print(f"  bundled: {', '.join(xcb_libs.BUNDLED)} ({size / 1024:.0f} KiB)")
+    qpa = internal / "PySide6" / xcb_libs.XCB_QPA
+    if not out.check(qpa.is_file(), "gui-x11 (Qt's X11 integration inside)", f"no {qpa}"):
+        return
+    mprefix, reason = x11_hidden.why_not(prefix)
+    if mprefix is None:
+        print(f"  cannot run the window with the system's X11 libraries hidden: {reason}")
+        print("  falling back to ldd with the bundle's folder on the search path")
+        wrong = x11_hidden.ldd_fallback(qpa, internal, env)
+        out.check(not wrong, "gui-x11 (ldd: each resolves inside the bundle)", f"{wrong}")
+        return
+    gui_env = dict(
+        env,
+        QA_APP_SMOKE_QUESTION=QUESTION,
+        QA_APP_SMOKE_EXPECT=EXPECTED,
+        QA_APP_SMOKE_FAIL_ON="Could not answer",
+        QA_APP_SMOKE_TIMEOUT="240",
+        QA_APP_SMOKE_T0=repr(time.time()),
+    )
+    gui = folder / f"{qa_app.APP_NAME}-gui"
+    seen = x11_hidden.run_hidden(mprefix, internal, qpa, gui, gui_env, 300)
+    print(f"  qa-app-gui on X11, system X11 libraries hidden: exit {seen.done.returncode}")
+    print(f"  covered with an empty file: {', '.join(seen.hidden) or 'nothing (none installed)'}")
+    # The control: without the bundle's folder the loader gets only the hidden (empty) copies.
+    usable = [name for name, path in xcb_libs.parse_ldd(seen.ldd_system).items() if path]
+    errors = [line.strip() for line in seen.ldd_system.splitlines() if "error" in line]
+    print(f"  ldd without the bundle's folder: {(errors or [seen.ldd_system.strip()])[0][:300]}")
+    ok = seen.hid_all and not usable
+    out.check(ok, "gui-x11 (system copies hidden)", f"still usable: {usable}" + tail(seen.done))
+    wrong = x11_hidden.outside(xcb_libs.parse_ldd(seen.ldd_bundle), internal)
+    out.check(not wrong, "gui-x11 (ldd: each resolves inside the bundle)", f"{wrong}")
+    lines = [
+        line
+        for line in (seen.done.stdout or "").splitlines()
+        if line.startswith(("SMOKE-", "X11-DISPLAY"))
+    ]
+    for line in lines:
+        print("  " + line)
+    out.timings["GUI on X11, system X11 libraries hidden: launch to clean exit"] = seen.seconds
+    answered = any(line.startswith("SMOKE-ANSWER") and EXPECTED in line for line in lines)
+    ok = seen.done.returncode == 0 and answered
+    out.check(ok, "gui-x11 (the window answers on X11)", tail(seen.done, 40))
+
+
 def check_install(folder: Path, prefix: list[str], out: Outcome) -> None:
     """Run install.sh with HOME in a temporary folder; check what it placed and that it runs."""
     with tempfile.TemporaryDirectory(prefix="qa-app-home-") as home:
@@ -461,6 +521,8 @@ def main(argv: list[str] | None = None) -> int:
             check_formats(folder, env, prefix, out)
         if "gui" in wanted:
             check_gui(folder, env, prefix, out)
+        if "gui-x11" in wanted:
+            check_gui_x11(folder, env, prefix, out)
         if "install" in wanted:
             if (folder / "install.sh").is_file():
                 check_install(folder, prefix, out)
