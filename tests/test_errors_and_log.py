@@ -89,6 +89,18 @@ def test_a_user_error_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str])
     assert err.startswith("error: ") and "nosuch" in err and len(err.splitlines()) == 1
 
 
+def test_an_operating_system_error_is_one_line_and_a_warning_in_the_log(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def full_disk(args: object) -> int:
+        raise OSError(28, "No space left on device", "/data/x")
+
+    monkeypatch.setattr(cli, "cmd_list", full_disk)
+    assert cli.main(["list"]) == cli.EXIT_USAGE
+    assert capsys.readouterr().err.splitlines() == ["error: /data/x: No space left on device"]
+    assert "WARNING qa_app.cli.commands" in logfile.log_file().read_text(encoding="utf-8")
+
+
 def _raise_key_error(args: object) -> int:
     raise KeyError("x")
 

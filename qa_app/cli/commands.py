@@ -41,6 +41,7 @@ from qa_app.models import threads
 
 log = logging.getLogger(__name__)
 EXIT_BUG = 70  # sysexits' EX_SOFTWARE: an internal error, reported with the log file's path
+LOG_ONLY = {"log_only": True}  # a record for the log file alone: the command prints its own line
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -260,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_BUSY
     except QaAppError as exc:  # an expected failure: one line (the log has it with --verbose)
-        log.info("error: %s", exc)
+        log.info("error: %s", exc, extra=LOG_ONLY)
         print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except sqlite3.DatabaseError as exc:  # read past the store's own checks: still one line
@@ -268,12 +269,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         db = paths.library_dir(args.library or paths.DEFAULT_LIBRARY) / "library.db"
         text = damaged_message(db, exc) if is_damage(exc) else f"{db}: {exc}"
-        log.warning("%s", text)
+        log.warning("%s", text, extra=LOG_ONLY)
         print(f"error: {terminal_safe(text)}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:  # e.g. a full disk outside the database; said in one line
         where = f"{exc.filename}: " if exc.filename else ""
-        log.warning("%s%s", where, exc.strerror or exc)
+        log.warning("%s%s", where, exc.strerror or exc, extra=LOG_ONLY)
         print(f"error: {terminal_safe(where + str(exc.strerror or exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
