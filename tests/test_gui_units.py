@@ -198,3 +198,16 @@ def test_the_card_says_when_sources_disagree(qtbot):
     assert "Sources disagree" not in to_markdown(
         replace(found, alternatives=(replace(rival, score=0.3),))
     )
+
+
+def test_a_possible_answer_lists_its_sources_not_the_closest_passages():
+    from qa_app.gui.models import source_rows
+
+    found = _result()
+    possible = replace(
+        _result(found=False), top=found.answer, verdict=verdict(0.66, 0.76, calibrated=True)
+    )
+    rows = source_rows(possible)
+    assert [r.kind for r in rows] == ["possible"]
+    assert rows[0].answer_text == "earlier this month"
+    assert {r.kind for r in source_rows(_result(found=False))} == {"passage"}

@@ -289,7 +289,7 @@ class AskPanel(QWidget):
         self.model.set_rows(self._titled(source_rows(result)))
         self.sources_label.setText(
             f"&Sources ({self.model.rowCount()})"
-            if result.found
+            if result.answer is not None or result.possible is not None
             else f"Closest &passages ({self.model.rowCount()})"
         )
         if self.model.rowCount():

@@ -121,7 +121,7 @@ def source_rows(result: Result) -> list[SourceRow]:
                     attachment=c.attachment,
                 )
             )
-    if result.answer is None:
+    if shown is None:  # "not found": the closest passages, to look for oneself
         for p in result.passages:
             rows.append(
                 SourceRow(
