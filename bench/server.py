@@ -64,19 +64,23 @@ def scifact(args: argparse.Namespace, dsn: str, work: Path) -> dict[str, dict[st
     folder = write_corpus(scifact_corpus(args.data / "scifact"), work / "scifact-files")
     queries, qrels = scifact_queries(args.data / "scifact")
     out: dict[str, dict[str, float]] = {}
-    for backend in ("local", "server"):
+    for backend in args.backends.split(","):
         name = f"scifact-{backend}"
+        if backend == "server" and args.bulk_server:
+            name = "scale-server"
+            scale(argparse.Namespace(**{**vars(args), "scale": 1}), dsn, ("server",))
         with Engine(name, server=dsn if backend == "server" else None) as eng:
             eng.embedder.encode(["warm up"])
             started = time.perf_counter()
-            report = eng.add([folder])
+            report = eng.add([folder]) if name != "scale-server" else None
             seconds = time.perf_counter() - started
             passages = eng.library.store.counts().chunks
             row = {
                 "passages": passages,
                 "index_s": seconds,
                 "passages_per_s": passages / seconds,
-                "failed": len(report.failed),
+                "failed": len(report.failed) if report else 0,
+                "bulk": report is None,
             }
             vectors = eng.embedder.encode(list(queries.values()))
             doc_of: dict[int, str] = {}
@@ -132,7 +136,9 @@ def _copies(eng: object, target: int) -> tuple[list[tuple[object, list[object]]]
     return pairs, by_text, max(1, -(-target // per_copy))
 
 
-def scale(args: argparse.Namespace, dsn: str) -> dict[str, dict[str, float]]:
+def scale(
+    args: argparse.Namespace, dsn: str, backends: tuple[str, ...] = ("local", "server")
+) -> dict[str, dict[str, float]]:
     """Grow a copy of SciFact to ``--scale`` passages in each backend (copies of its documents
     under other paths, their embeddings with a little noise: nothing re-embedded), then time
     searches. Loading is bulk (not the app's add): only the search figures are meant."""
@@ -147,7 +153,7 @@ def scale(args: argparse.Namespace, dsn: str) -> dict[str, dict[str, float]]:
     texts = list(queries.values())[: args.latency_queries]
     out: dict[str, dict[str, float]] = {}
     rng = np.random.default_rng(7)
-    for backend in ("local", "server"):
+    for backend in backends:
         source = Engine("scifact-local")
         pairs, by_text, copies = _copies(source, args.scale)
         source.close()
@@ -180,8 +186,9 @@ def scale(args: argparse.Namespace, dsn: str) -> dict[str, dict[str, float]]:
                         store.put_document(moved, chunks, size=1, mtime=1.0, content_hash="x")
                     ids_texts = [(c.id, c.text) for c in store.pending_chunks(10**9)]
                 vectors = np.stack([by_text[t] for _, t in ids_texts]).astype(np.float32)
-                vectors += rng.normal(0, 0.02, vectors.shape).astype(np.float32)
-                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                if copy:  # the first copy keeps its embeddings exactly
+                    vectors += rng.normal(0, 0.02, vectors.shape).astype(np.float32)
+                    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
                 if lib is not None:
                     with store.transaction() as db:
                         writes.put_embeddings(db, lib, [i for i, _ in ids_texts], vectors)
@@ -228,7 +235,7 @@ def squad(args: argparse.Namespace, dsn: str, work: Path) -> dict[str, dict[str,
     dev = args.data / "squad" / "dev-v1.1.json"
     out: dict[str, dict[str, float]] = {}
     env = {**os.environ, "QA_APP_HOME": str(work / "home")}
-    for backend in ("local", "server"):
+    for backend in args.backends.split(","):
         report = work / f"squad-{backend}.json"
         command = [sys.executable, "-m", "qa_app.cli", "eval", str(dev), "-q", "--keep-library"]
         command += ["--limit", str(args.squad_questions), "--report", str(report)]
@@ -245,7 +252,7 @@ def squad(args: argparse.Namespace, dsn: str, work: Path) -> dict[str, dict[str,
     from qa_app.evaluation.run import eval_library_name
 
     name = eval_library_name(load_eval_set(dev))
-    for backend in ("local", "server"):
+    for backend in args.backends.split(","):
         with Engine(name, server=dsn if backend == "server" else None, create=False) as eng:
             eng.warm_up()
             one = []
@@ -278,6 +285,15 @@ def main() -> None:
     parser.add_argument("--latency-queries", type=int, default=300)
     parser.add_argument("--skip-squad", action="store_true")
     parser.add_argument("--skip-scifact", action="store_true")
+    parser.add_argument(
+        "--backends", default="local,server", help="which to measure (default: local,server)"
+    )
+    parser.add_argument(
+        "--bulk-server",
+        action="store_true",
+        help="SciFact on the server: copy the local library's passages and embeddings (bulk, no "
+        "re-embedding; needs the local one in --work) instead of adding the files again",
+    )
     parser.add_argument(
         "--scale",
         type=int,

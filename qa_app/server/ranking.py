@@ -1,8 +1,9 @@
-"""Ranking in the database: pgvector HNSW (cosine) and full-text lists, fused by RRF in one query."""
+"""Ranking in the database: pgvector HNSW (cosine) and BM25 over full text, fused by RRF in one query."""
 
 from __future__ import annotations
 
 import re
+import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +20,10 @@ if TYPE_CHECKING:
 
     from qa_app.contracts import Scope
 
-# ts_rank_cd normalisation 1: the cover density divided by 1 + log(passage length), so a long
-# passage does not win by length alone (BM25's length normalisation, roughly).
-RANK_NORMALISATION = 1
+# BM25's parameters, the values SQLite's FTS5 uses (the local library's keyword ranking).
+BM25_K1 = 1.2
+BM25_B = 0.75
+STATS_SECONDS = 60.0
 # How many candidates HNSW keeps while searching (pgvector's hnsw.ef_search, at most 1000):
 # at least the depth asked for, since an index scan returns no more than this many rows.
 MIN_EF_SEARCH = 100
@@ -29,13 +31,7 @@ MAX_EF_SEARCH = 1000
 _NONE = "SELECT NULL::bigint AS id, NULL::bigint AS r, NULL::float8 AS score WHERE false"
 _TERM = re.compile(r'"([^"]+)"')
 _ef: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
-
-
-def tsquery_text(query: str) -> str:
-    """Return a to_tsquery expression ORing the query's terms ("" when it has none); the
-    terms are the local keyword search's own (stopwords dropped), each quoted."""
-    terms = _TERM.findall(keyword_query(query))
-    return " | ".join("'" + t.replace("'", "") + "'" for t in terms if t.replace("'", ""))
+_stats: dict[tuple[int, int], tuple[float, int, float]] = {}
 
 
 def _scope_filter(scope: Scope | None, args: dict[str, Any]) -> str:
@@ -68,14 +64,73 @@ def _dense_sql(lib: int, dim: int, where: str) -> sql.Composed:
 
 
 def _keyword_sql(lib: int, where: str) -> sql.Composed:
+    """Return BM25 (k1 1.2, b 0.75, as SQLite's FTS5) over the library's full-text column.
+
+    The query's lexemes are those of to_tsvector('english') (stemmed, stopwords dropped); each
+    one's document frequency is counted through the GIN index; a candidate's term frequencies
+    come from the positions of just those lexemes (setweight marks them, ts_filter keeps them),
+    never from unnesting its whole vector. A passage's length is its number of distinct lexemes.
+    """
     from psycopg import sql
 
     return sql.SQL(
-        "SELECT id, row_number() OVER (ORDER BY score DESC, id) AS r, score FROM "
-        "(SELECT c.id, ts_rank_cd(c.tsv, q.q, {norm}) AS score FROM qa_chunks c, "
-        "(SELECT to_tsquery('english', %(terms)s) AS q) q WHERE c.library_id = {lib} "
-        "AND c.tsv @@ q.q" + where + " ORDER BY score DESC, c.id LIMIT %(depth)s) k"
-    ).format(lib=sql.Literal(int(lib)), norm=sql.Literal(RANK_NORMALISATION))
+        "SELECT id, row_number() OVER (ORDER BY score DESC, id) AS r, score FROM ("
+        "WITH lex AS MATERIALIZED (SELECT DISTINCT u.lexeme FROM "
+        "unnest(to_tsvector('english', %(words)s)) u), "
+        "stats AS MATERIALIZED (SELECT lex.lexeme, "
+        "ln(1 + (%(n)s::float8 - d.df + 0.5) / (d.df + 0.5)) AS idf FROM lex, LATERAL "
+        "(SELECT count(*) AS df FROM qa_chunks c WHERE c.library_id = {lib} "
+        "AND c.tsv @@ to_tsquery('simple', quote_literal(lex.lexeme))) d), "
+        "q AS MATERIALIZED (SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) "
+        "AS q, array_agg(lexeme) AS lexemes FROM lex) "
+        "SELECT c.id, sum(s.idf * (t.tf * {k1plus}) / (t.tf + {k1} * ({one_b} + {b} * "
+        "length(c.tsv) / %(avgdl)s::float8))) AS score "
+        "FROM q, qa_chunks c CROSS JOIN LATERAL unnest(ts_filter(setweight(c.tsv, 'A', "
+        "q.lexemes), '{{a}}')) u JOIN stats s ON s.lexeme = u.lexeme CROSS JOIN LATERAL "
+        "(SELECT COALESCE(array_length(u.positions, 1), 1)::float8 AS tf) t "
+        "WHERE c.library_id = {lib} AND c.tsv @@ q.q" + where + " "
+        "GROUP BY c.id ORDER BY score DESC, c.id LIMIT %(depth)s) k"
+    ).format(
+        lib=sql.Literal(int(lib)),
+        k1=sql.Literal(BM25_K1),
+        k1plus=sql.Literal(BM25_K1 + 1),
+        b=sql.Literal(BM25_B),
+        one_b=sql.Literal(1 - BM25_B),
+    )
+
+
+def _corpus(conns: Connections, lib: int) -> tuple[int, float]:
+    """Return (passages, mean distinct lexemes per passage) of a library, cached a minute:
+    BM25's idf and length norm barely move in that time, and counting every search would cost
+    a scan of the library."""
+    key = (id(conns), lib)
+    now = time.monotonic()
+    hit = _stats.get(key)
+    if hit is not None and now - hit[0] < STATS_SECONDS:
+        return hit[1], hit[2]
+    with translate_errors(conns.settings):
+        row = (
+            conns.reader()
+            .execute(
+                "SELECT count(*), COALESCE(avg(length(tsv)), 1) FROM qa_chunks "
+                "WHERE library_id = %s",
+                (lib,),
+            )
+            .fetchone()
+        )
+    n, mean = (int(row[0]), float(row[1]) or 1.0) if row else (0, 1.0)
+    _stats[key] = (now, n, mean)
+    return n, mean
+
+
+def _keyword_args(conns: Connections, lib: int, query: str, args: dict[str, Any]) -> bool:
+    """Put the keyword list's parameters into ``args``; return False when the query has no terms."""
+    words = " ".join(_TERM.findall(keyword_query(query)))
+    if not words:
+        return False
+    args["words"] = words
+    args["n"], args["avgdl"] = _corpus(conns, lib)
+    return True
 
 
 def _tune(conn: psycopg.Connection[Any], depth: int) -> None:
@@ -100,15 +155,14 @@ def ranked_list(
     scope: Scope | None = None,
 ) -> list[tuple[int, float]]:
     """Return one list, (passage id, score) best first, ``depth`` deep: dense when ``vector``
-    is given (cosine similarity), else keyword (ts_rank_cd)."""
+    is given (cosine similarity), else keyword (BM25)."""
     args: dict[str, Any] = {"depth": depth}
     where = _scope_filter(scope, args)
     if vector is not None and dim is not None:
         args["vector"] = vector_text(vector)
         statement = _dense_sql(lib, dim, where)
     else:
-        args["terms"] = tsquery_text(query or "")
-        if not args["terms"]:
+        if not _keyword_args(conns, lib, query or "", args):
             return []
         statement = _keyword_sql(lib, where)
     conn = conns.reader()
@@ -134,13 +188,14 @@ def fused(
     deep), with their rows: one statement, one round trip. No ``vector``: keyword only."""
     from psycopg import sql
 
-    args: dict[str, Any] = {"depth": depth, "k": k, "terms": tsquery_text(query)}
+    args: dict[str, Any] = {"depth": depth, "k": k}
     where = _scope_filter(scope, args)
+    has_terms = _keyword_args(conns, lib, query, args)
     dense: sql.Composable = sql.SQL(_NONE)
     if vector is not None and dim is not None:
         args["vector"] = vector_text(vector)
         dense = _dense_sql(lib, dim, where)
-    keyword = _keyword_sql(lib, where) if args["terms"] else sql.SQL(_NONE)
+    keyword = _keyword_sql(lib, where) if has_terms else sql.SQL(_NONE)
     statement = sql.SQL(
         "WITH dense AS MATERIALIZED ({dense}), keyword AS MATERIALIZED ({keyword}), "
         "fused AS (SELECT COALESCE(d.id, k.id) AS id, d.r AS dr, k.r AS kr, "

@@ -23,7 +23,7 @@ SCOPED_DEPTH = 5000
 
 
 class ServerRetriever(Retriever):
-    """Dense (pgvector HNSW, cosine) and keyword (full text, ts_rank_cd) lists fused by RRF.
+    """Dense (pgvector HNSW, cosine) and keyword (BM25 over full text) lists fused by RRF.
 
     ``search`` ranks and fuses in one statement and returns the passages with it; ``rank``
     (benchmarks, evaluation) reads the two lists as the local retriever does and fuses them here,
@@ -39,7 +39,7 @@ class ServerRetriever(Retriever):
         return self.embedder.dimension if self.server.has_vectors() else None
 
     def keyword(self, query: str, depth: int) -> list[tuple[int, float]]:
-        """Return up to ``depth`` (passage id, ts_rank_cd score) for ``query``, best first."""
+        """Return up to ``depth`` (passage id, BM25 score) for ``query``, best first."""
         store = self.server.store
         return ranking.ranked_list(store.connections, store.library_id, query=query, depth=depth)
 
