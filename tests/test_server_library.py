@@ -230,7 +230,10 @@ def test_dense_ranking_uses_the_librarys_hnsw_index(pg_server: PgServer, docs: P
         eng.add([docs])
         store = eng.library.store
         conn = store.connections.reader()
-        conn.execute("SET enable_seqscan = off")  # a tiny table: make the planner show its choice
+        # A tiny table: the planner would rather scan and sort it. Forbid the scans and the sort
+        # that do not need the HNSW index, so the plan shows whether that index can serve the query.
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+            conn.execute(f"SET {setting} = off")
         try:
             vector = eng.embedder.encode(["mayor"])[0]
             args = {"depth": 10, "vector": ranking.vector_text(vector)}
@@ -239,7 +242,8 @@ def test_dense_ranking_uses_the_librarys_hnsw_index(pg_server: PgServer, docs: P
             ).fetchall()
             assert "qa_chunks_hnsw_" in "\n".join(r[0] for r in plan)
         finally:
-            conn.execute("RESET enable_seqscan")
+            for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+                conn.execute(f"RESET {setting}")
 
 
 def test_libraries_on_one_server_are_apart(pg_server: PgServer, docs: Path, tmp_path: Path) -> None:
