@@ -261,6 +261,34 @@ def warm_busy(runs: int) -> dict:
     return {b: {k: statistics.median(r[k] for r in v) for k in v[0]} for b, v in rows.items()}
 
 
+def warm_against(other: Path, runs: int) -> None:
+    """Print the warm ask p50 of this checkout and of ``other``, interleaved run by run, and their
+    ratio (median over runs of each run's p50; each checkout builds its own seed library)."""
+    from qa_app import paths
+
+    questions = str(paths.seeds_dir() / "questions.jsonl")
+    settings = WARM_VARIANTS["onnx (int8 reader, shipped)"]
+    found: dict[str, list[float]] = {"this": [], "other": []}
+    for _ in range(runs):
+        for name, root in (("this", ROOT), ("other", other.resolve())):
+            home = tempfile.mkdtemp(prefix=f"qa-warm-{name}-")
+            proc = subprocess.run(
+                [sys.executable, "-c", WARM, str(root), questions],
+                capture_output=True, text=True,
+                env=dict(os.environ, QA_APP_HOME=home, **settings),
+            )  # fmt: skip
+            found[name].append(json.loads(proc.stdout.strip().splitlines()[-1])["ask_p50_ms"])
+    this, that = statistics.median(found["this"]), statistics.median(found["other"])
+    print(
+        f"warm ask p50, median of {runs} runs: this {this:.1f} ms, {other} {that:.1f} ms, "
+        f"ratio {this / that:.2f}"
+    )
+    print(
+        f"  runs: this {[round(v, 1) for v in found['this']]}, other "
+        f"{[round(v, 1) for v in found['other']]}"
+    )
+
+
 def indexing(paragraphs: list[str]) -> dict:
     """Seconds to index the same passages (library add + FAISS) with each backend, and plain encode."""
     from qa_app.engine import Engine
@@ -370,8 +398,17 @@ def main() -> int:
     )
     parser.add_argument("--write-fixture", type=Path)
     parser.add_argument("--models-only", action="store_true", help="skip the start-up sections")
+    parser.add_argument(
+        "--warm-against",
+        type=Path,
+        help="only the warm ask (int8 reader), this checkout against another one (e.g. a git "
+        "worktree of main before a change), runs interleaved; prints both medians and the ratio",
+    )
     args = parser.parse_args()
     os.environ.setdefault("QA_APP_HOME", tempfile.mkdtemp(prefix="qa-speed-"))
+    if args.warm_against:
+        warm_against(args.warm_against, args.runs)
+        return 0
     if args.write_fixture:
         os.environ["QA_APP_BACKEND"] = "torch"
         write_fixture(args.write_fixture)
