@@ -64,7 +64,9 @@ class Engine:
             from qa_app.server.library import ServerLibrary  # needs psycopg: only for a server
             from qa_app.server.retrieval import ServerRetriever
 
-            server_library = ServerLibrary(self.server, self.embedder, name=self.name, create=create)
+            server_library = ServerLibrary(
+                self.server, self.embedder, name=self.name, create=create
+            )
             self.library: Library = server_library
             self.retriever: Retriever = ServerRetriever(server_library, self.embedder)
         else:

@@ -68,7 +68,8 @@ def ask(qtbot, window: MainWindow, question: str) -> None:
     qtbot.keyClicks(field, question)
     qtbot.keyClick(field, Qt.Key.Key_Return)
     qtbot.waitUntil(
-        lambda: window.ask_panel.answer.state in ("answer", "possible", "not-found", "error"), timeout=60_000
+        lambda: window.ask_panel.answer.state in ("answer", "possible", "not-found", "error"),
+        timeout=60_000,
     )
 
 

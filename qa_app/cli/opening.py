@@ -27,7 +27,9 @@ def open_engine(args: argparse.Namespace, *, ready: bool = True, create: bool = 
         from qa_app.server.saved import check_name_free
 
         check_name_free(args.library or "seeds")
-    engine = Engine(args.library, reader=getattr(args, "reader", None), create=create, server=server)
+    engine = Engine(
+        args.library, reader=getattr(args, "reader", None), create=create, server=server
+    )
     if server is not None:
         try:
             remember_server(engine.name, server, args.quiet)

@@ -102,7 +102,6 @@ def salvage(path: Path, scratch: Path) -> Salvage:
     return restored if again > score else found
 
 
-
 def from_roots_file(directory: Path, found: Salvage) -> None:
     """Take the added files, folders, exclusions and OCR setting from roots.json when the damaged
     database could not give them back (a library made before roots.json has none: left as is)."""

@@ -110,7 +110,9 @@ def main() -> int:
     def ask(question: str) -> None:
         window.ask_panel.question.setText(question)
         window.ask(question)
-        wait_until(lambda: window.ask_panel.answer.state in ("answer", "possible", "not-found", "error"))
+        wait_until(
+            lambda: window.ask_panel.answer.state in ("answer", "possible", "not-found", "error")
+        )
 
     ask(EXAMPLE)
     row = window.ask_panel.model.rows()[0]
