@@ -123,7 +123,7 @@ def bench_synthetic(count: int, queries: list[str], texts: list[str], work: Path
 
     embedder: object = SentenceTransformerEmbedder()
     if os.environ.get("BENCH_FAKE_EMBEDDER"):
-        from qa_app.models.embedding import FakeEmbedder
+        from qa_app.testing import FakeEmbedder
 
         embedder = FakeEmbedder(384)
     with Engine("bench-synthetic", embedder=embedder) as eng:

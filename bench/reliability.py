@@ -42,7 +42,7 @@ print("finished", flush=True)
 FAKE_CLI = """
 import sys
 from qa_app.cli import commands as cli
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 from qa_app.engine import Engine
 original = Engine.__init__
 def init(self, library=None, **kw):
@@ -535,7 +535,7 @@ def bench_cases(work: Path, env: dict[str, str]) -> None:
 OWN_HITS = """
 import numpy as np
 from qa_app.engine import Engine
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 # Each passage's text must find, as its top dense hit, a chunk whose stored embedding gives the
 # score reported (the id map is right) and equals its own (repeated passages may tie).
 with Engine("lib", embedder=FakeEmbedder()) as eng:

@@ -14,8 +14,8 @@ from fixtures.ingest.make_files import pdf_bytes
 from qa_app.answers import assemble, result_to_dict
 from qa_app.engine import Engine
 from qa_app.ingest import limits
-from qa_app.models.embedding import FakeEmbedder
 from qa_app.records import Span, source_name
+from qa_app.testing import FakeEmbedder
 
 WHEN = dt.datetime(2024, 3, 5, 9, 30, tzinfo=dt.UTC)
 REPORT = "The inspection found a crack in the north pump housing on 4 March."

@@ -13,7 +13,7 @@ import pytest
 from qa_app.cli import commands as cli
 from qa_app.cli_support import plural
 from qa_app.engine import Engine
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from qa_app.engine import Engine
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 
 INDEXER = """
 import sys, time
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 from qa_app.engine import Engine
 import qa_app.index.indexing
 qa_app.index.indexing.EMBED_BATCH = 16  # small batches so kills land inside embedding too
@@ -87,7 +87,7 @@ def test_sigkill_during_indexing_loses_nothing_committed(
 
 RESUMER = """
 import sys, time
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 from qa_app.engine import Engine
 import qa_app.index.indexing
 qa_app.index.indexing.EMBED_BATCH = 8

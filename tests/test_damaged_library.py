@@ -14,7 +14,7 @@ from qa_app import engine as engine_module
 from qa_app.cli import commands as cli
 from qa_app.engine import Engine
 from qa_app.index import writes
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 
 
 @pytest.fixture

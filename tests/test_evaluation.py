@@ -719,7 +719,7 @@ def test_cli_module_registers_eval() -> None:
 
 def _real_engine(name, args):
     from qa_app.engine import Engine
-    from qa_app.models.embedding import FakeEmbedder
+    from qa_app.testing import FakeEmbedder
 
     return Engine(name, embedder=FakeEmbedder())
 

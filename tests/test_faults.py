@@ -13,7 +13,7 @@ from qa_app.cli import commands as cli
 from qa_app.engine import Engine
 from qa_app.index import database
 from qa_app.index import schema as store_schema
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 
 
 @pytest.fixture

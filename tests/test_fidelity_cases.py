@@ -19,8 +19,8 @@ from qa_app.cli import commands as cli
 from qa_app.engine import Engine
 from qa_app.ingest import IngestError, load
 from qa_app.ingest.boilerplate import is_notice
-from qa_app.models.embedding import FakeEmbedder
 from qa_app.records import Document
+from qa_app.testing import FakeEmbedder
 
 _WHEN = dt.datetime(2024, 3, 5, 9, 30, tzinfo=dt.UTC)
 MUSEUM = (

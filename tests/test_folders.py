@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa_app.engine import Engine
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 
 
 def write(path: Path, text: str) -> Path:

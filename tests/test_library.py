@@ -13,7 +13,7 @@ from qa_app import paths
 from qa_app.engine import Engine
 from qa_app.index.library import Library
 from qa_app.index.locking import LibraryBusy
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 
 SEEDS = Path(__file__).resolve().parent.parent / "qa_app" / "seeds"
 

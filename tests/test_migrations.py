@@ -16,7 +16,7 @@ from qa_app.index import migrations, schema
 from qa_app.index.database import StoreError
 from qa_app.index.library import Library
 from qa_app.index.store import Store
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 
 FIXTURE = Path(__file__).parent / "fixtures" / "library_35b7a82"
 OLD_DOCS = "/tmp/qa-old-docs"  # where the fixture's documents were (they are not needed)

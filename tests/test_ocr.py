@@ -188,7 +188,7 @@ def test_a_picture_without_text_is_reported(tmp_path: Path) -> None:
 
 def test_the_ocr_flag_reaches_the_passages(tmp_path: Path, fake: FakeRecogniser) -> None:
     from qa_app.engine import Engine
-    from qa_app.models.embedding import FakeEmbedder
+    from qa_app.testing import FakeEmbedder
 
     (tmp_path / "scan.pdf").write_bytes(scanned_pdf_bytes([render_page(MEMO)]))
     (tmp_path / "typed.pdf").write_bytes(pdf_bytes([["Recognised text typed by hand, not read."]]))

@@ -16,8 +16,8 @@ from qa_app.engine import Engine
 from qa_app.ingest import image as image_loader
 from qa_app.ingest import ocr
 from qa_app.ingest import pdf_ocr as pdf_ocr_loader
-from qa_app.models.embedding import FakeEmbedder
 from qa_app.records import Progress, Span
+from qa_app.testing import FakeEmbedder
 
 
 class CountingOcr:

@@ -133,7 +133,7 @@ def test_cli_prints_the_summary_once_and_nothing_under_quiet(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from qa_app.engine import Engine
-    from qa_app.models.embedding import FakeEmbedder
+    from qa_app.testing import FakeEmbedder
 
     original = Engine.__init__
 

@@ -9,8 +9,8 @@ import pytest
 import qa_app.index.indexing
 from qa_app.console import ProgressBar
 from qa_app.engine import Engine
-from qa_app.models.embedding import FakeEmbedder
 from qa_app.records import Progress
+from qa_app.testing import FakeEmbedder
 
 
 def test_reading_ends_before_embedding_starts_and_embedding_moves_batch_by_batch(

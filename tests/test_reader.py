@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from qa_app.models.embedding import FakeEmbedder
 from qa_app.reader import DEFAULT_READER, READERS, Reader, get_reader
 from qa_app.reader.answer_types import (
     DATE,
@@ -25,6 +24,7 @@ from qa_app.reader.answer_types import (
 )
 from qa_app.reader.sentence import FEATURES, Calibration, SentenceReader, fit_calibration
 from qa_app.records import Passage
+from qa_app.testing import FakeEmbedder
 from qa_app.text_norm import terms
 
 SEEDS = Path(__file__).resolve().parents[1] / "qa_app" / "seeds"

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from qa_app.engine import Engine
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 
 # The CLI with the fast fake embedder (the real model is not what these tests are about).
 CLI = """
 import sys
 from qa_app.cli import commands as cli
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 from qa_app.engine import Engine
 original = Engine.__init__
 def init(self, library=None, **kw):
@@ -168,7 +168,7 @@ def test_opening_and_reading_write_nothing_even_while_a_writer_holds_the_lock(
 INDEXER = """
 import sys, time
 from pathlib import Path
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 from qa_app.engine import Engine
 
 release = Path(sys.argv[2])

@@ -9,8 +9,8 @@ import pytest
 
 from qa_app import retrieval, text_norm
 from qa_app.engine import Engine
-from qa_app.models.embedding import FakeEmbedder
 from qa_app.retrieval import MIN_DEPTH, Ranked, Retriever, keyword_query
+from qa_app.testing import FakeEmbedder
 
 SEEDS = Path(__file__).resolve().parent.parent / "qa_app" / "seeds"
 QUESTION = "When did Russia receive the first shipment?"

@@ -10,7 +10,7 @@ from server_kit import PgServer, unique_name
 
 from qa_app.cli.commands import main
 from qa_app.engine import Engine
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ from test_crash import make_corpus
 
 from qa_app.engine import Engine
 from qa_app.index.locking import LibraryBusy
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 
 INDEXER = """
 import sys, time
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 from qa_app.engine import Engine
 import qa_app.index.indexing
 qa_app.index.indexing.EMBED_BATCH = 16  # small batches so kills land inside embedding too

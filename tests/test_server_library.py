@@ -18,8 +18,8 @@ from server_kit import PgServer, unique_name
 from qa_app.contracts import Scope
 from qa_app.engine import Engine
 from qa_app.index.locking import LibraryBusy
-from qa_app.models.embedding import FakeEmbedder
 from qa_app.retrieval import fuse
+from qa_app.testing import FakeEmbedder
 
 Opener = Callable[..., Engine]
 

@@ -59,7 +59,7 @@ def test_tls_when_offered_by_default_and_required_on_request(
 
 def test_required_tls_is_refused_by_a_server_without_it(pg_server: PgServer) -> None:
     from qa_app.engine import Engine
-    from qa_app.models.embedding import FakeEmbedder
+    from qa_app.testing import FakeEmbedder
 
     with pytest.raises(ServerError, match="cannot connect to postgresql://.*SSL"):
         Engine("t", embedder=FakeEmbedder(8), server=pg_server.tcp_dsn + "?sslmode=require")
@@ -91,7 +91,7 @@ _CONNECT = re.compile(r"connect\(\d+, \{sa_family=(AF_INET6?|AF_UNIX)(.*?)\}")
 SESSION = """
 import sys
 from qa_app.engine import Engine
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 with Engine(sys.argv[2], embedder=FakeEmbedder(64), server=sys.argv[1], reader="sentence") as eng:
     assert eng.add([sys.argv[3]]).ok
     assert eng.search("harbour", k=3)

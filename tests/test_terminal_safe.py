@@ -18,8 +18,8 @@ from qa_app.cli import commands as cli
 from qa_app.cli_support import json_text, terminal_safe
 from qa_app.console import ProgressBar
 from qa_app.engine import Engine
-from qa_app.models.embedding import FakeEmbedder
 from qa_app.records import Progress
+from qa_app.testing import FakeEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = "\x1b]52;c;aGVsbG8=\x07\x1b[2J memo\n\x9b\u2028\x7f.txt"
@@ -28,7 +28,7 @@ RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 FAKE_CLI = """
 import sys
 from qa_app.cli import commands as cli
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 from qa_app.engine import Engine
 original = Engine.__init__
 def init(self, library=None, **kw):

@@ -9,7 +9,7 @@ import pytest
 
 from qa_app.engine import Engine
 from qa_app.index import vectors
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 
 
 class CountingEmbedder(FakeEmbedder):

@@ -15,7 +15,7 @@ import pytest
 from qa_app.cli import commands as cli
 from qa_app.engine import Engine
 from qa_app.index import vectors
-from qa_app.models.embedding import FakeEmbedder
+from qa_app.testing import FakeEmbedder
 
 
 def words(rng: random.Random, n: int) -> str:

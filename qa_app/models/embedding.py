@@ -1,9 +1,7 @@
-"""Sentence embeddings: the bundled all-MiniLM-L6-v2 (hash-checked) and a deterministic fake for tests."""
+"""Sentence embeddings: the bundled all-MiniLM-L6-v2, hash-checked (the fake for tests is in qa_app.testing)."""
 
 from __future__ import annotations
 
-import hashlib
-import re
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -201,43 +199,4 @@ class SentenceTransformerEmbedder:
             out[idx] = vecs.astype(np.float32, copy=False)
             if progress is not None:
                 progress(len(idx))
-        return out
-
-
-_TOKEN_RE = re.compile(r"\w+", re.UNICODE)
-
-
-class FakeEmbedder:
-    """Deterministic bag-of-words hashing embedder for fast tests (same words → similar vectors)."""
-
-    name = "fake-hash-embedder"
-    weights_hash = "fake"
-
-    def __init__(self, dimension: int = 64) -> None:
-        self.dimension = dimension
-
-    def encode(
-        self,
-        texts: Sequence[str],
-        *,
-        batch_size: int | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> np.ndarray:
-        """Return normalised hashed bag-of-words vectors, one row per text."""
-        import numpy as np
-
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for token in _TOKEN_RE.findall(text.lower()):
-                h = int.from_bytes(
-                    hashlib.blake2b(token.encode(), digest_size=8).digest(), "little"
-                )
-                out[row, h % self.dimension] += 1.0 if (h >> 32) & 1 else -1.0
-            norm = float(np.linalg.norm(out[row]))
-            if norm > 0:
-                out[row] /= norm
-            else:
-                out[row, 0] = 1.0
-        if progress is not None and len(texts):
-            progress(len(texts))
         return out
