@@ -12,6 +12,8 @@ from qa_app.records import DocumentInfo, Passage, Result, SyncReport
 
 if TYPE_CHECKING:
     from qa_app.index.indexing import CancelFn, ProgressFn
+    from qa_app.index.repair import RepairReport
+    from qa_app.reader.base import Reader
 
 DEFAULT_K = 10  # passages retrieved and read per question, unless the caller says otherwise
 
@@ -46,7 +48,8 @@ class Engine(Protocol):
     """What the window, the ``qa-app`` command and evaluation call on an open library.
 
     ``qa_app.engine.Engine`` is the implementation (mypy checks it conforms, see engine.py); the
-    window's tests drive an in-memory fake that tests/test_contracts.py checks against this.
+    window's tests drive an in-memory fake (tests/gui_fakes.py). tests/engine_contract.py holds the
+    behaviour both must show, and runs against each. Front ends call nothing else on an engine.
     Every method may be slow (models, disk): front ends call them off their UI thread.
     """
 
@@ -58,6 +61,27 @@ class Engine(Protocol):
     @property
     def notices(self) -> list[str]:
         """Messages about rebuilds the user should hear about."""
+        ...
+
+    @property
+    def needs_seeding(self) -> bool:
+        """Whether this is the default library before it was built from the bundled seeds."""
+        ...
+
+    def pending(self) -> int:
+        """Return how many passages wait for their embedding (keyword search finds them already)."""
+        ...
+
+    def seed(
+        self, progress: ProgressFn | None = None, cancel: CancelFn | None = None
+    ) -> SyncReport:
+        """Build the default library from the bundled seeds."""
+        ...
+
+    def rebuild(
+        self, progress: ProgressFn | None = None, cancel: CancelFn | None = None
+    ) -> SyncReport:
+        """Repair a manifest mismatch and finish what waits (a sync with progress and cancel)."""
         ...
 
     def ensure_ready(
@@ -89,6 +113,15 @@ class Engine(Protocol):
         """Re-read added files and folders; index changes, drop deleted files."""
         ...
 
+    def exclude(self, items: Sequence[str | Path]) -> list[str]:
+        """Remove files or folders inside added folders and keep them out of later syncs; return
+        the removed document paths."""
+        ...
+
+    def include(self, items: Sequence[str | Path]) -> None:
+        """Stop excluding files or folders (the next sync indexes them again)."""
+        ...
+
     @property
     def ocr(self) -> bool:
         """Whether the library reads scanned pages and images by OCR."""
@@ -116,6 +149,11 @@ class Engine(Protocol):
         """Return up to ``k`` passages for ``query`` (only from documents in ``scope``), best first."""
         ...
 
+    def reader(self, name: str | None = None) -> Reader:
+        """Return the reader called ``name`` (None: the engine's default); its ``name`` and
+        ``threshold`` say what ``ask`` with it means by "not found"."""
+        ...
+
     def ask(
         self,
         question: str,
@@ -130,4 +168,41 @@ class Engine(Protocol):
 
     def close(self) -> None:
         """Close the library; the engine is not used afterwards."""
+        ...
+
+    def __enter__(self) -> Engine:
+        """Return the engine itself; leaving the ``with`` block closes it."""
+        ...
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the engine."""
+        ...
+
+
+class LibraryAdmin(Protocol):
+    """What the front ends call on the libraries as a whole, with none of them open.
+
+    The class ``qa_app.engine.Engine`` implements it with static methods (mypy checks it, see
+    engine.py); ``qa_app.engine.library_admin()`` returns it typed as this.
+    """
+
+    def libraries(self) -> list[str]:
+        """Return the names of every library (local, and team libraries remembered), sorted."""
+        ...
+
+    def rename_library(self, old: str, new: str) -> None:
+        """Rename a library; NotFound if absent, AlreadyExists if ``new`` is taken."""
+        ...
+
+    def delete_library(self, name: str, *, server: str | None = None) -> None:
+        """Delete a library (with ``server``: the team library there); NotFound if absent."""
+        ...
+
+    def repair_library(
+        self,
+        name: str | None = None,
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+    ) -> RepairReport:
+        """Rebuild a damaged library's database from its added files and folders."""
         ...

@@ -348,6 +348,12 @@ class Engine:
         self.close()
 
 
+def library_admin() -> contracts.LibraryAdmin:
+    """Return what lists, renames, deletes and repairs libraries (the Engine class itself), as the
+    front ends see it; mypy checks here that the class implements contracts.LibraryAdmin."""
+    return Engine
+
+
 def missing_library_message(name: str) -> str:
     """Return "there is no library called …", with the closest existing names if any."""
     close = difflib.get_close_matches(name, Engine.libraries(), n=3, cutoff=0.6)

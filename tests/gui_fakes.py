@@ -22,6 +22,7 @@ from qa_app.records import (
     Passage,
     Progress,
     Result,
+    Span,
     SyncReport,
 )
 
@@ -85,10 +86,44 @@ class FakeDoc:
     pages: int | None = None
 
 
+def _span(sentence: str, asked: set[str]) -> tuple[int, int] | None:
+    """Return the first run of words in ``sentence`` that the question does not have."""
+    start = end = None
+    for m in re.finditer(r"\w+|[,;:.!?]", sentence):
+        word = m.group()
+        if not word[0].isalnum() or _stem(word) in asked:
+            if start is not None:
+                return start, end
+            continue
+        if start is None:
+            start = m.start()
+        end = m.end()
+    return (start, end) if start is not None else None
+
+
 @dataclass
 class FakeReader:
+    """A word-overlap reader: in a sentence sharing most of the question's words, the first run of
+    words the question does not have."""
+
     name: str
     threshold: float
+
+    def read(self, question: str, passages: Sequence[Passage], *, top_n: int = 10) -> list[Span]:
+        terms, asked = _terms(question), {_stem(w) for w in _WORD.findall(question)}
+        spans = []
+        for index, passage in enumerate(passages):
+            for m in _SENTENCE.finditer(passage.text):
+                sentence = m.group()
+                score = len(terms & _terms(sentence)) / max(1, len(terms))
+                found = _span(sentence, asked) if score >= 0.6 else None
+                if found is not None:
+                    a, b = m.start() + found[0], m.start() + found[1]
+                    text = passage.text[a:b]
+                    spans.append(
+                        Span(index, a, b, text, round(score * 0.95, 3), m.start(), m.end())
+                    )
+        return sorted(spans, key=lambda span: -span.score)[:top_n]
 
 
 @dataclass
@@ -188,14 +223,37 @@ class FakeEngine:
         self.threads.add(threading.current_thread().name)
 
     # -- setup
+    @property
+    def needs_seeding(self) -> bool:
+        return self.lib.name == paths.DEFAULT_LIBRARY and not self.lib.seeded
+
+    def pending(self) -> int:
+        self._enter()
+        docs = [self.lib.docs.get(path) for path in self.lib.pending]
+        return sum(len(doc.chunks) for doc in docs if doc is not None)
+
+    def seed(self, progress: Callable | None = None, cancel: Callable | None = None) -> SyncReport:
+        self._enter()
+        report = self.add([paths.seeds_dir()], progress, cancel)
+        self.lib.seeded = not report.cancelled
+        return report
+
+    def rebuild(
+        self, progress: Callable | None = None, cancel: Callable | None = None
+    ) -> SyncReport:
+        self._enter()
+        return self.sync(progress, cancel)
+
     def ensure_ready(
         self, progress: Callable | None = None, cancel: Callable | None = None
     ) -> SyncReport | None:
         self._enter()
-        if self.lib.name == paths.DEFAULT_LIBRARY and not self.lib.seeded:
-            report = self.add([paths.seeds_dir()], progress, cancel)
-            self.lib.seeded = not report.cancelled
-            return report
+        if self.needs_seeding:
+            return self.seed(progress, cancel)
+        if self.lib.pending:  # as the real engine: finish the embeddings a cancelled run left
+            started = time.monotonic()
+            embedded, _cancelled = self._embed(progress, cancel)
+            return SyncReport(chunks_embedded=embedded, seconds=time.monotonic() - started)
         return None
 
     def warm_up(self) -> None:
@@ -497,38 +555,30 @@ class FakeEngine:
     ) -> Result:
         self._enter()
         self.asked_scopes.append(scope)
-        threshold = self.reader(reader).threshold if threshold is None else threshold
+        chosen = self.reader(reader)
+        threshold = chosen.threshold if threshold is None else threshold
         passages = self.search(question, k, scope=scope)
-        terms, asked = _terms(question), {_stem(w) for w in _WORD.findall(question)}
+        spans = chosen.read(question, passages, top_n=len(passages) * 100)
         found: dict[str, list[tuple[float, Citation]]] = {}
-        for p in passages:
-            for m in _SENTENCE.finditer(p.text):
-                sentence = m.group()
-                score = len(terms & _terms(sentence)) / max(1, len(terms))
-                if score < 0.6:
-                    continue
-                span = self._span(sentence, asked)
-                if span is None:
-                    continue
-                s0 = p.start + m.start()
-                a, b = s0 + span[0], s0 + span[1]
-                text = sentence[span[0] : span[1]]
-                cite = Citation(
-                    p.doc_id,
-                    p.path,
-                    p.title,
-                    p.page,
-                    a,
-                    b,
-                    s0,
-                    s0 + len(sentence),
-                    sentence,
-                    p.start,
-                    p.end,
-                    p.text,
-                    round(score * 0.95, 3),
-                )
-                found.setdefault(text.lower(), []).append((cite.score, cite))
+        for span in sorted(spans, key=lambda span: (span.passage_index, span.sentence_start)):
+            p = passages[span.passage_index]
+            sentence = p.text[span.sentence_start : span.sentence_end]
+            cite = Citation(
+                p.doc_id,
+                p.path,
+                p.title,
+                p.page,
+                p.start + span.start,
+                p.start + span.end,
+                p.start + span.sentence_start,
+                p.start + span.sentence_end,
+                sentence,
+                p.start,
+                p.end,
+                p.text,
+                span.score,
+            )
+            found.setdefault(span.text.lower(), []).append((cite.score, cite))
         answers = sorted(
             (
                 Answer(
@@ -558,22 +608,14 @@ class FakeEngine:
             calibrated=True,  # the window's calibrated wording is the one these tests see
         )
 
-    @staticmethod
-    def _span(sentence: str, asked: set[str]) -> tuple[int, int] | None:
-        start = end = None
-        for m in re.finditer(r"\w+|[,;:.!?]", sentence):
-            word = m.group()
-            if not word[0].isalnum() or _stem(word) in asked:
-                if start is not None:
-                    return start, end
-                continue
-            if start is None:
-                start = m.start()
-            end = m.end()
-        return (start, end) if start is not None else None
-
     def close(self) -> None:
         self.closed = True
+
+    def __enter__(self) -> FakeEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class UnstarvedClock:

@@ -17,12 +17,13 @@ from qa_app.engine import Engine
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _members() -> dict[str, object]:
-    """Return the protocol's own members (methods and properties) by name."""
+def _members(protocol: type = contracts.Engine) -> dict[str, object]:
+    """Return the protocol's own members (methods and properties, ``with`` included) by name."""
     return {
         name: value
-        for name, value in vars(contracts.Engine).items()
-        if not name.startswith("_") and (callable(value) or isinstance(value, property))
+        for name, value in vars(protocol).items()
+        if (not name.startswith("_") or name in ("__enter__", "__exit__"))
+        and (callable(value) or isinstance(value, property))
     }
 
 
@@ -34,9 +35,24 @@ def _parameters(function: object) -> list[tuple[str, object, object]]:
 
 def test_the_protocol_lists_what_the_front_ends_call() -> None:
     assert set(_members()) == {
-        "name", "notices", "ensure_ready", "warm_up", "add", "remove", "sync", "folders",
-        "documents", "document_text", "search", "ask", "close", "ocr", "set_ocr",
+        "name", "notices", "needs_seeding", "pending", "seed", "rebuild", "ensure_ready",
+        "warm_up", "add", "remove", "sync", "exclude", "include", "ocr", "set_ocr", "folders",
+        "documents", "document_text", "search", "reader", "ask", "close", "__enter__", "__exit__",
     }  # fmt: skip
+    assert set(_members(contracts.LibraryAdmin)) == {
+        "libraries", "rename_library", "delete_library", "repair_library",
+    }  # fmt: skip
+
+
+def test_the_engine_class_administers_libraries_by_the_protocols_parameters() -> None:
+    for name, member in _members(contracts.LibraryAdmin).items():
+        expected = _parameters(member)  # after self; the class's are static methods
+        got = [
+            (p.name, p.kind, p.default)
+            for p in inspect.signature(getattr(Engine, name)).parameters.values()
+        ]
+        assert got[: len(expected)] == expected, f"Engine.{name}: {got}"
+        assert isinstance(inspect.getattr_static(Engine, name), staticmethod), name
 
 
 @pytest.mark.parametrize("implementation", [Engine, FakeEngine], ids=["Engine", "FakeEngine"])
@@ -60,6 +76,8 @@ def test_the_fake_has_the_protocols_attributes() -> None:
     fake = FakeEngine(FakeBackend(), FakeLibrary("Work"))
     assert isinstance(fake.name, str) and fake.name == "Work"
     assert isinstance(fake.notices, list)
+    assert isinstance(fake.needs_seeding, bool) and isinstance(fake.ocr, bool)
+    assert isinstance(Engine.needs_seeding, property) and isinstance(Engine.ocr, property)
     assert isinstance(Engine.notices, property)
 
 

@@ -522,6 +522,9 @@ class FakeEngine:
     def ensure_ready(self, progress=None, cancel=None):
         return None
 
+    def warm_up(self) -> None:
+        pass
+
     def documents(self):
         return [type("Info", (), {"path": f"/lib/{n}", "status": "indexed"})() for n in self.store]
 

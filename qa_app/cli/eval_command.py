@@ -254,9 +254,9 @@ def _load_sets(args: argparse.Namespace) -> tuple[list[EvalSet], bool]:
 
 
 def _known_libraries() -> list[str]:
-    from qa_app.engine import Engine
+    from qa_app.engine import library_admin
 
-    return Engine.libraries()
+    return library_admin().libraries()
 
 
 def _output(runs: Sequence[FileRun], args: argparse.Namespace, *, stopped: bool = False) -> int:

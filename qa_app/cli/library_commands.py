@@ -13,7 +13,7 @@ from qa_app.cli.opening import EXIT_FAILED_FILES, EXIT_OK, open_engine, run_inde
 from qa_app.cli_support import UsageError, json_text, plural, terminal_safe
 
 if TYPE_CHECKING:
-    from qa_app.engine import Engine
+    from qa_app.contracts import Engine
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -56,12 +56,12 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 def cmd_repair(args: argparse.Namespace) -> int:
     from qa_app.cli.opening import print_report
     from qa_app.console import Interrupt, ProgressBar
-    from qa_app.engine import Engine
+    from qa_app.engine import library_admin
 
     bar = ProgressBar(args.quiet)
     try:
         with Interrupt() as stop:
-            repaired = Engine.repair_library(args.library, bar, stop)
+            repaired = library_admin().repair_library(args.library, bar, stop)
     finally:
         bar.close()
     print(f"the damaged database is kept as {terminal_safe(str(repaired.kept))}", file=sys.stderr)
@@ -159,7 +159,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_libraries(args: argparse.Namespace) -> int:
     from qa_app import paths
-    from qa_app.engine import Engine
+    from qa_app.engine import library_admin
 
     if args.library is not None:
         raise UsageError("'libraries' lists every library: it takes no --library")
@@ -173,7 +173,7 @@ def cmd_libraries(args: argparse.Namespace) -> int:
     from qa_app.server.saved import saved_servers
     from qa_app.server.settings import mask
 
-    names = Engine.libraries()
+    names = library_admin().libraries()
     servers = saved_servers()
     for name in names:
         where = f"  (team library on {mask(servers[name])})" if name in servers else ""

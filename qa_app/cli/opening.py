@@ -11,7 +11,7 @@ from qa_app.cli_support import plural, terminal_safe
 from qa_app.console import Interrupt, ProgressBar
 
 if TYPE_CHECKING:
-    from qa_app.engine import Engine
+    from qa_app.contracts import Engine
     from qa_app.records import SyncReport
 
 EXIT_OK, EXIT_FAILED_FILES, EXIT_USAGE, EXIT_BUSY, EXIT_CANCELLED = 0, 1, 2, 3, 130
@@ -20,14 +20,14 @@ EXIT_OK, EXIT_FAILED_FILES, EXIT_USAGE, EXIT_BUSY, EXIT_CANCELLED = 0, 1, 2, 3, 
 def open_engine(args: argparse.Namespace, *, ready: bool = True, create: bool = False) -> Engine:
     """Open the library for reading (a missing one is an error unless ``create``); with ``ready``,
     build the default library from the bundled seeds on first use (the one write on opening)."""
-    from qa_app.engine import Engine
+    from qa_app.engine import Engine as LibraryEngine
 
     server = getattr(args, "server", None)
     if server is not None:
         from qa_app.server.saved import check_name_free
 
         check_name_free(args.library or "seeds")
-    engine = Engine(
+    engine: Engine = LibraryEngine(
         args.library, reader=getattr(args, "reader", None), create=create, server=server
     )
     if server is not None:

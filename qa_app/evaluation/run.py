@@ -10,15 +10,18 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa_app import __version__, paths
 from qa_app.evaluation.formats import EvalItem, EvalSet, write_corpus
 from qa_app.evaluation.metrics import Evaluation, Prediction, evaluate, summarize
 from qa_app.models import onnx_runtime
-from qa_app.records import Passage, Progress
+from qa_app.records import Passage, Progress, Result
 
-EngineFactory = Callable[[str | None, argparse.Namespace], Any]
+if TYPE_CHECKING:
+    from qa_app.contracts import Engine
+
+EngineFactory = Callable[[str | None, argparse.Namespace], "Engine"]
 ReaderFactory = Callable[[argparse.Namespace], Callable[[EvalItem], Prediction]]
 FileRun = tuple[dict[str, Any], Evaluation]  # one file's settings and evaluation
 
@@ -34,10 +37,10 @@ def eval_corpus_dir(evalset: EvalSet) -> Path:
     return paths.home() / "tmp" / "eval" / f"{evalset.format}-{evalset.file_hash[:16]}"
 
 
-def _default_engine(name: str | None, args: argparse.Namespace) -> Any:
-    from qa_app.engine import Engine
+def _default_engine(name: str | None, args: argparse.Namespace) -> Engine:
+    from qa_app.engine import Engine as LibraryEngine
 
-    return Engine(name, reader=args.reader, server=getattr(args, "server", None))
+    return LibraryEngine(name, reader=args.reader, server=getattr(args, "server", None))
 
 
 def _ticker(total: int, quiet: bool, unit: str) -> tuple[Callable[[Progress], None], Any]:
@@ -55,16 +58,15 @@ def _ticker(total: int, quiet: bool, unit: str) -> tuple[Callable[[Progress], No
 
 
 def _prepare_library(
-    engine: Any, evalset: EvalSet, args: argparse.Namespace, stop: Callable[[], bool]
+    engine: Engine, evalset: EvalSet, args: argparse.Namespace, stop: Callable[[], bool]
 ) -> bool:
     """Make ``engine``'s library ready (for pooled sets: hold the whole corpus); False if stopped."""
     from qa_app.console import ProgressBar
 
     bar = ProgressBar(args.quiet)
     try:
-        ready = getattr(engine, "ensure_ready", None)
-        report = ready(bar, stop) if ready is not None else None
-        if report is not None and report.cancelled:
+        prepared = engine.ensure_ready(bar, stop)
+        if prepared is not None and prepared.cancelled:
             return False
         if evalset.corpus is None:
             if not engine.documents():
@@ -207,12 +209,12 @@ def _discard_library(name: str | None, evalset: EvalSet, args: argparse.Namespac
     """
     if name is None or args.keep_library:
         return
-    from qa_app.engine import Engine
+    from qa_app.engine import library_admin
     from qa_app.index.locking import LibraryBusy
 
     shutil.rmtree(eval_corpus_dir(evalset), ignore_errors=True)
     try:
-        Engine.delete_library(name, server=getattr(args, "server", None))
+        library_admin().delete_library(name, server=getattr(args, "server", None))
     except KeyError:
         return  # never written to disk (a fake engine in tests)
     except (LibraryBusy, OSError) as exc:
@@ -252,14 +254,12 @@ def pooled(runs: Sequence[FileRun]) -> FileRun:
 
 
 def _engine_predictor(
-    engine: Any, evalset: EvalSet, args: argparse.Namespace
+    engine: Engine, evalset: EvalSet, args: argparse.Namespace
 ) -> Callable[[EvalItem], Prediction]:
     """Return a predictor asking ``engine`` (or only searching it, for retrieval-only sets)."""
     if evalset.retrieval_only:
         return lambda item: engine.search(item.question, args.k)
-    warm_up = getattr(engine, "warm_up", None)
-    if warm_up is not None:
-        warm_up()  # so model loading is not counted as the first question's latency
+    engine.warm_up()  # so model loading is not counted as the first question's latency
     return lambda item: engine.ask(
         item.question, args.k, reader=args.reader, threshold=args.threshold
     )
@@ -269,10 +269,9 @@ def _settings_from(settings: dict[str, Any]) -> Callable[[Prediction], None]:
     """Return a callback that records the reader, threshold and kind of score used (from a Result)."""
 
     def note(outcome: Prediction) -> None:
-        reader = getattr(outcome, "reader", None)
-        if reader is not None:
-            settings["reader"] = reader
-            settings["threshold"] = getattr(outcome, "threshold", settings["threshold"])
-            settings["calibrated"] = getattr(outcome, "calibrated", None)
+        if isinstance(outcome, Result):
+            settings["reader"] = outcome.reader
+            settings["threshold"] = outcome.threshold
+            settings["calibrated"] = outcome.calibrated
 
     return note

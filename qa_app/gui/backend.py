@@ -54,15 +54,15 @@ class EngineBackend:
 
     def libraries(self) -> list[str]:
         """Return the names of the libraries on disk."""
-        from qa_app.engine import Engine
+        from qa_app.engine import library_admin
 
-        return Engine.libraries()
+        return library_admin().libraries()
 
     def repair_library(self, name: str | None) -> str:
-        """Rebuild a damaged library (qa_app.engine.Engine.repair_library); return a summary."""
-        from qa_app.engine import Engine
+        """Rebuild a damaged library (contracts.LibraryAdmin.repair_library); return a summary."""
+        from qa_app.engine import library_admin
 
-        report = Engine.repair_library(name)
+        report = library_admin().repair_library(name)
         n = len(report.roots)
         said = [
             f"Repaired: {n} added file{'' if n == 1 else 's'} or folder{'' if n == 1 else 's'} "
@@ -76,15 +76,15 @@ class EngineBackend:
 
     def rename_library(self, old: str, new: str) -> None:
         """Rename a library; raises KeyError, FileExistsError or ValueError with a reason."""
-        from qa_app.engine import Engine
+        from qa_app.engine import library_admin
 
-        Engine.rename_library(old, new)
+        library_admin().rename_library(old, new)
 
     def delete_library(self, name: str) -> None:
         """Delete a library; raises KeyError when it does not exist."""
-        from qa_app.engine import Engine
+        from qa_app.engine import library_admin
 
-        Engine.delete_library(name)
+        library_admin().delete_library(name)
 
     def readers(self) -> list[str]:
         """Return qa_app.reader.READERS names, or the sentence reader when that module is absent."""

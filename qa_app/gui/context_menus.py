@@ -125,7 +125,7 @@ class ContextMenus(QObject):
             )
             exclude.setEnabled(panel.can_exclude)
             if not panel.can_exclude:
-                exclude.setToolTip("This version of the library cannot exclude files")
+                exclude.setToolTip("No library is open")
             menu.addAction(
                 f"Remove the whole folder {folder.replace('&', '&&')}",
                 lambda: panel.remove_requested.emit([folder]),

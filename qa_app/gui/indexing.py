@@ -216,24 +216,14 @@ class Indexing(QObject):
             on_result=done,
         )
 
-    def _optional(self, name: str) -> Callable[..., Any] | None:
-        """Return the open engine's ``name`` method, which not every engine has (exclude, include)."""
-        method = getattr(self._library.engine, name, None)
-        return method if callable(method) else None
-
     def can_exclude(self) -> bool:
-        """Return True when the open library can keep chosen files of a folder out of re-syncs."""
-        return self._optional("exclude") is not None
+        """Return True when a library is open (it can keep chosen files of a folder out of re-syncs)."""
+        return self._library.engine is not None
 
     def exclude(self, items: Sequence[str]) -> None:
         """Remove documents found in added folders and keep them out when the folders re-sync."""
-        exclude, items = self._optional("exclude"), list(items)
-        if self._library.engine is None or not items:
-            return
-        if exclude is None:
-            self._messages.error.emit(
-                "This version of the library cannot exclude files from a folder."
-            )
+        engine, items = self._library.engine, list(items)
+        if engine is None or not items:
             return
 
         def done(excluded: list[str]) -> None:
@@ -245,22 +235,27 @@ class Indexing(QObject):
             self.refresh_documents()
 
         self._library.submit(
-            lambda _ctx: exclude(items), name="Excluding documents", writer=True, on_result=done
+            lambda _ctx: engine.exclude(items),
+            name="Excluding documents",
+            writer=True,
+            on_result=done,
         )
 
     def can_include(self) -> bool:
-        """Return True when the open library can take excluded files back."""
-        return self._optional("include") is not None
+        """Return True when a library is open (it can take excluded files back)."""
+        return self._library.engine is not None
 
     def include(self, items: Sequence[str]) -> None:
         """Stop excluding ``items`` and re-sync, so they are indexed again."""
-        engine, include, items = self._library.engine, self._optional("include"), list(items)
-        if engine is None or include is None or not items:
+        engine, items = self._library.engine, list(items)
+        if engine is None or not items:
             return
-        self._index(
-            "Including files again",
-            lambda ctx: (include(items), engine.sync(ctx.progress, ctx.cancelled))[1],
-        )
+
+        def include_and_sync(ctx: TaskContext) -> SyncReport:
+            engine.include(items)
+            return engine.sync(ctx.progress, ctx.cancelled)
+
+        self._index("Including files again", include_and_sync)
 
     def cancel(self) -> None:
         """Stop the running and queued indexing runs (what is indexed so far is kept)."""

@@ -216,7 +216,8 @@ class MainWindow(WindowActions, QMainWindow):
 
     def _library_opened(self, name: str) -> None:
         self.setWindowTitle(f"{name} — {APP_DISPLAY_NAME}")
-        self.library_panel.set_ocr(bool(getattr(self.session.library.engine, "ocr", True)))
+        engine = self.session.library.engine  # open: the state is STARTING
+        self.library_panel.set_ocr(engine.ocr if engine is not None else True)
         if self._add_on_open:
             items, self._add_on_open = self._add_on_open, []
             self.session.indexing.add(items)

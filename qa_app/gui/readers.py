@@ -35,12 +35,9 @@ def list_readers(backend: Backend) -> tuple[list[str], str]:
 def thresholds(engine: Engine, chosen: str | None) -> dict[str, float]:
     """Return the thresholds of the readers already loaded (the default and the ``chosen`` one)."""
     out: dict[str, float] = {}
-    reader_of = getattr(engine, "reader", None)  # the real engine and the fake have one
-    if reader_of is None:
-        return out
     for name in {None, chosen}:
         try:
-            reader = reader_of(name)
+            reader = engine.reader(name)
             out[reader.name] = float(reader.threshold)
         except Exception:  # noqa: BLE001 - a reader that fails says so when asked
             log.debug("threshold of reader %r unknown", name, exc_info=True)
