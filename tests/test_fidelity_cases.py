@@ -410,3 +410,16 @@ def test_the_cases_are_answered_by_ask(tmp_path: Path, capsys: pytest.CaptureFix
         result = json.loads(capsys.readouterr().out)
         best = result["answer"] or result["possible_answer"] or result["closest"]
         assert expected in best["text"], (question, result)
+
+
+def test_a_web_pages_menus_and_footer_are_counted_as_left_out() -> None:
+    from qa_app.ingest.html import load_html
+
+    page = Path(__file__).parent / "fixtures" / "ingest" / "article.html"
+    doc = load_html(page)
+    assert "Ines Moreau" in doc.text and "Pier: Pier 3; Status: closed" in doc.text
+    assert "Most read" not in doc.text and "Privacy policy" not in doc.text
+    (entry,) = doc.left_out
+    # The menu's five links, the masthead, "Most read" and its two links, and the footer's lines.
+    assert entry.rule == "page navigation, header or footer" and entry.count >= 8
+    assert entry.example == "Home"

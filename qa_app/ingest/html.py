@@ -12,7 +12,7 @@ from qa_app.ingest.build import DocumentBuilder
 from qa_app.ingest.decoding import declared_charset, decode
 from qa_app.ingest.errors import IngestError
 from qa_app.ingest.files import read_bytes
-from qa_app.ingest.markup_text import Blocks, element_blocks, inline_text
+from qa_app.ingest.markup_text import FURNITURE, Blocks, element_blocks, inline_text
 from qa_app.ingest.normalize import clean
 from qa_app.ingest.tables import table_rows
 from qa_app.records import Document
@@ -193,6 +193,19 @@ def _same_words(flat: Blocks, structured: Blocks) -> bool:
     return len(structured) > len(flat) and words <= found
 
 
+def _outside_article(root: Any, kept: Blocks) -> list[tuple[str, str]]:
+    """Return, as left out on purpose, the page's blocks that trafilatura's main-content
+    detection did not keep (menus, mastheads, "most read" lists, footers): every block of the
+    whole page less than half of whose distinct words are in the kept text."""
+    found = set(_WORDS.findall(" ".join(text for text, _ in kept).casefold()))
+    out: list[tuple[str, str]] = []
+    for text, _ in element_blocks(root, web_page=False):
+        words = set(_WORDS.findall(text.casefold()))
+        if words and len(words & found) * 2 < len(words):
+            out.append((FURNITURE, text))
+    return out
+
+
 class Markup(NamedTuple):
     """HTML read into blocks: its title, the kept (text, kind) blocks, and the (rule, text) of
     every block left out on purpose."""
@@ -235,6 +248,8 @@ def _parse(markup: str, path: Path, *, main_content: bool) -> tuple[Markup, str 
             blocks = structured
         else:
             left_out = []
+    if main_content and blocks and not left_out:
+        left_out = _outside_article(root, blocks)
     if not any(clean(text) for text, _ in blocks) and _depth(text) >= _PARSER_DEPTH:
         raise IngestError(
             path, f"nested more than {_PARSER_DEPTH:,} elements deep: too deep to read as HTML"
