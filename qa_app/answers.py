@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
-from typing import Any
 
 from qa_app.reader.calibrator import Group
 from qa_app.reader.verdicts import NOT_FOUND, POSSIBLE_FLOOR, verdict
@@ -113,43 +111,6 @@ def answer_rule(reader: object, threshold: float | None = None) -> tuple[float, 
     return limit, (make_scorer() if make_scorer is not None else None)
 
 
-def describe_confidence(score: float) -> str:
-    """Return what a calibrated score means, in words ("right about 9 times in 10 …")."""
-    tenths = round(10 * score)
-    if tenths >= 10:
-        return "answers scored this high were almost always right on held-out questions"
-    if tenths <= 0:
-        return "answers scored this low were almost never right on held-out questions"
-    return f"answers scored like this were right about {tenths} times in 10 on held-out questions"
-
-
-VERDICT_HEADINGS = {"answer": "Answer", "possible": "Possible answer", "not_found": "Not found"}
-
-
-def evidence_words(answer: Answer) -> str:
-    """Return where an answer was found, counting copies of one sentence once ("found in 3
-    documents, all the same sentence" rather than three confirmations)."""
-    docs, sources = answer.documents, answer.sources
-    found = f"found in {docs} document{'' if docs == 1 else 's'}"
-    if sources >= docs:
-        return found
-    if sources == 1:
-        return f"{found}, all the same sentence (one source)"
-    return f"{found}, {sources} different sentences (copies count once)"
-
-
-def verdict_line(result: Result) -> str:
-    """Return the one plain line on what a result's verdict means, for every front end."""
-    from qa_app.reader.verdicts import describe
-
-    v = result.verdict
-    if v.kind == "possible":
-        return f"{describe(v)}; check the source"
-    if v.kind == "not_found" and result.top is not None and v.hit_rate is not None:
-        return f"the closest candidate is {describe(v)}"
-    return describe(v)
-
-
 def disagreeing(result: Result) -> tuple[Answer, ...]:
     """Return the answer shown (answer or possible answer) and the different answers that other
     documents give at the possible-answer band or above, when there are any ("sources
@@ -171,24 +132,6 @@ def disagreeing(result: Result) -> tuple[Answer, ...]:
         said.append(key)
         rivals.append(alt)
     return (shown, *rivals) if rivals else ()
-
-
-def mark_answer(citation: Citation, before: str = "**", after: str = "**") -> str:
-    """Return the citation's sentence with the answer wrapped in ``before``/``after``.
-
-    The one place the answer is marked inside its sentence (CLI text, exports); callers that
-    render markup escape the three pieces themselves via :func:`split_sentence`.
-    """
-    head, answer, tail = split_sentence(citation)
-    return f"{head}{before}{answer}{after}{tail}"
-
-
-def split_sentence(citation: Citation) -> tuple[str, str, str]:
-    """Return the citation's sentence as (text before the answer, the answer, text after)."""
-    a = citation.answer_start - citation.sentence_start
-    b = citation.answer_end - citation.sentence_start
-    s = citation.sentence
-    return s[:a], s[a:b], s[b:]
 
 
 def _citation(passages: Sequence[Passage], span: Span) -> Citation:
@@ -238,42 +181,3 @@ def _answer(text: str, citations: list[Citation], *, score: float | None = None)
             gap *= 1.0 - AGREEMENT * s
         score = min(1.0, max(0.0, 1.0 - gap))
     return Answer(text=text, score=score, citations=tuple(ordered))
-
-
-def result_to_dict(result: Result) -> dict[str, Any]:
-    """Return ``result`` as a JSON-ready dict with every field (plus ``found`` and ``documents``)."""
-
-    def answer(a: Answer | None) -> dict[str, Any] | None:
-        if a is None:
-            return None
-        return {
-            "text": a.text,
-            "score": a.score,
-            "documents": a.documents,
-            "sources": a.sources,
-            "citations": [asdict(c) for c in a.citations],
-        }
-
-    v = result.verdict
-    return {
-        "question": result.question,
-        "found": result.found,
-        "verdict": v.kind,
-        "verdict_words": v.words,
-        "verdict_hit_rate": v.hit_rate,
-        "score": result.top.score if result.top is not None else None,
-        "answer": answer(result.answer),
-        "possible_answer": answer(result.possible),
-        "alternatives": [answer(a) for a in result.alternatives],
-        "passages": [asdict(p) for p in result.passages],
-        "reader": result.reader,
-        "threshold": result.threshold,
-        "calibrated": result.calibrated,
-        "score_meaning": (
-            "probability that the answer is right (F1 >= 0.5), measured on held-out questions"
-            if result.calibrated
-            else "reader score (not a calibrated probability)"
-        ),
-        "closest": answer(result.top) if result.verdict.kind == NOT_FOUND else None,
-        "timings": dict(result.timings),
-    }

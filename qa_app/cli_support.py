@@ -69,11 +69,6 @@ def unit_float(text: str) -> float:
     return value
 
 
-def plural(count: int, noun: str, many: str | None = None) -> str:
-    """Return "1 document", "2 documents" (``many`` for irregular plurals)."""
-    return f"{count} {noun if count == 1 else many or noun + 's'}"
-
-
 def no_display() -> str | None:
     """Return why no window can open here (Linux without a display server), else None."""
     if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from qa_app.answers import AGREEMENT, ALTERNATIVE_FLOOR, assemble, result_to_dict
+from qa_app.answers import AGREEMENT, ALTERNATIVE_FLOOR, assemble
 from qa_app.records import Passage, Span
+from qa_app.render import to_dict
 from qa_app.text_norm import exact_match, f1_score, group_key, normalize_answer
 
 DOC_A = "Intro line.\nRussia received the first shipment earlier this month, the Treasury said.\n"
@@ -166,7 +167,7 @@ def test_result_to_dict_is_json_ready_and_complete(passages) -> None:
     ]
     result = assemble("When?", passages, spans, threshold=0.5, reader="sentence")
     result.timings["read_ms"] = 1.5
-    data = json.loads(json.dumps(result_to_dict(result)))
+    data = json.loads(json.dumps(to_dict(result)))
     assert set(data) == {
         "question",
         "found",
@@ -202,7 +203,7 @@ def test_result_to_dict_is_json_ready_and_complete(passages) -> None:
     assert data["alternatives"][0]["text"] == "Officials"
     assert data["passages"][0]["doc_id"] == 1 and data["passages"][0]["text"] == passages[0].text
     assert data["timings"] == {"read_ms": 1.5}
-    empty = result_to_dict(assemble("Q?", passages, [], threshold=0.5, reader="r"))
+    empty = to_dict(assemble("Q?", passages, [], threshold=0.5, reader="r"))
     assert empty["answer"] is None and empty["found"] is False
 
 

@@ -11,10 +11,11 @@ import pytest
 from fixtures.formats import email_message, write_eml, write_mbox, write_msg, write_xlsx
 from fixtures.ingest.make_files import pdf_bytes
 
-from qa_app.answers import assemble, result_to_dict
+from qa_app.answers import assemble
 from qa_app.engine import Engine
 from qa_app.ingest import limits
 from qa_app.records import Span, source_name
+from qa_app.render import to_dict
 from qa_app.testing import FakeEmbedder
 
 WHEN = dt.datetime(2024, 3, 5, 9, 30, tzinfo=dt.UTC)
@@ -79,7 +80,7 @@ def test_attachments_are_documents_linked_to_their_message(tmp_path: Path) -> No
         span = Span(passages.index(hit), start - hit.start, start - hit.start + 7, "a crack",
                     0.9, 0, len(hit.text))  # fmt: skip
         result = assemble("What was found?", passages, [span], threshold=0.5, reader="test")
-        cited = result_to_dict(result)["answer"]["citations"][0]
+        cited = to_dict(result)["answer"]["citations"][0]
         assert (cited["path"], cited["attachment"], cited["ocr"]) == (
             str(path),
             "report.pdf",

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from qa_app.cli import commands as cli
-from qa_app.cli_support import plural
 from qa_app.engine import Engine
+from qa_app.render import plural
 from qa_app.testing import FakeEmbedder
 
 

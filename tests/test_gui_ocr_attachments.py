@@ -18,7 +18,6 @@ from test_gui_window import make_folder, open_window
 
 from qa_app.gui.answer_card import AnswerView, sentence_html
 from qa_app.gui.context_menus import citation_text
-from qa_app.gui.export import answer_with_citation
 from qa_app.gui.models import (
     OCR_TIP,
     DocumentTableModel,
@@ -29,6 +28,7 @@ from qa_app.gui.models import (
 from qa_app.gui.progress import IndexProgress
 from qa_app.gui.viewer import DocumentViewer
 from qa_app.records import DocumentInfo, Progress
+from qa_app.render import clipboard_text
 
 pytestmark = pytest.mark.gui
 
@@ -58,8 +58,8 @@ def test_sources_say_ocr_and_the_message_an_attachment_came_with(qtbot) -> None:
     card.show_result(result)
     assert "004.txt (attached to pump.eml), page 2 · read by OCR" in sentence_html(result)
     assert card.sentence.toolTip() == OCR_TIP
-    assert "(attached to pump.eml)" in answer_with_citation(result)
-    assert "read by OCR" in answer_with_citation(result)
+    assert "(attached to pump.eml)" in clipboard_text(result)
+    assert "read by OCR" in clipboard_text(result)
     assert "004.txt (attached to pump.eml), page 2 (read by OCR)" in citation_text(
         source_rows(result)[0]
     )

@@ -17,7 +17,7 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QWidget
 from test_gui_window import open_window
 
-from qa_app.gui import export
+from qa_app import render
 from qa_app.gui.ask_panel import SourceDelegate
 from qa_app.gui.models import SourceRow
 from qa_app.records import (
@@ -177,7 +177,7 @@ def test_markup_in_document_and_question_is_shown_literally_everywhere(
 def test_exports_escape_markup(tmp_path):
     markdown_it = pytest.importorskip("markdown_it")
     result, _text = _markup_result(tmp_path)
-    md = export.to_markdown(result)
+    md = render.to_markdown(result)
     rendered = markdown_it.MarkdownIt("commonmark").render(md)
     for tag in ("<img", "<a ", "<b>"):
         assert tag not in rendered, (tag, rendered)
@@ -191,11 +191,11 @@ def test_exports_escape_markup(tmp_path):
         "q ![x](http://example.invalid/p.png) [y](http://example.invalid)",
         None, (), result.passages, "fake", 0.5, {}, None,
     )  # fmt: skip
-    html = markdown_it.MarkdownIt("commonmark").render(export.to_markdown(linky))
+    html = markdown_it.MarkdownIt("commonmark").render(render.to_markdown(linky))
     assert "<img" not in html and "<a " not in html and "![x]" in html
-    data = json.loads(export.to_json(result))
+    data = json.loads(render.to_json(result))
     assert data["answer"]["text"] == BOLD and data["question"] == QUESTION
-    assert BOLD in export.answer_with_citation(result)
+    assert BOLD in render.clipboard_text(result)
 
 
 def test_source_row_snippet_is_plain():

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from qa_app.gui.export import answer_with_citation, to_json, to_markdown
-from qa_app.gui.models import SourceRow, confidence, distinct_alternatives, source_rows
+from qa_app.gui.models import SourceRow, distinct_alternatives, source_rows
 from qa_app.gui.progress import eta_text, report_text
 from qa_app.gui.viewer import OffsetMap, displayable
 from qa_app.gui.watcher import MAX_WATCHED, watch_list
 from qa_app.records import Answer, Citation, FileError, Passage, Result, SyncReport
+from qa_app.render import clipboard_text, to_json, to_markdown
 
 TEXT = "Intro.\nRussia received the first shipment earlier this month, the Treasury said.\n"
 
@@ -39,12 +39,6 @@ def _result(found: bool = True, *, calibrated: bool = True) -> Result:
         calibrated=calibrated,
         verdict=verdict(0.91 if found else 0.2, 0.35, calibrated=calibrated),
     )
-
-
-def test_confidence_words():
-    assert confidence(0.91) == "High (0.91)"
-    assert confidence(0.6) == "Medium (0.60)"
-    assert confidence(0.2) == "Low (0.20)"
 
 
 def test_alternatives_that_repeat_a_better_one_are_not_offered():
@@ -82,7 +76,7 @@ def test_source_rows_and_snippets():
 
 def test_export_formats():
     found = _result()
-    text = answer_with_citation(found)
+    text = clipboard_text(found)
     assert (
         "A: earlier this month (almost certain, confidence 0.91)" in text
         and "004, page 2 (/d/004.txt)" in text
@@ -95,11 +89,11 @@ def test_export_formats():
     assert data["found"] and data["answer"]["citations"][0]["answer_start"] == TEXT.index("earlier")
     assert "answers like this were right" in md  # the core's wording of what the verdict means
     plain = _result(calibrated=False)
-    assert "(score 0.91)" in answer_with_citation(plain) and "not a calibrated" in to_markdown(
+    assert "(score 0.91)" in clipboard_text(plain) and "not a calibrated" in to_markdown(
         plain
     )
     missing = _result(found=False)
-    assert "Not found in your documents" in answer_with_citation(missing)
+    assert "Not found in your documents" in clipboard_text(missing)
     assert "### Closest passages" in to_markdown(missing)
     assert "Closest candidate: earlier this month (confidence 0.91)" in to_markdown(missing)
     assert json.loads(to_json(missing))["answer"] is None

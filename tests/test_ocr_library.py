@@ -11,12 +11,13 @@ import pytest
 from fixtures.formats import email_message, render_page, scanned_pdf_bytes, write_eml
 
 from qa_app import console
-from qa_app.answers import assemble, result_to_dict
+from qa_app.answers import assemble
 from qa_app.engine import Engine
 from qa_app.ingest import image as image_loader
 from qa_app.ingest import ocr
 from qa_app.ingest import pdf_ocr as pdf_ocr_loader
 from qa_app.records import Progress, Span
+from qa_app.render import to_dict, to_text
 from qa_app.testing import FakeEmbedder
 
 
@@ -132,13 +133,11 @@ def test_scanned_attachments_are_ocred_with_the_message(tmp_path: Path, fake: Co
         start = hit.text.index("harbour master")
         span = Span(0, start, start + 14, "harbour master", 0.9, 0, len(hit.text))
         result = assemble("Who is named?", passages, [span], threshold=0.5, reader="test")
-        cited = result_to_dict(result)["answer"]["citations"][0]
+        cited = to_dict(result)["answer"]["citations"][0]
         assert cited["ocr"] is True and cited["attachment"] == "letter.pdf"
         json.dumps(cited)
 
-        from qa_app.cli.query_commands import format_result
-
-        text = format_result(result)
+        text = to_text(result)
         assert f"{path} » letter.pdf" in text
         assert "read by OCR from a scanned image: may contain recognition errors" in text
 

@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from qa_app.answers import assemble, result_to_dict
+from qa_app.answers import assemble
 from qa_app.evaluation.metrics import ItemScore, verdict_figures
 from qa_app.reader import boundaries
 from qa_app.reader.spans import find_candidates, paragraph_breaks, window_tokenizer
 from qa_app.reader.verdicts import BANDS, POSSIBLE_FLOOR, band, describe, verdict
 from qa_app.records import Passage, Span
+from qa_app.render import to_dict
 
 
 def _passage(i: int, text: str, doc: int | None = None) -> Passage:
@@ -99,7 +100,7 @@ def test_possible_answer_is_shown_apart_from_answer_and_not_repeated() -> None:
     assert result.verdict.kind == "possible" and result.verdict.words == "likely"
     assert result.possible is not None and result.possible.text == "London"
     assert all(a.text != "London" for a in result.alternatives)
-    data = json.loads(json.dumps(result_to_dict(result)))
+    data = json.loads(json.dumps(to_dict(result)))
     assert data["verdict"] == "possible" and data["score"] == pytest.approx(0.66)
     assert data["possible_answer"]["text"] == "London" and data["closest"] is None
 
@@ -126,7 +127,7 @@ def test_answer_band_and_not_found_band() -> None:
         scorer=_fixed({"earlier this month": 0.2}),
     )
     assert low.verdict.kind == "not_found" and low.possible is None
-    assert result_to_dict(low)["closest"]["text"] == "earlier this month"
+    assert to_dict(low)["closest"]["text"] == "earlier this month"
 
 
 def test_copies_of_one_sentence_are_one_source() -> None:

@@ -10,7 +10,8 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from qa_app.cli.opening import EXIT_FAILED_FILES, EXIT_OK, open_engine, run_indexing
-from qa_app.cli_support import UsageError, json_text, plural, terminal_safe
+from qa_app.cli_support import UsageError, json_text, terminal_safe
+from qa_app.render import plural
 
 if TYPE_CHECKING:
     from qa_app.contracts import Engine

@@ -7,27 +7,31 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from qa_app.answers import disagreeing, evidence_words, split_sentence
+from qa_app.answers import disagreeing
 from qa_app.gui import theme
-from qa_app.gui.export import NOT_FOUND, score_meaning
-from qa_app.gui.models import (
-    OCR_LABEL,
-    OCR_TIP,
-    distinct_alternatives,
-    document_label,
-)
-from qa_app.gui.plain import elide, plain_label, tooltip
-from qa_app.reader.verdicts import band
+from qa_app.gui.models import OCR_TIP, distinct_alternatives
+from qa_app.gui.plain import plain_label, tooltip
 from qa_app.records import Answer, Result
+from qa_app.render import (
+    BADGE_WORDS,
+    NOT_FOUND,
+    alternative_text,
+    citation_label,
+    disagree_text,
+    elide,
+    evidence_words,
+    not_found_text,
+    score_meaning,
+    score_text,
+    split_sentence,
+)
 
 EMPTY_HEADING = "Ask a question about your documents."
-ALTERNATIVE_CHARS = 80  # a button's text is cut here; the tooltip has it all
-# The verdict's badge: a word and a shape as well as a colour, so the three states differ at a
-# glance for everyone (style.qss gives each object name its frame).
-BADGES = {
-    "answer": ("✔ Answer", "verdictAnswer"),
-    "possible": ("? Possible answer: check the source", "verdictPossible"),
-    "not_found": ("✘ Not found", "verdictNotFound"),
+# The verdict's badge: style.qss gives each object name its frame (the words: qa_app.render).
+BADGE_NAMES = {
+    "answer": "verdictAnswer",
+    "possible": "verdictPossible",
+    "not_found": "verdictNotFound",
 }
 
 
@@ -130,9 +134,8 @@ class AnswerView(QFrame):
         kind = result.verdict.kind
         if (result.answer if kind == "answer" else result.possible) is None:
             kind = "not_found"  # a record whose verdict names nothing shown says "not found"
-        text, name = BADGES[kind]
-        self.badge.setText(text)
-        self._restyle(self.badge, name)
+        self.badge.setText(BADGE_WORDS[kind])
+        self._restyle(self.badge, BADGE_NAMES[kind])
         self.badge.setVisible(True)
         self.answer.setVisible(True)
         self.meta.setVisible(True)
@@ -180,8 +183,7 @@ class AnswerView(QFrame):
             button.deleteLater()
         self.alternative_buttons = []
         for alt in alternatives:
-            word = f"{band(alt.score).words}, " if calibrated else ""
-            label = f"{elide(alt.text, ALTERNATIVE_CHARS)} ({word}{alt.score:.2f})"
+            label = alternative_text(alt, calibrated=calibrated)
             button = QPushButton(_mnemonic_safe(label))
             button.setObjectName("alternativeButton")
             button.setFlat(True)
@@ -204,48 +206,4 @@ def sentence_html(result: Result) -> str:
     c = shown.citations[0]
     head, answer, tail = split_sentence(c)  # the core's one way to find the answer in it
     body = html.escape(head) + theme.html_mark(html.escape(answer)) + html.escape(tail)
-    where = html.escape(document_label(c.title, c.path, c.attachment))
-    where += (f", page {c.page}" if c.page else "") + (f" · {OCR_LABEL}" if c.ocr else "")
-    return f"{body}<br><small>— {where}</small>"
-
-
-def _score(score: float) -> str:
-    return f"{score:.2f}" if score >= 0.01 else "below 0.01"
-
-
-def score_text(result: Result, score: float) -> str:
-    """Return how to show a score: "Confidence 0.87, very likely" when calibrated, else the
-    reader's "Score 0.87"."""
-    if not result.calibrated:
-        return f"Score {score:.2f}"
-    return f"Confidence {score:.2f}, {band(score).words}"
-
-
-def disagree_text(answers: tuple[Answer, ...]) -> str:
-    """Return "Sources disagree:" with each different answer and the documents that give it."""
-    parts = []
-    for a in answers:
-        docs = sorted({document_label(c.title, c.path, c.attachment) for c in a.citations})
-        more = f" and {len(docs) - 2} more" if len(docs) > 2 else ""
-        parts.append(f"“{elide(a.text, ALTERNATIVE_CHARS)}” in {', '.join(docs[:2])}{more}")
-    return "Sources disagree: " + "; ".join(parts) + ". Check each source."
-
-
-def not_found_text(result: Result) -> str:
-    """Return why nothing was answered: the closest candidate, how likely it is to be right, and
-    where to look next."""
-    top = result.top
-    lines = ["None of the candidates found is likely enough to be right."]
-    if top is not None:
-        word = f"{band(top.score).words}, " if result.calibrated else ""
-        kind = "confidence" if result.calibrated else "score"
-        lines = [
-            f"The closest candidate, “{elide(top.text, ALTERNATIVE_CHARS)}” ({word}{kind} "
-            f"{_score(top.score)}), is not likely enough to be shown as an answer."
-        ]
-    lines.append(
-        "The closest passages are listed below."
-        if result.passages
-        else "The library has no passages to search yet."
-    )
-    return " ".join(lines)
+    return f"{body}<br><small>— {html.escape(citation_label(c, dot=True))}</small>"

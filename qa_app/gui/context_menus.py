@@ -8,8 +8,9 @@ from PySide6.QtCore import QObject, QPoint
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView, QMenu
 
-from qa_app.gui.models import PathRole, RowRole, SourceRow, document_label
+from qa_app.gui.models import PathRole, RowRole, SourceRow
 from qa_app.gui.viewer import open_containing_folder, open_external
+from qa_app.render import citation_label
 
 if TYPE_CHECKING:
     from qa_app.gui.main_window import MainWindow
@@ -17,9 +18,7 @@ if TYPE_CHECKING:
 
 def citation_text(row: SourceRow) -> str:
     """Return a one-line citation of ``row``: title, page, file and the cited words."""
-    where = document_label(row.title, row.path, row.attachment)
-    where = f"{where}, page {row.page}" if row.page else where
-    where += " (read by OCR)" if row.ocr else ""
+    where = citation_label(row)
     quoted = row.answer_text if row.answer_text is not None else row.passage.strip()
     return f"“{quoted}” — {where} ({row.path})"
 

@@ -12,11 +12,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from qa_app.gui.library_state import LibraryState
 from qa_app.gui.lifecycle import LibraryLifecycle
-from qa_app.gui.messages import Messages, message, plural
+from qa_app.gui.messages import Messages, message
 from qa_app.gui.models import first_sentence_title, untitled
 from qa_app.gui.tasks import Task, TaskContext
 from qa_app.gui.watcher import FolderWatcher, watch_list
 from qa_app.records import DocumentInfo, FileError, Progress, SyncReport
+from qa_app.render import plural
 
 LIVE_REFRESH_S = 1.0  # at most this often the document list refreshes while indexing
 TITLE_TEXT_CHARS = 400  # of a document's text, enough for the start of its first sentence

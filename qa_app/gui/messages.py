@@ -26,8 +26,3 @@ def message(exc: BaseException) -> str:
         where = "Help ▸ Open log folder" if logged else "no log file could be written"
         text = f"{text} (an unexpected error; details: {where})"
     return text
-
-
-def plural(n: int, word: str) -> str:
-    """Return ``n word`` with an s when n is not 1."""
-    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -17,11 +17,11 @@ from PySide6.QtCore import (
 )
 
 from qa_app.gui.plain import tooltip
-from qa_app.records import Answer, DocumentInfo, FileError, Result, source_name
+from qa_app.records import Answer, DocumentInfo, FileError, Result
+from qa_app.render import citation_label, source_label
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 SNIPPET_CHARS = 360  # enough for a sentence either side of the answer in a list row
-OCR_LABEL = "read by OCR"
 OCR_TIP = "Read from a scanned image by OCR; may contain recognition errors."
 
 # Roles, named once and used by views, delegates and tests.
@@ -140,34 +140,10 @@ def source_rows(result: Result) -> list[SourceRow]:
     return rows
 
 
-def document_label(title: str, path: str, attachment: str | None) -> str:
-    """Return how a document is named in lists: its title, and for an e-mail attachment which
-    message it came with ("report.pdf (attached to message.eml)")."""
-    if not attachment:
-        return title or os.path.basename(path)
-    linked = source_name(path, attachment)
-    return linked if not title or title == attachment else f"{title} — {linked}"
-
-
 def source_tip(path: str, attachment: str | None, ocr: bool) -> str:
     """Return a source's tooltip: its file (and attachment), and what OCR means when it was used."""
     where = f"{path}\nattachment: {attachment}" if attachment else path
     return tooltip(f"{where}\n{OCR_TIP}" if ocr else where)
-
-
-def confidence_word(score: float) -> str:
-    """Return "High", "Medium" or "Low" for a calibrated score."""
-    return "High" if score >= 0.75 else "Medium" if score >= 0.5 else "Low"
-
-
-def confidence(score: float) -> str:
-    """Return a plain-language confidence for a calibrated score, e.g. "High (0.87)"."""
-    return f"{confidence_word(score)} ({score:.2f})"
-
-
-def score_text(result: Result, score: float) -> str:
-    """Return how to show ``score``: "Confidence: High (0.87)" when calibrated, else "Score: 0.87"."""
-    return f"Confidence: {confidence(score)}" if result.calibrated else f"Score: {score:.2f}"
 
 
 _WORD = re.compile(r"\w+")
@@ -199,12 +175,6 @@ def distinct_alternatives(result: Result) -> list[Answer]:
     return kept
 
 
-def _title_line(row: SourceRow) -> str:
-    title = document_label(row.title, row.path, row.attachment)
-    title = f"{title}, page {row.page}" if row.page else title
-    return f"{title} · {OCR_LABEL}" if row.ocr else title
-
-
 class SourceListModel(QAbstractListModel):
     """The sources of the current result."""
 
@@ -231,12 +201,12 @@ class SourceListModel(QAbstractListModel):
         row = self._rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             before, answer, after = row.snippet()
-            return f"{_title_line(row)}: {before}{answer}{after}"
+            return f"{citation_label(row, dot=True)}: {before}{answer}{after}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return source_tip(row.path, row.attachment, row.ocr)
         return {
             RowRole: row,
-            TitleRole: _title_line(row),
+            TitleRole: citation_label(row, dot=True),
             PageRole: row.page,
             SnippetRole: row.snippet(),
             KindRole: row.kind,
@@ -324,7 +294,7 @@ class DocumentTableModel(QAbstractTableModel):
             title = self.excluded_titles.get(doc.path, title)
         elif untitled(title, doc.path) and doc.id in self.titles:
             title = self.titles[doc.id]
-        return document_label(title, doc.path, doc.attachment)
+        return source_label(title, doc.path, doc.attachment)
 
     def sort_key(self, doc: DocumentInfo, column: int) -> Any:
         """Return what sorts ``doc`` by ``column``: titles and text naturally, numbers by value."""

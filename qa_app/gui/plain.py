@@ -6,8 +6,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import Qt as GuiQt
 from PySide6.QtWidgets import QLabel, QWidget
 
-ELIDE_CHARS = 280  # longer headings are cut (the whole text is in the tooltip)
-
 
 def plain_label(text: str = "", parent: QWidget | None = None, *, name: str = "") -> QLabel:
     """Return a QLabel that always shows its text literally (Qt.PlainText), wrapped."""
@@ -23,8 +21,3 @@ def plain_label(text: str = "", parent: QWidget | None = None, *, name: str = ""
 def tooltip(text: str) -> str:
     """Return ``text`` as a tooltip that shows it literally (tooltips treat markup as rich text)."""
     return GuiQt.convertFromPlainText(text, Qt.WhiteSpaceMode.WhiteSpaceNormal) if text else ""
-
-
-def elide(text: str, limit: int = ELIDE_CHARS) -> str:
-    """Return ``text`` cut to ``limit`` characters with an ellipsis when longer."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

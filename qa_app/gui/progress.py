@@ -17,10 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qa_app.console import ocr_text
-from qa_app.gui.messages import plural
 from qa_app.gui.plain import plain_label
 from qa_app.records import Progress, SyncReport
+from qa_app.render import ocr_text, plural
 
 UNITS = {"embed": "passages", "rechunk": "passages"}  # other stages count files
 ONE = {"passages": "passage", "files": "file"}

@@ -11,9 +11,10 @@ from PySide6.QtCore import QObject, Signal
 from qa_app.contracts import Scope
 from qa_app.gui.library_state import LibraryState
 from qa_app.gui.lifecycle import LibraryLifecycle
-from qa_app.gui.messages import Messages, message, plural
+from qa_app.gui.messages import Messages, message
 from qa_app.gui.models import SourceRow
 from qa_app.records import Passage
+from qa_app.render import plural
 from qa_app.text_norm import STOPWORDS
 
 SEARCH_K = 30  # passages listed for a search

@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (
 
 from qa_app.gui import pdf_page, theme
 from qa_app.gui.find_bar import FindBar
-from qa_app.gui.models import OCR_LABEL, SourceRow, source_tip
+from qa_app.gui.models import SourceRow, source_tip
 from qa_app.gui.page_view import PageView
-from qa_app.gui.plain import elide, plain_label
+from qa_app.gui.plain import plain_label
 from qa_app.records import source_name
+from qa_app.render import OCR_LABEL, elide
 
 
 def open_external(path: str) -> bool:

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
-from qa_app import APP_DESCRIPTION, APP_DISPLAY_NAME, __version__, logfile
+from qa_app import APP_DESCRIPTION, APP_DISPLAY_NAME, __version__, logfile, render
 from qa_app.gui import dialogs, export
 from qa_app.gui.settings import SettingsDialog
 from qa_app.gui.shortcuts_dialog import ShortcutsDialog
@@ -99,7 +99,7 @@ class WindowActions(_Window):
         """Copy the answer with its citation to the clipboard."""
         result = self.session.asking.last_result
         if result is not None:
-            QGuiApplication.clipboard().setText(export.answer_with_citation(result))
+            QGuiApplication.clipboard().setText(render.clipboard_text(result))
             self.statusBar().showMessage("Copied the answer with its citation.", 5000)
 
     def export_result(self) -> None:
@@ -113,9 +113,9 @@ class WindowActions(_Window):
         if not target:
             return
         text = (
-            export.to_json(result)
+            render.to_json(result)
             if target.lower().endswith(".json")
-            else export.to_markdown(result)
+            else render.to_markdown(result)
         )
         self.session.runner.submit(
             lambda _ctx: export.save(target, text),
