@@ -18,7 +18,7 @@ class QaAppError(Exception):
     ServerError``), ``index.locking.LibraryBusy``, ``models.weights.ModelError``
     (``reader.neural.ReaderModelError``), ``reader.calibrator.CalibratorError``,
     ``ingest.errors.IngestError``, ``ingest.ocr.OcrUnavailable``, ``evaluation.formats.
-    EvalFormatError``, ``cli_support.UsageError``, and the three general ones below.
+    EvalFormatError``, ``cli.arguments.UsageError``, and the three general ones below.
     """
 
     def __str__(self) -> str:

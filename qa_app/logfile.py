@@ -12,8 +12,8 @@ from types import TracebackType
 from typing import Any
 
 from qa_app import paths
-from qa_app.cli_support import terminal_safe
 from qa_app.errors import QaAppError
+from qa_app.safe_text import terminal_safe
 
 __all__ = [
     "LEVEL_ENV",

@@ -15,10 +15,10 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from qa_app.answers import disagreeing
-from qa_app.cli_support import json_text, terminal_safe
 from qa_app.reader.verdicts import NOT_FOUND as NOT_FOUND_KIND
 from qa_app.reader.verdicts import band, describe
 from qa_app.records import Answer, Citation, Progress, Result, source_name
+from qa_app.safe_text import json_text, terminal_safe
 
 NOT_FOUND = "Not found in your documents"
 VERDICT_HEADINGS = {"answer": "Answer", "possible": "Possible answer", "not_found": "Not found"}

@@ -11,7 +11,7 @@ import pytest
 
 from qa_app import logfile, paths
 from qa_app.cli import commands as cli
-from qa_app.cli_support import UsageError
+from qa_app.cli.arguments import UsageError
 from qa_app.errors import AlreadyExists, InvalidInput, NotFound, QaAppError
 from qa_app.evaluation.formats import EvalFormatError
 from qa_app.index.database import StoreDamaged, StoreError, StoreMissing

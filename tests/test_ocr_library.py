@@ -10,14 +10,13 @@ from typing import Any
 import pytest
 from fixtures.formats import email_message, render_page, scanned_pdf_bytes, write_eml
 
-from qa_app import console
 from qa_app.answers import assemble
 from qa_app.engine import Engine
 from qa_app.ingest import image as image_loader
 from qa_app.ingest import ocr
 from qa_app.ingest import pdf_ocr as pdf_ocr_loader
 from qa_app.records import Progress, Span
-from qa_app.render import to_dict, to_text
+from qa_app.render import ocr_text, to_dict, to_text
 from qa_app.testing import FakeEmbedder
 
 
@@ -64,7 +63,7 @@ def test_a_cancelled_run_resumes_without_ocring_finished_pages(
         pages = [(t.done, t.total) for t in ticks if t.stage == "ocr"]
         assert pages == [(0, 4), (1, 4), (2, 4)]
         assert {t.item for t in ticks if t.stage == "ocr"} == {str(path)}
-        assert console.ocr_text(ticks[-1]) == "OCR page 3 of 4: scan.pdf"
+        assert ocr_text(ticks[-1]) == "OCR page 3 of 4: scan.pdf"
 
         report = e.sync()  # the two finished pages come from the cache
         assert report.added == (str(path),) and report.ok

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import qa_app.index.indexing
-from qa_app.console import ProgressBar
+from qa_app.cli.console import ProgressBar
 from qa_app.engine import Engine
 from qa_app.records import Progress
 from qa_app.testing import FakeEmbedder

@@ -67,9 +67,7 @@ def test_commands_on_a_team_library(
     assert name in capsys.readouterr().out.split()
 
     seen: list[str] = []
-    import qa_app.cli.commands as commands
-
-    monkeypatch.setattr(commands, "no_display", lambda: "")
+    monkeypatch.setattr("qa_app.gui.app.no_display", lambda: "")
     monkeypatch.setattr("qa_app.gui.app.main", lambda argv: seen.append("gui") or 0)
     monkeypatch.setattr("qa_app.gui.settings.AppSettings", _Settings)
     other = unique_name()

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from qa_app.cli import commands as cli
-from qa_app.cli_support import json_text, terminal_safe
-from qa_app.console import ProgressBar
+from qa_app.cli.console import ProgressBar
 from qa_app.engine import Engine
 from qa_app.records import Progress
+from qa_app.safe_text import json_text, terminal_safe
 from qa_app.testing import FakeEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from qa_app import APP_NAME, __version__, logfile
+from qa_app.cli.arguments import UsageError, positive_int, unit_float
+from qa_app.cli.console import show_warnings
 from qa_app.cli.library_commands import (
     cmd_add,
     cmd_libraries,
@@ -26,18 +28,11 @@ from qa_app.cli.library_commands import (
 )
 from qa_app.cli.opening import EXIT_BUSY, EXIT_CANCELLED, EXIT_FAILED_FILES, EXIT_OK, EXIT_USAGE
 from qa_app.cli.query_commands import add_scope_arguments, cmd_ask, cmd_search
-from qa_app.cli_support import (
-    UsageError,
-    no_display,
-    positive_int,
-    show_warnings,
-    terminal_safe,
-    unit_float,
-)
 from qa_app.contracts import DEFAULT_K
 from qa_app.errors import QaAppError
 from qa_app.logfile import LEVEL_ENV
 from qa_app.models import threads
+from qa_app.safe_text import terminal_safe
 
 log = logging.getLogger(__name__)
 EXIT_BUG = 70  # sysexits' EX_SOFTWARE: an internal error, reported with the log file's path
@@ -45,6 +40,8 @@ LOG_ONLY = {"log_only": True}  # a record for the log file alone: the command pr
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    from qa_app.gui.app import no_display
+
     reason = no_display()
     if reason:
         raise UsageError(reason)

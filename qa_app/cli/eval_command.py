@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from qa_app.cli_support import unit_float
+from qa_app.cli.arguments import unit_float
 from qa_app.contracts import DEFAULT_K
 from qa_app.errors import InvalidInput
 from qa_app.evaluation.formats import EvalFormatError, EvalItem, EvalSet, load_eval_set
@@ -183,7 +183,7 @@ def run(
     library_name, args)`` and ``open_reader(args)`` replace the real engine and reader (tests
     pass fakes).
     """
-    from qa_app.console import Interrupt
+    from qa_app.cli.console import Interrupt, ProgressBar
 
     args.quiet = bool(getattr(args, "quiet", False))
     if args.plot and not args.report:
@@ -217,7 +217,7 @@ def run(
     stopped = False
     with Interrupt() as stop:
         for evalset in sets:
-            done = run_file(evalset, args, stop, open_engine, open_reader, readers)
+            done = run_file(evalset, args, stop, open_engine, open_reader, readers, ProgressBar)
             stopped = done is None or done[1].cancelled
             if done is not None:
                 runs.append(done)

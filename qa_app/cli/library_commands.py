@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from qa_app.cli.arguments import UsageError
 from qa_app.cli.opening import EXIT_FAILED_FILES, EXIT_OK, open_engine, run_indexing
-from qa_app.cli_support import UsageError, json_text, terminal_safe
 from qa_app.render import plural
+from qa_app.safe_text import json_text, terminal_safe
 
 if TYPE_CHECKING:
     from qa_app.contracts import Engine
@@ -55,8 +56,8 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_repair(args: argparse.Namespace) -> int:
+    from qa_app.cli.console import Interrupt, ProgressBar
     from qa_app.cli.opening import print_report
-    from qa_app.console import Interrupt, ProgressBar
     from qa_app.engine import library_admin
 
     bar = ProgressBar(args.quiet)

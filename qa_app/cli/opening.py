@@ -7,9 +7,9 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from qa_app.cli_support import terminal_safe
-from qa_app.console import Interrupt, ProgressBar
+from qa_app.cli.console import Interrupt, ProgressBar
 from qa_app.render import plural
+from qa_app.safe_text import terminal_safe
 
 if TYPE_CHECKING:
     from qa_app.contracts import Engine

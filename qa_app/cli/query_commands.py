@@ -7,9 +7,10 @@ import os
 from dataclasses import asdict
 
 from qa_app import render
+from qa_app.cli.arguments import UsageError
 from qa_app.cli.opening import EXIT_OK, open_engine, say_pending
-from qa_app.cli_support import UsageError, json_text, terminal_safe
 from qa_app.contracts import Scope
+from qa_app.safe_text import json_text, terminal_safe
 
 
 def add_scope_arguments(parser: argparse.ArgumentParser) -> None:

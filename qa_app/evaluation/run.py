@@ -10,7 +10,7 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from qa_app import __version__, paths
 from qa_app.evaluation.formats import EvalItem, EvalSet, write_corpus
@@ -24,6 +24,16 @@ if TYPE_CHECKING:
 EngineFactory = Callable[[str | None, argparse.Namespace], "Engine"]
 ReaderFactory = Callable[[argparse.Namespace], Callable[[EvalItem], Prediction]]
 FileRun = tuple[dict[str, Any], Evaluation]  # one file's settings and evaluation
+
+
+class LibraryBar(Protocol):
+    """Draws a library's progress while it is built: called with each tick, then closed."""
+
+    def __call__(self, tick: Progress) -> None: ...
+    def close(self) -> None: ...
+
+
+BarFactory = Callable[[bool], LibraryBar]  # quiet -> the command's bar (qa_app.cli.console)
 
 
 def eval_library_name(evalset: EvalSet) -> str:
@@ -58,12 +68,14 @@ def _ticker(total: int, quiet: bool, unit: str) -> tuple[Callable[[Progress], No
 
 
 def _prepare_library(
-    engine: Engine, evalset: EvalSet, args: argparse.Namespace, stop: Callable[[], bool]
+    engine: Engine,
+    evalset: EvalSet,
+    args: argparse.Namespace,
+    stop: Callable[[], bool],
+    progress_bar: BarFactory,
 ) -> bool:
     """Make ``engine``'s library ready (for pooled sets: hold the whole corpus); False if stopped."""
-    from qa_app.console import ProgressBar
-
-    bar = ProgressBar(args.quiet)
+    bar = progress_bar(args.quiet)
     try:
         prepared = engine.ensure_ready(bar, stop)
         if prepared is not None and prepared.cancelled:
@@ -135,10 +147,12 @@ def run_file(
     open_engine: EngineFactory | None,
     open_reader: ReaderFactory | None,
     readers: dict[str, Callable[[EvalItem], Prediction]],
+    progress_bar: BarFactory,
 ) -> FileRun | None:
     """Evaluate one question set; return its settings and Evaluation, None if stopped early.
 
-    ``readers`` caches the reader-only predictor, so several files share one loaded reader.
+    ``readers`` caches the reader-only predictor, so several files share one loaded reader;
+    ``progress_bar(quiet)`` draws the progress of building a library.
     """
     items = evalset.items[: args.limit] if args.limit else evalset.items
     settings: dict[str, Any] = {
@@ -172,7 +186,7 @@ def run_file(
             name = args.library
         engine = (open_engine or _default_engine)(name, args)
         settings["library"] = engine.name
-        if not _prepare_library(engine, evalset, args, stop):
+        if not _prepare_library(engine, evalset, args, stop, progress_bar):
             engine.close()
             print("stopped while building the library", file=sys.stderr)
             _discard_library(pooled_library, evalset, args)

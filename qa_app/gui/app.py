@@ -66,6 +66,18 @@ def missing_from_ldd(output: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def no_display() -> str | None:
+    """Return why no window can open here (Linux without a display server), else None."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+        "use the commands instead (qa-app --help), or set QT_QPA_PLATFORM=offscreen"
+    )
+
+
 def missing_qt_libraries() -> str | None:
     """Return a one-line message naming the packages to install when Qt's X11 plugin cannot
     load here (Qt would abort with its raw message and status 134), else None."""
@@ -111,8 +123,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ``qa-app-gui [FILE_OR_FOLDER ...]`` also adds those to the library it opens (the desktop
     entry passes the files of "Open with").
     """
-    from qa_app.cli_support import no_display
-
     reason = no_display()
     if reason is not None:  # Qt would abort with a raw "xcb" error and status 134
         print(f"qa-app-gui: {reason}", file=sys.stderr)

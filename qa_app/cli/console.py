@@ -1,18 +1,20 @@
-"""Terminal helpers shared by the ``qa-app`` commands: Ctrl-C that stops cleanly, progress bars."""
+"""The command's terminal: Ctrl-C that stops cleanly, progress bars, warnings on stderr."""
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from qa_app.cli_support import terminal_safe
+from qa_app.render import ocr_text
+from qa_app.safe_text import terminal_safe
 
 if TYPE_CHECKING:
     from qa_app.records import Progress
 
-__all__ = ["Interrupt", "ProgressBar", "ocr_text"]
+__all__ = ["Interrupt", "ProgressBar", "show_warnings"]
 
 
 class Interrupt:
@@ -42,13 +44,6 @@ class Interrupt:
 
     def __call__(self) -> bool:
         return self.requested.is_set()
-
-
-def ocr_text(tick: Progress) -> str:
-    """Return what an "ocr" tick says: "OCR page 3 of 40: scan.pdf" (the page being read)."""
-    name = tick.item.replace("\\", "/").rsplit("/", 1)[-1]
-    page = min(tick.done + 1, tick.total)
-    return f"OCR page {page} of {tick.total}: {name}"
 
 
 class ProgressBar:
@@ -101,3 +96,26 @@ class ProgressBar:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+class _Stderr(logging.Handler):
+    """Prints the app's warnings as "warning: …" lines on the current stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "log_only", False):  # a bug's traceback: the command says it itself
+            return
+        label = "warning" if record.levelno < logging.ERROR else "error"
+        print(f"{label}: {terminal_safe(record.getMessage())}", file=sys.stderr)
+
+
+def show_warnings(quiet: bool) -> None:
+    """Print the app's warnings and errors on stderr as they are logged (errors only if ``quiet``)."""
+    # Per-file notes (a page that could not be read, a PDF library's complaints summed up)
+    # go to stderr once each; -q keeps only errors (the log file, if any, keeps its own level).
+    logger = logging.getLogger("qa_app")
+    handler = next((h for h in logger.handlers if isinstance(h, _Stderr)), None)
+    if handler is None:
+        handler = _Stderr()
+        logger.addHandler(handler)
+    handler.setLevel(logging.ERROR if quiet else logging.WARNING)
+    logger.setLevel(min((h.level for h in logger.handlers if h.level), default=logging.WARNING))
