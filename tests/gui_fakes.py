@@ -12,7 +12,7 @@ from pathlib import Path
 
 from qa_app import paths
 from qa_app.contracts import Scope
-from qa_app.errors import AlreadyExists, NotFound
+from qa_app.errors import AlreadyExists, InvalidInput, NotFound
 from qa_app.ingest import IngestError, load
 from qa_app.records import (
     Answer,
@@ -497,7 +497,7 @@ class FakeEngine:
             )
             for p in sorted(self.lib.excluded)
         ]
-        return out
+        return sorted(out, key=lambda d: d.path)  # as the store: by path
 
     def _doc(self, doc_id: int) -> FakeDoc:
         for doc in self.lib.docs.values():
@@ -514,7 +514,10 @@ class FakeEngine:
     # -- questions
     def reader(self, name: str | None = None) -> FakeReader:
         self._enter()
-        return FakeReader(name or "fake", 0.45 if (name or "fake") == "fake" else 0.1)
+        name = name or self.backend.default_reader()
+        if name not in self.backend.readers():
+            raise InvalidInput(f"unknown reader {name!r}")
+        return FakeReader(name, 0.45 if name == "fake" else 0.1)
 
     def search(self, query: str, k: int = 10, *, scope: Scope | None = None) -> list[Passage]:
         self._enter()
@@ -555,6 +558,9 @@ class FakeEngine:
     ) -> Result:
         self._enter()
         self.asked_scopes.append(scope)
+        question = question.strip()
+        if not question:
+            raise InvalidInput("the question is empty")
         chosen = self.reader(reader)
         threshold = chosen.threshold if threshold is None else threshold
         passages = self.search(question, k, scope=scope)

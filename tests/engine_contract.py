@@ -1,0 +1,261 @@
+"""The behaviour every implementation of contracts.Engine shows, as a mixin (Haystack's testing idea).
+
+A test class that inherits ``EngineContract`` and provides two fixtures runs every test here:
+``open_engine`` (a callable: library name, None for the default library -> an open engine) and
+``admin`` (a contracts.LibraryAdmin, or the fake's stand-in with libraries, rename_library and
+delete_library). tests/test_engine_contract.py runs it against qa_app.engine.Engine (with the fake
+embedder and the sentence reader) and against the window's FakeEngine, so the fake cannot drift
+from what the window and the CLI rely on. Only behaviour both must show belongs here: exact
+scores, passage sizes and failure wording differ, and are not asserted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qa_app import paths
+from qa_app.contracts import Engine, Scope
+from qa_app.errors import AlreadyExists, InvalidInput, NotFound
+
+OpenEngine = Callable[[str | None], Engine]
+LIBRARY = "contract"
+MAYOR = "Who is the mayor of Valdoria?"
+UNANSWERABLE = "How many moons does Jupiter have?"
+
+
+def write(folder: Path, name: str, text: str) -> str:
+    """Write ``text`` to ``folder/name``; return the file's absolute path."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def changed(path: str, text: str) -> None:
+    """Rewrite ``path`` with a different size and modification time, as an edit would."""
+    Path(path).write_text(text, encoding="utf-8")
+    os.utime(path, (1, 1))  # a different mtime even on coarse clocks
+
+
+class EngineContract:
+    """What the window, the CLI and evaluation may rely on, whichever engine they are given."""
+
+    @pytest.fixture
+    def docs(self, tmp_path: Path) -> Path:
+        """A folder of three small text files (one in a subfolder) and an empty one."""
+        folder = (tmp_path / "docs").resolve()
+        write(
+            folder, "alpha.txt", "The harbour of Valdoria was closed in March.\n\nShips waited.\n"
+        )
+        write(folder, "sub/beta.txt", "The mayor of Valdoria is Ines Moreau.\n")
+        write(folder, "gamma.txt", "Lighthouses guide ships along the northern coast.\n")
+        write(folder, "empty.txt", "")
+        return folder
+
+    @pytest.fixture
+    def engine(self, open_engine: OpenEngine) -> Engine:
+        """A new, empty library called LIBRARY, open."""
+        return open_engine(LIBRARY)
+
+    @pytest.fixture
+    def filled(self, engine: Engine, docs: Path) -> Engine:
+        """The library with ``docs`` added."""
+        engine.add([docs])
+        return engine
+
+    # -- opening ----------------------------------------------------------------------------
+
+    def test_a_new_library_is_empty_and_ready(self, engine: Engine) -> None:
+        assert engine.name == LIBRARY and isinstance(engine.notices, list)
+        assert engine.documents() == [] and engine.folders() == []
+        assert engine.search("harbour") == []
+        assert not engine.needs_seeding and engine.pending() == 0
+        assert engine.ensure_ready() is None  # nothing to build, repair or embed
+
+    def test_the_default_library_is_built_from_the_bundled_seeds(
+        self, open_engine: OpenEngine
+    ) -> None:
+        engine = open_engine(None)
+        assert engine.name == paths.DEFAULT_LIBRARY and engine.needs_seeding
+        report = engine.ensure_ready()
+        assert report is not None and not report.cancelled
+        seeds = sorted(p.name for p in paths.seeds_dir().glob("*.txt"))
+        assert sorted(Path(p).name for p in report.added) == seeds
+        assert sorted(Path(d.path).name for d in engine.documents()) == seeds
+        assert not engine.needs_seeding and engine.ensure_ready() is None
+
+    def test_the_with_block_hands_back_the_engine(self, engine: Engine) -> None:
+        with engine as same:
+            assert same is engine
+
+    # -- adding and listing -----------------------------------------------------------------
+
+    def test_adding_a_folder_indexes_its_files_and_names_the_failures(
+        self, engine: Engine, docs: Path, tmp_path: Path
+    ) -> None:
+        missing = str(tmp_path / "missing.txt")
+        report = engine.add([docs, missing])
+        readable = {
+            str(docs / "alpha.txt"),
+            str(docs / "sub" / "beta.txt"),
+            str(docs / "gamma.txt"),
+        }
+        assert set(report.added) == readable and not report.updated and not report.cancelled
+        failed = {f.path: f.reason for f in report.failed}
+        assert set(failed) == {str(docs / "empty.txt"), missing} and all(failed.values())
+        listed = {d.path: d for d in engine.documents()}
+        assert {p for p, d in listed.items() if d.status == "indexed"} == readable
+        assert listed[str(docs / "empty.txt")].status == "failed"
+        assert listed[str(docs / "empty.txt")].error
+        assert all(listed[p].chunks >= 1 for p in readable)
+        assert engine.folders() == [str(docs)]
+        assert engine.pending() == 0  # every passage embedded by the run
+
+    def test_documents_are_listed_by_path(self, filled: Engine) -> None:
+        listed = [d.path for d in filled.documents()]
+        assert listed == sorted(listed)
+
+    def test_a_documents_text_is_what_the_file_says(self, filled: Engine, docs: Path) -> None:
+        beta = next(d for d in filled.documents() if d.path.endswith("beta.txt"))
+        assert "The mayor of Valdoria is Ines Moreau." in filled.document_text(beta.id)
+        with pytest.raises(NotFound):
+            filled.document_text(987654)
+
+    # -- searching --------------------------------------------------------------------------
+
+    def test_search_finds_the_passage_and_its_offsets_point_into_the_text(
+        self, filled: Engine, docs: Path
+    ) -> None:
+        hits = filled.search("Lighthouses northern coast", k=5)
+        assert hits and hits[0].path == str(docs / "gamma.txt") and len(hits) <= 5
+        for hit in hits:
+            assert filled.document_text(hit.doc_id)[hit.start : hit.end] == hit.text
+
+    def test_search_keeps_to_the_scope(self, filled: Engine, docs: Path) -> None:
+        hits = filled.search("Valdoria", k=10, scope=Scope(folder=str(docs / "sub")))
+        assert hits and {h.path for h in hits} == {str(docs / "sub" / "beta.txt")}
+
+    # -- asking -----------------------------------------------------------------------------
+
+    def test_ask_answers_with_a_citation_into_the_document(self, filled: Engine) -> None:
+        result = filled.ask(MAYOR)
+        assert result.question == MAYOR and result.passages
+        assert result.answer is not None and "Moreau" in result.answer.text
+        assert result.verdict.kind == "answer" and result.top is not None
+        assert result.reader == filled.reader().name
+        cite = result.answer.citations[0]
+        text = filled.document_text(cite.doc_id)
+        assert text[cite.answer_start : cite.answer_end] == result.answer.text
+        assert cite.sentence_start <= cite.answer_start < cite.answer_end <= cite.sentence_end
+
+    def test_an_unanswerable_question_is_not_found(self, filled: Engine) -> None:
+        result = filled.ask(UNANSWERABLE)
+        assert result.answer is None and result.verdict.kind == "not_found"
+
+    def test_a_threshold_above_every_score_finds_nothing(self, filled: Engine) -> None:
+        result = filled.ask(MAYOR, threshold=1.01)
+        assert result.answer is None and result.threshold == 1.01
+
+    def test_ask_keeps_to_the_scope(self, filled: Engine, docs: Path) -> None:
+        scope = Scope(folder=str(docs / "sub"))
+        result = filled.ask(MAYOR, scope=scope)
+        assert result.answer is not None
+        assert all(scope.admits(p.path) for p in result.passages)
+        assert all(scope.admits(c.path) for c in result.answer.citations)
+
+    def test_an_empty_question_is_invalid(self, filled: Engine) -> None:
+        with pytest.raises(InvalidInput):
+            filled.ask("   ")
+
+    def test_the_reader_says_its_name_and_threshold(self, filled: Engine) -> None:
+        reader = filled.reader()
+        assert isinstance(reader.name, str) and reader.name
+        assert 0.0 <= reader.threshold <= 1.0
+        assert filled.reader(reader.name).name == reader.name
+        with pytest.raises(InvalidInput):
+            filled.reader("no-such-reader")
+        with pytest.raises(InvalidInput):
+            filled.ask(MAYOR, reader="no-such-reader")
+
+    # -- keeping up with the files ----------------------------------------------------------
+
+    def test_sync_without_changes_changes_nothing(self, filled: Engine) -> None:
+        report = filled.sync()
+        assert not (report.added or report.updated or report.removed) and report.unchanged == 3
+
+    def test_sync_reads_changed_new_and_deleted_files(self, filled: Engine, docs: Path) -> None:
+        changed(str(docs / "alpha.txt"), "The harbour of Valdoria reopened in May.\n")
+        delta = write(docs, "delta.txt", "A report about the bridges of Valdoria.\n")
+        (docs / "gamma.txt").unlink()
+        report = filled.sync()
+        assert report.updated == (str(docs / "alpha.txt"),) and report.added == (delta,)
+        assert report.removed == (str(docs / "gamma.txt"),) and report.unchanged == 1
+        assert "Lighthouses" not in " ".join(h.text for h in filled.search("Lighthouses"))
+        assert any("reopened" in h.text for h in filled.search("harbour reopened May"))
+
+    def test_rebuild_reads_what_changed(self, filled: Engine, docs: Path) -> None:
+        changed(str(docs / "alpha.txt"), "The harbour of Valdoria reopened in May.\n")
+        report = filled.rebuild()
+        assert report.updated == (str(docs / "alpha.txt"),) and not report.cancelled
+
+    def test_exclude_keeps_a_file_out_until_included(self, filled: Engine, docs: Path) -> None:
+        gamma = str(docs / "gamma.txt")
+        assert filled.exclude([gamma]) == [gamma]
+        assert {d.path: d.status for d in filled.documents()}[gamma] == "excluded"
+        assert gamma not in filled.sync().added
+        assert all(h.path != gamma for h in filled.search("Lighthouses northern coast"))
+        filled.include([gamma])
+        assert filled.sync().added == (gamma,)
+        assert filled.search("Lighthouses northern coast")[0].path == gamma
+
+    def test_remove_forgets_documents_and_folders(self, filled: Engine, docs: Path) -> None:
+        assert filled.remove([docs / "sub"]) == [str(docs / "sub" / "beta.txt")]
+        assert all(not d.path.endswith("beta.txt") for d in filled.documents())
+        assert filled.ask(MAYOR).answer is None
+        removed = filled.remove([docs])
+        assert str(docs / "alpha.txt") in removed and str(docs / "gamma.txt") in removed
+        assert filled.documents() == [] and filled.folders() == []
+        assert (docs / "alpha.txt").is_file()  # the files themselves stay
+
+    def test_the_ocr_switch_is_remembered(self, engine: Engine, open_engine: OpenEngine) -> None:
+        assert engine.ocr
+        assert engine.set_ocr(True) == 0  # already on: nothing to read again
+        assert isinstance(engine.set_ocr(False), int) and not engine.ocr
+        engine.close()
+        assert not open_engine(LIBRARY).ocr
+
+    # -- the libraries as a whole -----------------------------------------------------------
+
+    def test_libraries_are_listed_renamed_and_deleted(
+        self, filled: Engine, open_engine: OpenEngine, admin: Any
+    ) -> None:
+        count = len(filled.documents())
+        filled.close()
+        assert LIBRARY in admin.libraries()
+        admin.rename_library(LIBRARY, "renamed")
+        assert "renamed" in admin.libraries() and LIBRARY not in admin.libraries()
+        renamed = open_engine("renamed")
+        assert renamed.name == "renamed" and len(renamed.documents()) == count
+        renamed.close()
+        admin.delete_library("renamed")
+        assert "renamed" not in admin.libraries()
+        with pytest.raises(NotFound):
+            admin.delete_library("renamed")
+        with pytest.raises(NotFound):
+            admin.rename_library("renamed", "again")
+
+    def test_a_library_is_not_renamed_onto_another(
+        self, filled: Engine, open_engine: OpenEngine, admin: Any, docs: Path
+    ) -> None:
+        filled.close()
+        other = open_engine("other")
+        other.add([docs / "gamma.txt"])
+        other.close()
+        with pytest.raises(AlreadyExists):
+            admin.rename_library(LIBRARY, "other")
+        assert {LIBRARY, "other"} <= set(admin.libraries())
