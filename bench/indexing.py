@@ -67,10 +67,10 @@ def chunk_texts(eng) -> list[str]:
 
 def bench_corpus(name: str, items: list[tuple[str, str]], queries: list[str], work: Path) -> None:
     from qa_app.engine import Engine
-    from qa_app.models.embedding import SentenceTransformerEmbedder, load_sentence_transformer
+    from qa_app.models.embedding import MiniLMEmbedder, load_sentence_transformer
 
     folder = write_corpus(items, work / f"{name}-files")
-    embedder = SentenceTransformerEmbedder()
+    embedder = MiniLMEmbedder()
     embedder.encode(["warm up"])  # model load is not indexing
     rss_before = rss_mb()
     with Engine(f"bench-{name}", embedder=embedder) as eng:
@@ -118,10 +118,10 @@ def bench_synthetic(count: int, queries: list[str], texts: list[str], work: Path
 
     from qa_app.chunking import chunk_document
     from qa_app.engine import Engine
-    from qa_app.models.embedding import SentenceTransformerEmbedder
+    from qa_app.models.embedding import MiniLMEmbedder
     from qa_app.records import Block, Document
 
-    embedder: object = SentenceTransformerEmbedder()
+    embedder: object = MiniLMEmbedder()
     if os.environ.get("BENCH_FAKE_EMBEDDER"):
         from qa_app.testing import FakeEmbedder
 
@@ -171,9 +171,9 @@ def bench_synthetic(count: int, queries: list[str], texts: list[str], work: Path
 
 LIVE_WORKER = """
 import sys
-from qa_app.models.embedding import SentenceTransformerEmbedder
+from qa_app.models.embedding import MiniLMEmbedder
 from qa_app.engine import Engine
-with Engine(sys.argv[1], embedder=SentenceTransformerEmbedder()) as eng:
+with Engine(sys.argv[1], embedder=MiniLMEmbedder()) as eng:
     print("started", flush=True)
     report = eng.add([sys.argv[2]])
 print("done", len(report.added), report.chunks_embedded, flush=True)
@@ -183,10 +183,10 @@ print("done", len(report.added), report.chunks_embedded, flush=True)
 def bench_live(items: list[tuple[str, str]], queries: list[str], work: Path) -> None:
     """Search from this process while another process indexes ``items`` into the same library."""
     from qa_app.engine import Engine
-    from qa_app.models.embedding import SentenceTransformerEmbedder
+    from qa_app.models.embedding import MiniLMEmbedder
 
     folder = write_corpus(items, work / "live-files")
-    embedder = SentenceTransformerEmbedder()
+    embedder = MiniLMEmbedder()
     embedder.encode(["warm up"])
     worker = subprocess.Popen(
         [sys.executable, "-c", LIVE_WORKER, "bench-live", str(folder)],

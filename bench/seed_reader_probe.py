@@ -103,9 +103,9 @@ def ranked(embedder: Any, question: str, passages: list[Passage], k: int | None)
 
 
 def probe(k: int | None, threshold: float) -> None:
-    from qa_app.models.embedding import SentenceTransformerEmbedder
+    from qa_app.models.embedding import MiniLMEmbedder
 
-    embedder = CachingEmbedder(SentenceTransformerEmbedder())
+    embedder = CachingEmbedder(MiniLMEmbedder())
     reader = SentenceReader(embedder)
     passages = paragraph_passages(SEEDS)
     rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line]
@@ -193,9 +193,9 @@ def fit(n: int, cache: Path | None = None, progress: Callable[[str], None] = pri
     """Return a Calibration fitted on ``n`` SQuAD train questions (vectors kept in ``cache``)."""
     import pickle
 
-    from qa_app.models.embedding import SentenceTransformerEmbedder
+    from qa_app.models.embedding import MiniLMEmbedder
 
-    embedder = CachingEmbedder(SentenceTransformerEmbedder())
+    embedder = CachingEmbedder(MiniLMEmbedder())
     if cache and cache.exists():
         embedder.cache = pickle.loads(cache.read_bytes())
     reader = SentenceReader(embedder)

@@ -293,7 +293,7 @@ def indexing(paragraphs: list[str]) -> dict:
     """Seconds to index the same passages (library add + FAISS) with each backend, and plain encode."""
     from qa_app.engine import Engine
     from qa_app.models import onnx_runtime as onnx_models
-    from qa_app.models.embedding import SentenceTransformerEmbedder, load_sentence_transformer
+    from qa_app.models.embedding import MiniLMEmbedder, load_sentence_transformer
 
     seconds = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -303,7 +303,7 @@ def indexing(paragraphs: list[str]) -> dict:
             Path(folder, f"p{i:05}.txt").write_text(text, encoding="utf-8")
         for backend in ("torch", "onnx"):
             os.environ[onnx_models.BACKEND_ENV] = backend
-            embedder = SentenceTransformerEmbedder()
+            embedder = MiniLMEmbedder()
             embedder.encode(["warm up"])
             with Engine(f"bench-{backend}", embedder=embedder) as eng:
                 started = time.perf_counter()

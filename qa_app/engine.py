@@ -18,7 +18,7 @@ from qa_app.index.indexing import CancelFn, ProgressFn
 from qa_app.index.library import DB_FILE, Library
 from qa_app.index.locking import WriterLock
 from qa_app.index.repair import RepairReport
-from qa_app.models.embedding import Embedder, SentenceTransformerEmbedder
+from qa_app.models.embedding import Embedder, MiniLMEmbedder
 from qa_app.reader.base import Reader
 from qa_app.records import DocumentInfo, Passage, Result, SyncReport
 from qa_app.retrieval import Retriever
@@ -58,7 +58,7 @@ class Engine:
             and not (directory / DB_FILE).is_file()
         ):
             raise StoreMissing(missing_library_message(self.name))
-        self.embedder: Embedder = embedder or SentenceTransformerEmbedder()
+        self.embedder: Embedder = embedder or MiniLMEmbedder()
         self.reader_name = reader
         if self.server is not None:
             from qa_app.server.library import ServerLibrary  # needs psycopg: only for a server
@@ -148,7 +148,7 @@ class Engine:
         directory = paths.library_dir(name)
         if not (directory / DB_FILE).is_file():
             raise StoreMissing(missing_library_message(name))
-        chosen = embedder or SentenceTransformerEmbedder()
+        chosen = embedder or MiniLMEmbedder()
         return repair(directory, chosen, name=name, progress=progress, cancel=cancel)
 
     # -- setup ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> None:
         original(self, library, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Engine, "__init__", init)
-    monkeypatch.setattr(engine_module, "SentenceTransformerEmbedder", FakeEmbedder)
+    monkeypatch.setattr(engine_module, "MiniLMEmbedder", FakeEmbedder)
 
 
 def docs(folder: Path) -> Path:

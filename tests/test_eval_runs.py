@@ -199,7 +199,7 @@ def test_reader_only_goes_through_assemble(monkeypatch, tmp_path: Path, capsys) 
         }
     )
     monkeypatch.setattr("qa_app.reader.get_reader", lambda name, embedder: reader)
-    monkeypatch.setattr("qa_app.models.embedding.SentenceTransformerEmbedder", lambda: None)
+    monkeypatch.setattr("qa_app.models.embedding.MiniLMEmbedder", lambda: None)
     reader.scores["What is this?"] = ("warm-up", 0.1)  # the warm-up question
     report = tmp_path / "r.json"
     args = _args(SQUAD2, "--reader-only", "--report", str(report))
@@ -243,7 +243,7 @@ def test_reader_only_scores_answers_like_the_engine(monkeypatch, tmp_path: Path)
 
     reader.scorer = lambda: scorer  # type: ignore[attr-defined]
     monkeypatch.setattr("qa_app.reader.get_reader", lambda name, embedder: reader)
-    monkeypatch.setattr("qa_app.models.embedding.SentenceTransformerEmbedder", lambda: None)
+    monkeypatch.setattr("qa_app.models.embedding.MiniLMEmbedder", lambda: None)
     report = tmp_path / "r.json"
     assert eval_cli.run(_args(SQUAD2, "--reader-only", "--report", str(report))) == 0
     data = json.loads(report.read_text())

@@ -38,7 +38,7 @@ def _passages_from_seeds() -> list[Passage]:
 
 
 def test_calibration_is_monotonic_and_bounded():
-    cal = neural.Calibration(scale=0.7, bias=-1.0)
+    cal = neural.MarginCalibration(scale=0.7, bias=-1.0)
     values = [cal(m) for m in (-1000.0, -5.0, 0.0, 2.0, 8.0, 1000.0)]
     assert values == sorted(values)
     assert all(0.0 <= v <= 1.0 for v in values)

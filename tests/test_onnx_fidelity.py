@@ -169,13 +169,13 @@ def test_reader_precision_setting(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.model
 def test_engine_answers_with_onnx_by_default() -> None:
     from qa_app.engine import Engine
-    from qa_app.models.embedding import SentenceTransformerEmbedder
+    from qa_app.models.embedding import MiniLMEmbedder
 
     assert onnx_models.backend() == "onnx"
     with Engine() as engine:
         engine.ensure_ready()
         result = engine.ask("When did Russia receive the first shipment?")
-        assert isinstance(engine.embedder, SentenceTransformerEmbedder)
+        assert isinstance(engine.embedder, MiniLMEmbedder)
         assert isinstance(engine.embedder.model, onnx_models.OnnxSentenceEncoder)
     assert result.answer is not None and result.answer.text == "earlier this month"
 
@@ -198,16 +198,16 @@ def test_damaged_graph_is_refused(tmp_path: Path) -> None:
     data[len(data) // 2] ^= 0xFF
     graph.write_bytes(bytes(data))
     with pytest.raises(ModelError, match=r"embedder\.onnx: SHA-256 is .* damaged or replaced"):
-        onnx_models.Session("embedder", {"base": {}}, copy)
+        onnx_models.OnnxSession("embedder", {"base": {}}, copy)
 
 
 def test_weights_that_do_not_fit_the_graph_are_refused() -> None:
     first = onnx_models.read_record("embedder")["initializers"][0]
     wrong = {first["key"]: np.zeros((2, 2), dtype=np.float32)}
     with pytest.raises(ModelError, match="the graph expects"):
-        onnx_models.Session("embedder", {"base": wrong})
+        onnx_models.OnnxSession("embedder", {"base": wrong})
     with pytest.raises(ModelError, match="is not in the base file"):
-        onnx_models.Session("embedder", {"base": {}})
+        onnx_models.OnnxSession("embedder", {"base": {}})
 
 
 def test_graphs_hold_no_weights() -> None:

@@ -395,9 +395,9 @@ def seed_passages() -> list[Passage]:
 
 @pytest.fixture(scope="module")
 def seed_library():
-    from qa_app.models.embedding import SentenceTransformerEmbedder
+    from qa_app.models.embedding import MiniLMEmbedder
 
-    embedder = SentenceTransformerEmbedder()
+    embedder = MiniLMEmbedder()
     passages = seed_passages()
     return embedder, passages, embedder.encode([p.text for p in passages])
 

@@ -163,7 +163,7 @@ def calibrate(loaded: Any, items: list[dict[str, Any]], use_swaps: bool = False)
     near-miss copy over the gold paragraph. How often the near-miss copies are refused at the
     threshold is reported either way.
     """
-    from qa_app.reader.neural import Calibration
+    from qa_app.reader.neural import MarginCalibration
 
     margins: list[float] = []
     labels: list[int] = []
@@ -182,7 +182,7 @@ def calibrate(loaded: Any, items: list[dict[str, Any]], use_swaps: bool = False)
             drops.append(best_per_passage(loaded, it["q"], [it["drop"]])[0][0])
         rows.append((best, it["golds"], swap))
     scale, bias = fit_logistic(margins, labels)
-    cal = Calibration(scale, bias)
+    cal = MarginCalibration(scale, bias)
 
     def refused(m: float | None, t: float) -> float:
         return 1.0 if m is None or m == -math.inf or cal(m) < t else 0.0
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     import torch
 
-    from qa_app.reader.neural import META_FILE, Calibration, load
+    from qa_app.reader.neural import META_FILE, MarginCalibration, load
 
     torch.set_num_threads(args.threads)
     directory = Path(args.dir)
@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     meta.update({"calibration": fitted["calibration"], "threshold": fitted["threshold"]})
     meta["metrics"] = {"heldout_train": {**fitted["heldout"], "answer_length": length}}
     print(f"calibration {fitted} in {time.time() - t0:.0f}s", flush=True)
-    cal = Calibration(fitted["calibration"]["scale"], fitted["calibration"]["bias"])
+    cal = MarginCalibration(fitted["calibration"]["scale"], fitted["calibration"]["bias"])
     object.__setattr__(loaded.meta, "calibration", cal)
     object.__setattr__(loaded.meta, "threshold", fitted["threshold"])
     if args.dev:

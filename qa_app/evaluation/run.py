@@ -114,10 +114,10 @@ def _prepare_library(
 def _reader_only(args: argparse.Namespace) -> Callable[[EvalItem], Prediction]:
     """Return a predictor that reads each question's gold paragraph as its single passage."""
     from qa_app.answers import answer_rule, assemble
-    from qa_app.models.embedding import SentenceTransformerEmbedder
+    from qa_app.models.embedding import MiniLMEmbedder
     from qa_app.reader import DEFAULT_READER, get_reader
 
-    reader = get_reader(args.reader or DEFAULT_READER, SentenceTransformerEmbedder())
+    reader = get_reader(args.reader or DEFAULT_READER, MiniLMEmbedder())
     # The same threshold and answer scorer as Engine.ask, so reader-only figures are the app's.
     threshold, scorer = answer_rule(reader, args.threshold)
 

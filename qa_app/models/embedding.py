@@ -152,8 +152,9 @@ def load_encoder() -> object:
 SORT_POOL = 256  # texts sorted by length together, then encoded a few at a time
 
 
-class SentenceTransformerEmbedder:
-    """The bundled all-MiniLM-L6-v2, loaded lazily on first use (on ONNX Runtime unless told not)."""
+class MiniLMEmbedder:
+    """The bundled all-MiniLM-L6-v2, loaded lazily on first use: on ONNX Runtime, or on torch
+    (sentence-transformers) with QA_APP_BACKEND=torch (see load_encoder)."""
 
     name = MODEL_NAME
     dimension = DIMENSION

@@ -174,7 +174,7 @@ def _initializer(
     return np.ascontiguousarray(made[key][quantize["part"]], dtype=np.dtype(item["dtype"]))
 
 
-class Session:
+class OnnxSession:
     """An ONNX Runtime session over a verified graph, with the weights it was given kept alive."""
 
     def __init__(
@@ -247,7 +247,7 @@ class OnnxSentenceEncoder:
         from qa_app.models.weights import sentence_tokenizer
 
         self.tokenizer = sentence_tokenizer(model_dir)
-        self.session = Session("embedder", {"base": base}, threads_per_run=1)
+        self.session = OnnxSession("embedder", {"base": base}, threads_per_run=1)
         self.workers = threads.thread_count()
         self._pool: Any = None
 
@@ -310,7 +310,7 @@ class OnnxSpanModel:
         ``precision`` "int8" runs the int8 graph, its matrices quantized from the same weights."""
         kind = INT8_READER if precision == "int8" else "reader"
         self.precision = precision
-        self.session = Session(kind, {"base": base, "reader": delta}, threads_per_run=1)
+        self.session = OnnxSession(kind, {"base": base, "reader": delta}, threads_per_run=1)
         self.workers = threads.thread_count()
         self._pool: Any = None
 

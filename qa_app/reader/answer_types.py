@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 
 from qa_app.reader.extract import (
-    Candidate,
     Token,
+    TypedSpan,
     chunk_spans,
     date_spans,
     join_lists,
@@ -41,7 +41,7 @@ __all__ = [
     "REASON",
     "THING",
     "TYPED",
-    "Candidate",
+    "TypedSpan",
     "QuestionType",
     "best_candidate",
     "date_spans",
@@ -161,7 +161,7 @@ def typed_candidates(
     qtype: QuestionType,
     qterms: frozenset[str] = frozenset(),
     common: frozenset[str] = frozenset(),
-) -> list[Candidate]:
+) -> list[TypedSpan]:
     """Return the candidates of the expected type in the sentence ``text[start:end]``."""
     kind = qtype.kind
     if kind == DATE:
@@ -173,7 +173,7 @@ def typed_candidates(
             cands = [
                 c
                 if units.search(text[c.start : c.end])
-                else Candidate(c.start, c.end, c.quality * 0.6)
+                else TypedSpan(c.start, c.end, c.quality * 0.6)
                 for c in cands
             ]
         return cands
@@ -181,7 +181,7 @@ def typed_candidates(
         m = _REASON_RE.search(text, start, end)
         if m:
             stop = end - len(text[start:end]) + len(text[start:end].rstrip(' .!?"”’'))
-            return [Candidate(m.end(), stop, 1.0)] if stop > m.end() else []
+            return [TypedSpan(m.end(), stop, 1.0)] if stop > m.end() else []
         return []
     tokens = tokenize(text, start, end)
     if kind in (PERSON, PLACE, ENTITY):
@@ -200,7 +200,7 @@ def best_candidate(
     qtype: QuestionType,
     weights: dict[str, float],
     common: frozenset[str] = frozenset(),
-) -> Candidate | None:
+) -> TypedSpan | None:
     """Return the typed candidate in sentence ``text[start:end]`` that best fits the question.
 
     ``weights`` maps the question's term keys to their weights (IDF). A candidate's proximity is
@@ -221,7 +221,7 @@ def best_candidate(
         if t.key in weights:
             positions.setdefault(t.key, []).append(idx)
     total = sum(weights.values()) or 1.0
-    best: Candidate | None = None
+    best: TypedSpan | None = None
     best_value = float("-inf")
     for c in cands:
         a = _index_at(starts, c.start)
@@ -235,7 +235,7 @@ def best_candidate(
         anchor = max(_run(tokens, a - 1, -1, weights), _run(tokens, b, 1, weights)) / total
         value = c.quality + prox + anchor
         if value > best_value:
-            best, best_value = Candidate(c.start, c.end, c.quality, prox, min(anchor, 1.0)), value
+            best, best_value = TypedSpan(c.start, c.end, c.quality, prox, min(anchor, 1.0)), value
     return best
 
 

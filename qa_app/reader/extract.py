@@ -26,7 +26,7 @@ TITLE_KEYS = frozenset(stem(t) for t in TITLES)
 
 
 @dataclass(frozen=True)
-class Candidate:
+class TypedSpan:
     """A typed span ``text[start:end]`` and how well it fits the expected type (0..1)."""
 
     start: int
@@ -80,20 +80,20 @@ _LIST_SEP = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|&\s*)")
 _YEARLIKE = re.compile(r"(?:1[5-9]|20)\d\d")
 
 
-def date_spans(text: str, start: int = 0, end: int | None = None) -> list[Candidate]:
+def date_spans(text: str, start: int = 0, end: int | None = None) -> list[TypedSpan]:
     """Return date/time expressions in ``text[start:end]`` (without a leading preposition)."""
     end = len(text) if end is None else end
     out = []
     for m in _DATE_RE.finditer(text, start, end):
         vague = m.lastgroup == "vague"
         relative = m.lastgroup == "relative"
-        out.append(Candidate(m.start(), m.end(), 0.5 if vague else 0.9 if relative else 1.0))
+        out.append(TypedSpan(m.start(), m.end(), 0.5 if vague else 0.9 if relative else 1.0))
     return out
 
 
 def number_spans(
     text: str, start: int = 0, end: int | None = None, *, qterms: frozenset[str] = frozenset()
-) -> list[Candidate]:
+) -> list[TypedSpan]:
     """Return numbers and quantities (with hedge and unit) in ``text[start:end]``.
 
     A trailing generic noun that is a question word or stopword is cut off; a quantity in
@@ -102,7 +102,7 @@ def number_spans(
     """
     end = len(text) if end is None else end
     dates = date_spans(text, start, end)
-    out: list[Candidate] = []
+    out: list[TypedSpan] = []
     for m in _NUMBER_RE.finditer(text, start, end):
         a, b = m.start(), m.end()
         quality = 1.0 if (m.group("unit") or m.group("hyphen")) else 0.75
@@ -126,7 +126,7 @@ def number_spans(
             continue
         if out and text[out[-1].end : a].strip() == "(":
             continue
-        out.append(Candidate(a, b, quality))
+        out.append(TypedSpan(a, b, quality))
     return out
 
 
@@ -193,7 +193,7 @@ def name_spans(
     sent_start: int,
     qterms: frozenset[str],
     common: frozenset[str],
-) -> list[Candidate]:
+) -> list[TypedSpan]:
     """Return capitalised names fitting ``kind`` (PERSON, PLACE or ENTITY), each with a quality."""
     out = []
     for a, b in name_runs(text, tokens, sent_start, common):
@@ -250,11 +250,11 @@ def name_spans(
         else:
             digit = any(ch.isdigit() for ch in text[start:end])
             q = 0.2 if demonym else 0.6 if place else 0.9 if (not single or digit) else 0.7
-        out.append(Candidate(start, end, q))
+        out.append(TypedSpan(start, end, q))
     return out
 
 
-def chunk_spans(text: str, tokens: list[Token], qterms: frozenset[str]) -> list[Candidate]:
+def chunk_spans(text: str, tokens: list[Token], qterms: frozenset[str]) -> list[TypedSpan]:
     """Return noun-phrase-like chunks: runs of content words between function words, punctuation
     and question words, with a leading determiner ("a", "the", "other", "its") kept."""
     out = []
@@ -284,19 +284,19 @@ def chunk_spans(text: str, tokens: list[Token], qterms: frozenset[str]) -> list[
             q = 0.3 if verbish else 0.85 if opener else 0.75 if len(content) > 1 else 0.6
             if j < n and tokens[j].key in qterms:
                 q *= 0.5  # it modifies a question word ("Iranian weapons"), it does not answer
-            out.append(Candidate(tokens[a].start, tokens[j - 1].end, q))
+            out.append(TypedSpan(tokens[a].start, tokens[j - 1].end, q))
         i = j
     return out
 
 
-def join_lists(text: str, cands: list[Candidate]) -> list[Candidate]:
+def join_lists(text: str, cands: list[TypedSpan]) -> list[TypedSpan]:
     """Return ``cands`` with runs like "X, Y and Z" merged into one candidate (mean quality)."""
-    out: list[Candidate] = []
+    out: list[TypedSpan] = []
     members: list[int] = []
     for c in sorted(cands, key=lambda c: c.start):
         if out and c.start >= out[-1].end and _LIST_SEP.fullmatch(text[out[-1].end : c.start]):
             last, n = out[-1], members[-1]
-            out[-1] = Candidate(last.start, c.end, (last.quality * n + c.quality) / (n + 1))
+            out[-1] = TypedSpan(last.start, c.end, (last.quality * n + c.quality) / (n + 1))
             members[-1] = n + 1
         else:
             out.append(c)

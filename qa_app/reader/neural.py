@@ -83,7 +83,7 @@ def delta_state(model: Any) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class Calibration:
+class MarginCalibration:
     """Maps a window's (best span logit - null logit) margin to [0, 1]: sigmoid(a * margin + b)."""
 
     scale: float = 1.0
@@ -102,7 +102,7 @@ class Meta:
     max_len: int
     stride: int
     max_answer_tokens: int
-    calibration: Calibration
+    calibration: MarginCalibration
     threshold: float
     raw: dict[str, Any]
 
@@ -118,7 +118,9 @@ def read_meta(directory: Path) -> Meta:
             max_len=int(raw["settings"]["max_len"]),
             stride=int(raw["settings"]["stride"]),
             max_answer_tokens=int(raw.get("max_answer_tokens", 30)),
-            calibration=Calibration(float(cal.get("scale", 1.0)), float(cal.get("bias", 0.0))),
+            calibration=MarginCalibration(
+                float(cal.get("scale", 1.0)), float(cal.get("bias", 0.0))
+            ),
             threshold=float(raw.get("threshold", 0.5)),
             raw=raw,
         )
