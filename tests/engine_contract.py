@@ -213,13 +213,39 @@ class EngineContract:
         assert filled.sync().added == (gamma,)
         assert filled.search("Lighthouses northern coast")[0].path == gamma
 
+    def test_excluding_a_subfolder_keeps_its_files_out_until_included(
+        self, filled: Engine, docs: Path
+    ) -> None:
+        sub, beta = str(docs / "sub"), str(docs / "sub" / "beta.txt")
+        assert filled.exclude([sub]) == [beta]
+        statuses = {d.path: d.status for d in filled.documents()}
+        assert statuses.get(sub) == "excluded" and beta not in statuses
+        assert beta not in filled.sync().added
+        filled.include([sub])
+        assert filled.sync().added == (beta,)
+
+    def test_removing_a_file_inside_an_added_folder_keeps_it_out(
+        self, filled: Engine, docs: Path
+    ) -> None:
+        gamma = str(docs / "gamma.txt")
+        assert filled.remove([gamma]) == [gamma]
+        assert {d.path: d.status for d in filled.documents()}[gamma] == "excluded"
+        assert not filled.sync().added
+
+    def test_adding_an_excluded_file_includes_it_again(self, filled: Engine, docs: Path) -> None:
+        gamma = str(docs / "gamma.txt")
+        filled.exclude([gamma])
+        assert filled.add([gamma]).added == (gamma,)
+        assert [d.status for d in filled.documents() if d.path == gamma] == ["indexed"]
+
     def test_remove_forgets_documents_and_folders(self, filled: Engine, docs: Path) -> None:
         assert filled.remove([docs / "sub"]) == [str(docs / "sub" / "beta.txt")]
         assert all(not d.path.endswith("beta.txt") for d in filled.documents())
         assert filled.ask(MAYOR).answer is None
+        filled.exclude([docs / "gamma.txt"])
         removed = filled.remove([docs])
-        assert str(docs / "alpha.txt") in removed and str(docs / "gamma.txt") in removed
-        assert filled.documents() == [] and filled.folders() == []
+        assert str(docs / "alpha.txt") in removed and str(docs / "empty.txt") in removed
+        assert filled.documents() == [] and filled.folders() == []  # its exclusions went with it
         assert (docs / "alpha.txt").is_file()  # the files themselves stay
 
     def test_the_ocr_switch_is_remembered(self, engine: Engine, open_engine: OpenEngine) -> None:

@@ -66,6 +66,11 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 
 
+def _within(path: str, tops: set[str] | dict[str, str]) -> bool:
+    """Return True when ``path`` is one of ``tops`` or lies below one of them."""
+    return any(path == top or path.startswith(top + os.sep) for top in tops)
+
+
 def _stem(word: str) -> str:
     return word.lower()[:5]
 
@@ -276,7 +281,7 @@ class FakeEngine:
                         os.path.join(folder, f)
                         for f in sorted(files)
                         if Path(f).suffix.lower() in SUFFIXES
-                        and os.path.join(folder, f) not in self.lib.excluded
+                        and not _within(os.path.join(folder, f), self.lib.excluded)
                     ]
         return found
 
@@ -397,6 +402,8 @@ class FakeEngine:
             else:
                 failed.append(FileError(path, "no such file or folder"))
         self.lib.roots.update(roots)
+        # As the real library: a path removed earlier from inside an added folder is included again.
+        self.lib.excluded = {x for x in self.lib.excluded if not _within(x, roots)}
         return self._index(self._scan(roots, failed), failed, progress, cancel)
 
     def sync(self, progress=None, cancel=None) -> SyncReport:
@@ -419,31 +426,27 @@ class FakeEngine:
         )
 
     def remove(self, items: Sequence[str | Path]) -> list[str]:
+        """Forget files and folders, as the real library: an added one is no longer added; one that
+        lies inside an added folder is excluded, so re-syncing the folder leaves it out."""
         self._enter()
         wanted = {os.path.abspath(str(i)) for i in items}
-        for root in [r for r in self.lib.roots if r in wanted]:
+        for root in [r for r in self.lib.roots if _within(r, wanted)]:
             del self.lib.roots[root]
-        removed = [
-            p
-            for p in [*self.lib.docs, *self.lib.failed]
-            if p in wanted or any(p.startswith(w + os.sep) for w in wanted)
-        ]
+        folders = {r for r, kind in self.lib.roots.items() if kind == "folder"}
+        self.lib.excluded = {x for x in self.lib.excluded if _within(x, folders)}
+        new = {w for w in wanted if _within(w, folders)} - self.lib.excluded
+        self.lib.excluded |= new
+        removed = {p for p in [*self.lib.docs, *self.lib.failed] if _within(p, wanted)}
         for p in removed:
             self.lib.docs.pop(p, None)
             self.lib.failed.pop(p, None)
             self.lib.pending.discard(p)
-        return sorted(removed)
+        # A new exclusion that removed no document is named too (as the real library does).
+        return sorted(removed | {e for e in new if not any(_within(r, {e}) for r in removed)})
 
     def exclude(self, items: Sequence[str | Path]) -> list[str]:
-        """Remove documents and keep them out of their folders' re-syncs (as Engine.exclude)."""
-        self._enter()
-        wanted = {os.path.abspath(str(i)) for i in items}
-        self.lib.excluded |= wanted
-        gone = [p for p in [*self.lib.docs, *self.lib.failed] if p in wanted]
-        for p in gone:
-            self.lib.docs.pop(p, None)
-            self.lib.failed.pop(p, None)
-        return sorted(gone)
+        """The same as ``remove``, as Engine.exclude (undone by ``include`` or ``add``)."""
+        return self.remove(items)
 
     @property
     def ocr(self) -> bool:
