@@ -44,3 +44,21 @@ def test_the_no_qt_contract_covers_every_core_module() -> None:
         )
     }
     assert set(no_qt["source_modules"]) == core
+
+
+def test_the_window_and_the_command_list_every_module_and_no_circle_is_allowed() -> None:
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    layered = {c["containers"][0]: c for c in contracts if c["type"] == "layers"}
+    for package in ("qa_app", "qa_app.gui", "qa_app.cli"):
+        assert layered[package].get("exhaustive") is True, package
+        # every module in one layer, and siblings in a layer independent ("|", never ":"), so
+        # two modules that import each other cannot both be placed
+        assert not any(":" in layer for layer in layered[package]["layers"]), package
+    listed = {
+        name.strip() for layer in layered["qa_app.gui"]["layers"] for name in layer.split("|")
+    }
+    gui = REPO / "qa_app" / "gui"
+    assert listed == {p.stem for p in gui.glob("*.py") if p.stem != "__init__"}
+    (acyclic,) = [c for c in contracts if c["type"] == "acyclic_siblings"]
+    assert acyclic["ancestors"] == ["qa_app"]

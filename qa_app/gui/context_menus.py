@@ -13,7 +13,7 @@ from qa_app.gui.viewer import open_containing_folder, open_external
 from qa_app.render import citation_label
 
 if TYPE_CHECKING:
-    from qa_app.gui.main_window import MainWindow
+    from qa_app.gui.window_actions import WindowActions
 
 
 def citation_text(row: SourceRow) -> str:
@@ -26,7 +26,7 @@ def citation_text(row: SourceRow) -> str:
 class ContextMenus(QObject):
     """Builds each menu when asked for it; ``last_menu`` is kept so tests can read and run it."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: WindowActions) -> None:
         super().__init__(window)
         self.window = window
         self.last_menu: QMenu | None = None

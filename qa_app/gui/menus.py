@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
 if TYPE_CHECKING:
-    from qa_app.gui.main_window import MainWindow
+    from qa_app.gui.window_actions import WindowActions
 
 Key = QKeySequence.StandardKey
 SEPARATOR = None
@@ -19,7 +19,7 @@ DISABLED_AT_START = ("export", "copy", "cancel", "open_original")
 
 # Actions whose keys only work where the focus is (Esc must not cancel indexing from the question
 # field): name -> the widget (with its children) they belong to.
-def _local(w: MainWindow) -> dict[str, QWidget]:
+def _local(w: WindowActions) -> dict[str, QWidget]:
     return {"cancel": w.library_panel}
 
 
@@ -27,7 +27,7 @@ Shortcut = str | QKeySequence.StandardKey | None
 Entry = tuple[str, str, Callable[[], object], Shortcut, str]
 
 
-def _table(w: MainWindow) -> dict[str, list[Entry | None]]:
+def _table(w: WindowActions) -> dict[str, list[Entry | None]]:
     """Return menu title -> [(name, text, slot, shortcut, tip) or SEPARATOR]."""
     return {
         "&File": [
@@ -214,7 +214,7 @@ def _table(w: MainWindow) -> dict[str, list[Entry | None]]:
     }
 
 
-def build_menus(window: MainWindow) -> dict[str, QAction]:
+def build_menus(window: WindowActions) -> dict[str, QAction]:
     """Fill the window's menu bar and return its actions by name (shortcuts work window-wide)."""
     actions: dict[str, QAction] = {}
     local = _local(window)

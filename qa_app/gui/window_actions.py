@@ -22,12 +22,14 @@ if TYPE_CHECKING:
 
     from qa_app.gui.ask_panel import AskPanel
     from qa_app.gui.library_panel import LibraryPanel
+    from qa_app.gui.models import SourceRow
     from qa_app.gui.session import Session
     from qa_app.gui.settings import AppSettings
     from qa_app.gui.viewer import DocumentViewer
 
     class _Window(QMainWindow):
-        """What the commands use of MainWindow (for mypy; MainWindow imports this module)."""
+        """What the commands and menus use of MainWindow (for mypy; MainWindow imports this
+        module, the menus and the context menus, so none of them imports it back)."""
 
         session: Session
         settings: AppSettings
@@ -38,6 +40,11 @@ if TYPE_CHECKING:
         _add_on_open: list[str]
 
         def show_error(self, text: str) -> None: ...
+        def remove_documents(self, paths: list[str]) -> None: ...
+        def open_source(self, row: SourceRow) -> None: ...
+        def focus_question(self) -> None: ...
+        def toggle_search_mode(self) -> None: ...
+        def focus_filter(self) -> None: ...
 
 else:
     _Window = object
