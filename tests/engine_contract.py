@@ -255,6 +255,12 @@ class EngineContract:
         engine.close()
         assert not open_engine(LIBRARY).ocr
 
+    def test_switching_ocr_rereads_only_what_it_changes(self, filled: Engine, docs: Path) -> None:
+        assert filled.set_ocr(False) == 0  # no text here was read by OCR
+        assert filled.set_ocr(True) == 1  # the file that failed is tried again; text files are not
+        report = filled.sync()
+        assert not report.updated and [f.path for f in report.failed] == [str(docs / "empty.txt")]
+
     # -- the libraries as a whole -----------------------------------------------------------
 
     def test_libraries_are_listed_renamed_and_deleted(

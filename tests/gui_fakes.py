@@ -453,14 +453,20 @@ class FakeEngine:
         return self.lib.ocr
 
     def set_ocr(self, enabled: bool) -> int:
-        """Switch the library's OCR (as Engine.set_ocr); every document is read again."""
+        """Switch the library's OCR, as Engine.set_ocr: switched on, PDFs are read again and
+        failed files tried again; switched off, nothing (the fake reads no text by OCR)."""
         self._enter()
         if enabled == self.lib.ocr:
             return 0
         self.lib.ocr = enabled
-        for doc in self.lib.docs.values():
+        if not enabled:
+            return 0
+        again = [d for d in self.lib.docs.values() if d.path.lower().endswith(".pdf")]
+        for doc in again:
             doc.mtime = -1.0
-        return len(self.lib.docs)
+        tried = len(self.lib.failed)
+        self.lib.failed.clear()
+        return len(again) + tried
 
     def include(self, items: Sequence[str | Path]) -> None:
         """Stop excluding ``items`` (the next sync indexes them), as Engine.include."""

@@ -13,6 +13,7 @@ import pytest
 from gui_fakes import FakeBackend
 from PySide6.QtCore import Qt
 from test_gui_library import add_folder
+from test_gui_pdf import make_pdf
 from test_gui_units import _result
 from test_gui_window import make_folder, open_window
 
@@ -124,14 +125,23 @@ def test_the_ocr_checkbox_switches_the_library_and_rereads(qtbot, monkeypatch, t
     window = open_window(qtbot, backend)
     panel = window.library_panel
     assert panel.ocr.isChecked()
-    add_folder(qtbot, window, monkeypatch, make_folder(tmp_path, 2))
+    folder = make_folder(tmp_path, 2)
+    make_pdf(folder / "scan.pdf")
+    add_folder(qtbot, window, monkeypatch, folder)
     engine = window.session.library.engine
     with qtbot.waitSignal(window.session.indexing.finished, timeout=10000) as finished:
         panel.ocr.click()
-    assert not engine.ocr and not panel.ocr.isChecked()
+    # Off: no text here was read by OCR, so nothing is read again (as the real library).
+    assert not engine.ocr and not panel.ocr.isChecked() and finished.args[0] is None
+    qtbot.waitUntil(lambda: not window.session.runner.is_busy(), timeout=10000)
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=10000) as finished:
+        panel.ocr.click()
+    # On: the PDF is read again (its scanned pages would be OCRed), the text files are not.
     report = finished.args[0]
-    # The fake reads every document again (the seeds and the two notes).
-    assert report is not None and sum("note" in p for p in report.updated) == 2
+    assert engine.ocr and report is not None and report.updated == (str(folder / "scan.pdf"),)
+    qtbot.waitUntil(lambda: not window.session.runner.is_busy(), timeout=10000)
+    with qtbot.waitSignal(window.session.indexing.finished, timeout=10000):
+        panel.ocr.click()
     qtbot.waitUntil(lambda: not window.session.runner.is_busy(), timeout=10000)
     # Reopening the library shows its stored setting.
     panel.set_ocr(True)
