@@ -58,9 +58,14 @@ class EngineContract:
         return folder
 
     @pytest.fixture
-    def engine(self, open_engine: OpenEngine) -> Engine:
-        """A new, empty library called LIBRARY, open."""
-        return open_engine(LIBRARY)
+    def library(self) -> str:
+        """The name of the library the tests open (a subclass may make it unique)."""
+        return LIBRARY
+
+    @pytest.fixture
+    def engine(self, open_engine: OpenEngine, library: str) -> Engine:
+        """A new, empty library, open."""
+        return open_engine(library)
 
     @pytest.fixture
     def filled(self, engine: Engine, docs: Path) -> Engine:
@@ -70,8 +75,8 @@ class EngineContract:
 
     # -- opening ----------------------------------------------------------------------------
 
-    def test_a_new_library_is_empty_and_ready(self, engine: Engine) -> None:
-        assert engine.name == LIBRARY and isinstance(engine.notices, list)
+    def test_a_new_library_is_empty_and_ready(self, engine: Engine, library: str) -> None:
+        assert engine.name == library and isinstance(engine.notices, list)
         assert engine.documents() == [] and engine.folders() == []
         assert engine.search("harbour") == []
         assert not engine.needs_seeding and engine.pending() == 0
@@ -248,12 +253,14 @@ class EngineContract:
         assert filled.documents() == [] and filled.folders() == []  # its exclusions went with it
         assert (docs / "alpha.txt").is_file()  # the files themselves stay
 
-    def test_the_ocr_switch_is_remembered(self, engine: Engine, open_engine: OpenEngine) -> None:
+    def test_the_ocr_switch_is_remembered(
+        self, engine: Engine, open_engine: OpenEngine, library: str
+    ) -> None:
         assert engine.ocr
         assert engine.set_ocr(True) == 0  # already on: nothing to read again
         assert isinstance(engine.set_ocr(False), int) and not engine.ocr
         engine.close()
-        assert not open_engine(LIBRARY).ocr
+        assert not open_engine(library).ocr
 
     def test_switching_ocr_rereads_only_what_it_changes(self, filled: Engine, docs: Path) -> None:
         assert filled.set_ocr(False) == 0  # no text here was read by OCR
@@ -264,13 +271,13 @@ class EngineContract:
     # -- the libraries as a whole -----------------------------------------------------------
 
     def test_libraries_are_listed_renamed_and_deleted(
-        self, filled: Engine, open_engine: OpenEngine, admin: Any
+        self, filled: Engine, open_engine: OpenEngine, admin: Any, library: str
     ) -> None:
         count = len(filled.documents())
         filled.close()
-        assert LIBRARY in admin.libraries()
-        admin.rename_library(LIBRARY, "renamed")
-        assert "renamed" in admin.libraries() and LIBRARY not in admin.libraries()
+        assert library in admin.libraries()
+        admin.rename_library(library, "renamed")
+        assert "renamed" in admin.libraries() and library not in admin.libraries()
         renamed = open_engine("renamed")
         assert renamed.name == "renamed" and len(renamed.documents()) == count
         renamed.close()
@@ -282,12 +289,12 @@ class EngineContract:
             admin.rename_library("renamed", "again")
 
     def test_a_library_is_not_renamed_onto_another(
-        self, filled: Engine, open_engine: OpenEngine, admin: Any, docs: Path
+        self, filled: Engine, open_engine: OpenEngine, admin: Any, docs: Path, library: str
     ) -> None:
         filled.close()
         other = open_engine("other")
         other.add([docs / "gamma.txt"])
         other.close()
         with pytest.raises(AlreadyExists):
-            admin.rename_library(LIBRARY, "other")
-        assert {LIBRARY, "other"} <= set(admin.libraries())
+            admin.rename_library(library, "other")
+        assert {library, "other"} <= set(admin.libraries())
