@@ -317,4 +317,4 @@ class LibraryLifecycle(QObject):
             try:
                 engine.close()
             except Exception:  # noqa: BLE001 - the others must still be closed
-                log.exception("closing library %r failed", getattr(engine, "name", "?"))
+                log.exception("closing library %r failed", engine.name)
