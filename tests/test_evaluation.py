@@ -508,14 +508,18 @@ DOCS = {
 }
 
 
-class FakeEngine:
-    """Answers by word overlap: the passage sharing most words, its first capitalised run."""
+class StubEngine:
+    """Answers by word overlap: the passage sharing most words, its first capitalised run.
+
+    Only what a run calls, with answers these tests can predict; the stand-in that behaves as the
+    engine (tests/engine_contract.py) is tests/gui_fakes.FakeEngine.
+    """
 
     libraries: dict[str, dict[str, str]] = {}
 
     def __init__(self, name: str | None, docs: dict[str, str] | None = None) -> None:
         self.name = name or "seeds"
-        self.store = FakeEngine.libraries.setdefault(self.name, dict(docs or {}))
+        self.store = StubEngine.libraries.setdefault(self.name, dict(docs or {}))
         self.added: list[str] = []
         self.closed = False
 
@@ -570,11 +574,11 @@ def _args(*argv: str) -> argparse.Namespace:
 
 @pytest.fixture
 def fake_engines():
-    FakeEngine.libraries = {}
-    opened: list[FakeEngine] = []
+    StubEngine.libraries = {}
+    opened: list[StubEngine] = []
 
     def factory(name, args):
-        engine = FakeEngine(name, DOCS if name in (None, "mine") else None)
+        engine = StubEngine(name, DOCS if name in (None, "mine") else None)
         opened.append(engine)
         return engine
 
