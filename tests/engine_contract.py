@@ -121,6 +121,20 @@ class EngineContract:
         assert engine.folders() == [str(docs)]
         assert engine.pending() == 0  # every passage embedded by the run
 
+    def test_hidden_files_and_unsupported_formats_in_a_folder_are_left_out(
+        self, engine: Engine, docs: Path
+    ) -> None:
+        write(docs, ".hidden.txt", "A hidden note about Valdoria.\n")
+        write(docs, ".git/config.txt", "A note in a hidden folder.\n")
+        write(docs, "notes.xyz", "A file of a format no loader reads.\n")
+        report = engine.add([docs])
+        assert {Path(p).name for p in report.added} == {"alpha.txt", "beta.txt", "gamma.txt"}
+        assert [f.path for f in report.failed] == [str(docs / "empty.txt")]
+        xyz = str(docs / "notes.xyz")
+        report = engine.add([xyz])  # added by name, it fails with the reason
+        assert [f.path for f in report.failed] == [xyz] and report.failed[0].reason
+        assert {d.path: d.status for d in engine.documents()}[xyz] == "failed"
+
     def test_documents_are_listed_by_path(self, filled: Engine) -> None:
         listed = [d.path for d in filled.documents()]
         assert listed == sorted(listed)
@@ -202,6 +216,30 @@ class EngineContract:
         assert report.removed == (str(docs / "gamma.txt"),) and report.unchanged == 1
         assert "Lighthouses" not in " ".join(h.text for h in filled.search("Lighthouses"))
         assert any("reopened" in h.text for h in filled.search("harbour reopened May"))
+
+    def test_sync_drops_an_added_file_that_is_gone_with_a_notice(
+        self, engine: Engine, docs: Path
+    ) -> None:
+        beta = docs / "sub" / "beta.txt"
+        engine.add([beta])
+        beta.unlink()
+        report = engine.sync()
+        assert report.removed == (str(beta),) and not report.failed
+        assert any(str(beta) in notice for notice in report.notices)
+        assert engine.documents() == [] and engine.sync().notices == ()
+
+    def test_sync_names_an_added_folder_that_is_gone(self, filled: Engine, docs: Path) -> None:
+        filled.exclude([docs / "gamma.txt"])
+        for path in sorted(docs.rglob("*"), reverse=True):
+            path.unlink() if path.is_file() else path.rmdir()
+        docs.rmdir()
+        report = filled.sync()
+        assert [f.path for f in report.failed] == [str(docs)] and report.failed[0].reason
+        assert set(report.removed) == {
+            str(docs / "alpha.txt"), str(docs / "sub" / "beta.txt"), str(docs / "empty.txt")
+        }  # fmt: skip
+        assert filled.folders() == [str(docs)]  # still added: it may come back (a drive)
+        assert {d.status for d in filled.documents()} == {"excluded"}
 
     def test_rebuild_reads_what_changed(self, filled: Engine, docs: Path) -> None:
         changed(str(docs / "alpha.txt"), "The harbour of Valdoria reopened in May.\n")

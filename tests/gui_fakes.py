@@ -7,12 +7,13 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa_app import paths
 from qa_app.contracts import Scope
 from qa_app.errors import AlreadyExists, InvalidInput, NotFound
+from qa_app.index.scan import is_hidden
 from qa_app.ingest import IngestError, load
 from qa_app.records import (
     Answer,
@@ -276,11 +277,12 @@ class FakeEngine:
                 failed.append(FileError(root, "folder no longer exists or cannot be opened"))
             else:
                 for folder, dirs, files in os.walk(root):
-                    dirs.sort()
+                    dirs[:] = sorted(d for d in dirs if not is_hidden(d))  # as the real scan
                     found += [
                         os.path.join(folder, f)
                         for f in sorted(files)
                         if Path(f).suffix.lower() in SUFFIXES
+                        and not is_hidden(f)
                         and not _within(os.path.join(folder, f), self.lib.excluded)
                     ]
         return found
@@ -375,6 +377,9 @@ class FakeEngine:
 
     @staticmethod
     def _problem(path: str) -> str | None:
+        suffix = Path(path).suffix.lower()
+        if suffix not in SUFFIXES:  # only an added file gets here: folders skip these
+            return f"unsupported format '{suffix}'"
         data = Path(path).read_bytes()
         if path.lower().endswith(".pdf"):
             if not data.startswith(b"%PDF"):
@@ -408,22 +413,21 @@ class FakeEngine:
 
     def sync(self, progress=None, cancel=None) -> SyncReport:
         self._enter()
+        notices = []
+        for root, kind in list(self.lib.roots.items()):
+            if kind == "file" and not os.path.lexists(root):  # as the real library: not a failure
+                del self.lib.roots[root]
+                notices.append(f"{root} no longer exists; removed from the library")
         failed: list[FileError] = []
         files = self._scan(self.lib.roots, failed)
-        gone = [p for p in self.lib.docs if p not in files]
+        present = set(files) | {f.path for f in failed}
+        gone = sorted(p for p in [*self.lib.docs, *self.lib.failed] if p not in present)
         for p in gone:
-            del self.lib.docs[p]
+            self.lib.docs.pop(p, None)
+            self.lib.failed.pop(p, None)
+            self.lib.pending.discard(p)
         report = self._index(files, failed, progress, cancel)
-        return SyncReport(
-            added=report.added,
-            updated=report.updated,
-            removed=tuple(gone),
-            unchanged=report.unchanged,
-            failed=report.failed,
-            cancelled=report.cancelled,
-            chunks_embedded=report.chunks_embedded,
-            seconds=report.seconds,
-        )
+        return replace(report, removed=tuple(gone), notices=tuple(notices))
 
     def remove(self, items: Sequence[str | Path]) -> list[str]:
         """Forget files and folders, as the real library: an added one is no longer added; one that
