@@ -21,6 +21,7 @@ import pytest
 from qa_app import paths
 from qa_app.contracts import Engine, Scope
 from qa_app.errors import AlreadyExists, InvalidInput, NotFound
+from qa_app.records import Progress
 
 OpenEngine = Callable[[str | None], Engine]
 LIBRARY = "contract"
@@ -94,6 +95,11 @@ class EngineContract:
         assert sorted(Path(d.path).name for d in engine.documents()) == seeds
         assert not engine.needs_seeding and engine.ensure_ready() is None
 
+    def test_cancelling_the_first_build_leaves_it_to_do(self, open_engine: OpenEngine) -> None:
+        engine = open_engine(None)
+        report = engine.ensure_ready(cancel=lambda: True)
+        assert report is not None and report.cancelled and engine.needs_seeding
+
     def test_the_with_block_hands_back_the_engine(self, engine: Engine) -> None:
         with engine as same:
             assert same is engine
@@ -134,6 +140,48 @@ class EngineContract:
         report = engine.add([xyz])  # added by name, it fails with the reason
         assert [f.path for f in report.failed] == [xyz] and report.failed[0].reason
         assert {d.path: d.status for d in engine.documents()}[xyz] == "failed"
+
+    def test_progress_goes_up_to_the_total_and_ends_with_the_embeddings(
+        self, engine: Engine, docs: Path
+    ) -> None:
+        seen: list[Progress] = []
+        engine.add([docs], progress=seen.append)
+        assert seen and all(0 <= p.done <= p.total for p in seen)
+        assert seen[-1].stage == "embed" and seen[-1].done == seen[-1].total > 0
+
+    def test_a_cancelled_run_keeps_what_was_read_and_sync_goes_on(
+        self, engine: Engine, docs: Path
+    ) -> None:
+        seen: list[Progress] = []
+        report = engine.add(
+            [docs],
+            progress=seen.append,
+            cancel=lambda: any(p.stage == "index" and p.done >= 2 for p in seen),
+        )
+        assert report.cancelled and len(report.added) == 2
+        listed = {d.path: d.status for d in engine.documents()}
+        assert {listed[p] for p in report.added} == {"pending"} and engine.pending() > 0
+        assert engine.search("Valdoria")  # keyword search finds them already
+        resumed = engine.sync()
+        readable = {
+            str(docs / "alpha.txt"),
+            str(docs / "sub" / "beta.txt"),
+            str(docs / "gamma.txt"),
+        }
+        assert set(report.added) | set(resumed.added) == readable and resumed.unchanged == 2
+        assert engine.pending() == 0
+
+    def test_ensure_ready_finishes_the_embeddings_a_cancelled_run_left(
+        self, engine: Engine, docs: Path
+    ) -> None:
+        seen: list[Progress] = []
+        stop = lambda: any(p.stage == "index" and p.done >= 1 for p in seen)  # noqa: E731
+        assert engine.add([docs], progress=seen.append, cancel=stop).cancelled
+        waiting = engine.pending()
+        assert waiting > 0
+        report = engine.ensure_ready()
+        assert report is not None and report.chunks_embedded == waiting
+        assert engine.pending() == 0 and engine.ensure_ready() is None
 
     def test_documents_are_listed_by_path(self, filled: Engine) -> None:
         listed = [d.path for d in filled.documents()]

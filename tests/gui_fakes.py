@@ -161,10 +161,10 @@ class FakeBackend:
         self.open_gate: threading.Event | None = None
         self.text_gate: threading.Event | None = None
         self.finish_gate: threading.Event | None = None  # holds a run after its files are read
-        # With ``embeds`` on, read documents wait for an "embedding" stage after the files are
-        # read (as the real library); ``embed_allow`` documents embed, then the stage waits
-        # (until cancelled or ``embed_allow`` is raised or set to None).
-        self.embeds = False
+        # With ``embeds`` on (the default), read documents wait for an "embedding" stage after
+        # the files are read, as in the real library; ``embed_allow`` documents embed, then the
+        # stage waits (until cancelled or ``embed_allow`` is raised or set to None).
+        self.embeds = True
         self.embed_allow: int | None = None
         self.engines: list[FakeEngine] = []
 
