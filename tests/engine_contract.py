@@ -183,6 +183,18 @@ class EngineContract:
         assert report is not None and report.chunks_embedded == waiting
         assert engine.pending() == 0 and engine.ensure_ready() is None
 
+    def test_a_markdown_headline_is_the_title_and_markup_is_not_text(
+        self, engine: Engine, tmp_path: Path
+    ) -> None:
+        text = "# Harbour report\n\nThe mayor of Valdoria is *Ines* Moreau.\n"
+        engine.add([write(tmp_path / "md", "report.md", text)])
+        (info,) = engine.documents()
+        assert info.title == "Harbour report" and info.format == "md"
+        stored = engine.document_text(info.id)
+        assert "#" not in stored and "*" not in stored and "Ines Moreau" in stored
+        answer = engine.ask(MAYOR).answer
+        assert answer is not None and answer.text == "Ines Moreau"
+
     def test_documents_are_listed_by_path(self, filled: Engine) -> None:
         listed = [d.path for d in filled.documents()]
         assert listed == sorted(listed)

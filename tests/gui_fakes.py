@@ -90,6 +90,7 @@ class FakeDoc:
     chunks: list[tuple[int, int]] = field(default_factory=list)
     chunk_pages: list[int | None] = field(default_factory=list)
     pages: int | None = None
+    title: str = ""
 
 
 def _span(sentence: str, asked: set[str]) -> tuple[int, int] | None:
@@ -310,28 +311,18 @@ class FakeEngine:
             if have is not None and have.mtime == st.st_mtime and have.size == st.st_size:
                 unchanged += 1
                 continue
-            reason = self._problem(path)
-            if reason:
-                failed.append(FileError(path, reason))
-                self.lib.failed[path] = reason
+            try:  # the real loader: text, title, blocks (the fake's passages) and pages
+                loaded = load(Path(path))
+            except IngestError as exc:
+                failed.append(FileError(path, exc.reason))
+                self.lib.failed[path] = exc.reason
                 continue
             doc_id = have.id if have else self.lib.next_id
-            if path.lower().endswith(".pdf"):  # the real loader: text, blocks and pages
-                loaded = load(Path(path))
-                doc = FakeDoc(doc_id, path, loaded.text, st.st_size, st.st_mtime)
-                doc.pages = loaded.pages
-                for block in loaded.blocks:
-                    doc.chunks.append((block.start, block.end))
-                    doc.chunk_pages.append(block.page)
-            else:
-                text = Path(path).read_text(encoding="utf-8")
-                doc = FakeDoc(doc_id, path, text, st.st_size, st.st_mtime)
-                pos = 0
-                for line in text.split("\n"):
-                    if line.strip():
-                        doc.chunks.append((pos, pos + len(line)))
-                        doc.chunk_pages.append(None)
-                    pos += len(line) + 1
+            doc = FakeDoc(doc_id, path, loaded.text, st.st_size, st.st_mtime, title=loaded.title)
+            doc.pages = loaded.pages
+            for block in loaded.blocks:
+                doc.chunks.append((block.start, block.end))
+                doc.chunk_pages.append(block.page)
             self.lib.next_id += have is None
             self.lib.docs[path] = doc
             self.lib.failed.pop(path, None)
@@ -374,26 +365,6 @@ class FakeEngine:
         if progress is not None and waiting:
             progress(Progress(len(waiting), len(waiting), "embed"))
         return passages, False
-
-    @staticmethod
-    def _problem(path: str) -> str | None:
-        suffix = Path(path).suffix.lower()
-        if suffix not in SUFFIXES:  # only an added file gets here: folders skip these
-            return f"unsupported format '{suffix}'"
-        data = Path(path).read_bytes()
-        if path.lower().endswith(".pdf"):
-            if not data.startswith(b"%PDF"):
-                return "not a valid PDF (the file is damaged or is not a PDF)"
-            try:
-                load(Path(path))
-            except IngestError as exc:
-                return exc.reason
-            return None
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            return "not UTF-8 text"
-        return None if text.strip() else "contains no text"
 
     def add(self, items: Sequence[str | Path], progress=None, cancel=None) -> SyncReport:
         self._enter()
@@ -487,7 +458,7 @@ class FakeEngine:
             DocumentInfo(
                 d.id,
                 d.path,
-                os.path.basename(d.path),
+                d.title,
                 Path(d.path).suffix[1:],
                 d.size,
                 d.mtime,

@@ -180,8 +180,8 @@ def test_bad_files_are_listed_with_their_reasons(qtbot, window, monkeypatch, tmp
     panel = window.library_panel
     assert panel.errors.isVisibleTo(window) and panel.errors_label.text() == "&Problems (2)"
     lines = [panel.error_model.index(i).data() for i in range(panel.error_model.rowCount())]
-    assert "broken.pdf: not a valid PDF (the file is damaged or is not a PDF)" in lines
-    assert "empty.txt: contains no text" in lines
+    assert "broken.pdf: not a PDF file (it has no PDF header; is the file name wrong?)" in lines
+    assert "empty.txt: contains no text (only blank space)" in lines  # the loaders' own reasons
     qtbot.waitUntil(lambda: listed(window).get("broken.pdf") == "failed", timeout=5000)
     assert "2 could not be read" in panel.summary.text()
 
