@@ -100,6 +100,9 @@ class EngineContract:
         report = engine.ensure_ready(cancel=lambda: True)
         assert report is not None and report.cancelled and engine.needs_seeding
 
+    def test_an_opened_library_is_listed(self, engine: Engine, admin: Any, library: str) -> None:
+        assert library in admin.libraries()
+
     def test_the_with_block_hands_back_the_engine(self, engine: Engine) -> None:
         with engine as same:
             assert same is engine

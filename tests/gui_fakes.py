@@ -28,41 +28,11 @@ from qa_app.records import (
 )
 
 SUFFIXES = {".txt", ".md", ".pdf"}
-STOP = {
-    "what",
-    "when",
-    "who",
-    "whom",
-    "which",
-    "where",
-    "why",
-    "how",
-    "did",
-    "does",
-    "do",
-    "is",
-    "are",
-    "was",
-    "were",
-    "the",
-    "a",
-    "an",
-    "of",
-    "to",
-    "in",
-    "on",
-    "for",
-    "and",
-    "or",
-    "by",
-    "with",
-    "has",
-    "have",
-    "had",
-    "it",
-    "its",
-    "be",
-}
+STOP = frozenset((
+    "what", "when", "who", "whom", "which", "where", "why", "how", "did", "does", "do", "is",
+    "are", "was", "were", "the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "by",
+    "with", "has", "have", "had", "it", "its", "be",
+))  # fmt: skip
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 
@@ -549,7 +519,7 @@ class FakeEngine:
         threshold = chosen.threshold if threshold is None else threshold
         passages = self.search(question, k, scope=scope)
         spans = chosen.read(question, passages, top_n=len(passages) * 100)
-        found: dict[str, list[tuple[float, Citation]]] = {}
+        found: dict[str, list[tuple[str, Citation]]] = {}  # answers by their words
         for span in sorted(spans, key=lambda span: (span.passage_index, span.sentence_start)):
             p = passages[span.passage_index]
             sentence = p.text[span.sentence_start : span.sentence_end]
@@ -568,19 +538,10 @@ class FakeEngine:
                 p.text,
                 span.score,
             )
-            found.setdefault(span.text.lower(), []).append((cite.score, cite))
+            found.setdefault(span.text.lower(), []).append((span.text, cite))
         answers = sorted(
             (
-                Answer(
-                    cites[0][1].sentence[
-                        cites[0][1].answer_start - cites[0][1].sentence_start : cites[0][
-                            1
-                        ].answer_end
-                        - cites[0][1].sentence_start
-                    ],
-                    max(s for s, _ in cites),
-                    tuple(c for _, c in cites),
-                )
+                Answer(cites[0][0], max(c.score for _, c in cites), tuple(c for _, c in cites))
                 for cites in found.values()
             ),
             key=lambda a: -a.score,
@@ -591,7 +552,7 @@ class FakeEngine:
             best,
             tuple(answers[1:4]) if best else (),
             tuple(passages),
-            reader or "fake",
+            chosen.name,
             threshold,
             {"total_ms": 1.0},
             top=answers[0] if answers else None,
@@ -606,29 +567,3 @@ class FakeEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class UnstarvedClock:
-    """Seconds on the calling thread's clock, less the time it was ready to run but had no CPU.
-
-    On a loaded machine the OS can keep any thread off the CPU for a while; a gap between event
-    loop ticks measured on this clock counts only the time the UI thread was busy or blocked,
-    which is what the window's code is answerable for. Linux reports the wait in
-    /proc/<pid>/task/<tid>/schedstat; elsewhere this is plain wall time.
-    """
-
-    def __init__(self) -> None:
-        try:
-            self._stat = open(f"/proc/self/task/{threading.get_native_id()}/schedstat")  # noqa: SIM115
-        except OSError:
-            self._stat = None
-
-    def waited(self) -> float:
-        """Return the seconds this thread has so far spent waiting for a CPU (0 when unknown)."""
-        if self._stat is None:
-            return 0.0
-        self._stat.seek(0)
-        return int(self._stat.read().split()[1]) / 1e9
-
-    def __call__(self) -> float:
-        return time.perf_counter() - self.waited()

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from gui_fakes import UnstarvedClock
+from clocks import UnstarvedClock
 from PySide6.QtCore import Qt, QTimer
 
 from qa_app.gui import dialogs

@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from gui_fakes import FakeBackend, UnstarvedClock
+from clocks import UnstarvedClock
+from gui_fakes import FakeBackend
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QColor, QDropEvent, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
