@@ -198,6 +198,18 @@ class EngineContract:
         answer = engine.ask(MAYOR).answer
         assert answer is not None and answer.text == "Ines Moreau"
 
+    def test_adding_again_reads_nothing_again(self, filled: Engine, docs: Path) -> None:
+        report = filled.add([docs])
+        assert not (report.added or report.updated) and report.unchanged == 3
+
+    def test_a_failed_file_once_fixed_is_read_at_the_next_sync(
+        self, filled: Engine, docs: Path
+    ) -> None:
+        write(docs, "empty.txt", "Now it says that Valdoria has three ferries.\n")
+        report = filled.sync()
+        assert report.added == (str(docs / "empty.txt"),) and not report.failed
+        assert filled.search("ferries")[0].path == str(docs / "empty.txt")
+
     def test_documents_are_listed_by_path(self, filled: Engine) -> None:
         listed = [d.path for d in filled.documents()]
         assert listed == sorted(listed)
@@ -221,6 +233,10 @@ class EngineContract:
     def test_search_keeps_to_the_scope(self, filled: Engine, docs: Path) -> None:
         hits = filled.search("Valdoria", k=10, scope=Scope(folder=str(docs / "sub")))
         assert hits and {h.path for h in hits} == {str(docs / "sub" / "beta.txt")}
+        notes = write(docs, "notes.md", "# Notes\n\nValdoria has three ferries.\n")
+        filled.sync()
+        hits = filled.search("Valdoria", k=10, scope=Scope(formats=("md",)))
+        assert hits and {h.path for h in hits} == {notes}
 
     # -- asking -----------------------------------------------------------------------------
 
