@@ -227,8 +227,10 @@ class EngineContract:
     ) -> None:
         hits = filled.search("Lighthouses northern coast", k=5)
         assert hits and hits[0].path == str(docs / "gamma.txt") and len(hits) <= 5
+        titles = {d.id: d.title for d in filled.documents()}
         for hit in hits:
             assert filled.document_text(hit.doc_id)[hit.start : hit.end] == hit.text
+            assert hit.title == titles[hit.doc_id]
 
     def test_search_keeps_to_the_scope(self, filled: Engine, docs: Path) -> None:
         hits = filled.search("Valdoria", k=10, scope=Scope(folder=str(docs / "sub")))
