@@ -322,6 +322,19 @@ class EngineContract:
         assert filled.folders() == [str(docs)]  # still added: it may come back (a drive)
         assert {d.status for d in filled.documents()} == {"excluded"}
 
+    def test_a_touched_file_whose_bytes_are_the_same_is_unchanged(
+        self, filled: Engine, docs: Path
+    ) -> None:
+        before = {d.path: d.content_hash for d in filled.documents()}
+        os.utime(docs / "alpha.txt", (1, 1))
+        report = filled.sync()
+        assert not report.updated and report.unchanged == 3
+        changed(str(docs / "gamma.txt"), "Lighthouses guide ferries too.\n")
+        assert filled.sync().updated == (str(docs / "gamma.txt"),)
+        after = {d.path: d.content_hash for d in filled.documents()}
+        alpha, gamma = str(docs / "alpha.txt"), str(docs / "gamma.txt")
+        assert after[alpha] == before[alpha] and after[gamma] != before[gamma]
+
     def test_rebuild_reads_what_changed(self, filled: Engine, docs: Path) -> None:
         changed(str(docs / "alpha.txt"), "The harbour of Valdoria reopened in May.\n")
         report = filled.rebuild()

@@ -35,10 +35,11 @@ class FakeDoc:
     text: str
     size: int
     mtime: float
+    title: str
+    content_hash: str  # of the file's bytes, as the real library: a touched file is unchanged
     chunks: list[tuple[int, int]] = field(default_factory=list)
     chunk_pages: list[int | None] = field(default_factory=list)
     pages: int | None = None
-    title: str = ""
 
 
 def _span(sentence: str, asked: set[str]) -> tuple[int, int] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -211,6 +212,11 @@ class FakeEngine:
             if have is not None and have.mtime == st.st_mtime and have.size == st.st_size:
                 unchanged += 1
                 continue
+            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            if have is not None and have.content_hash == digest:  # touched, not changed
+                have.mtime, have.size = st.st_mtime, st.st_size
+                unchanged += 1
+                continue
             try:  # the real loader: text, title, blocks (the fake's passages) and pages
                 loaded = load(Path(path))
             except IngestError as exc:
@@ -218,7 +224,7 @@ class FakeEngine:
                 self.lib.failed[path] = exc.reason
                 continue
             doc_id = have.id if have else self.lib.next_id
-            doc = FakeDoc(doc_id, path, loaded.text, st.st_size, st.st_mtime, title=loaded.title)
+            doc = FakeDoc(doc_id, path, loaded.text, st.st_size, st.st_mtime, loaded.title, digest)
             doc.pages = loaded.pages
             for block in loaded.blocks:
                 doc.chunks.append((block.start, block.end))
@@ -338,7 +344,7 @@ class FakeEngine:
             return 0
         again = [d for d in self.lib.docs.values() if d.path.lower().endswith(".pdf")]
         for doc in again:
-            doc.mtime = -1.0
+            doc.mtime, doc.content_hash = -1.0, ""
         tried = len(self.lib.failed)
         self.lib.failed.clear()
         return len(again) + tried
@@ -362,7 +368,7 @@ class FakeEngine:
                 Path(d.path).suffix[1:],
                 d.size,
                 d.mtime,
-                "x",
+                d.content_hash,
                 d.pages,
                 len(d.chunks),
                 "pending" if d.path in self.lib.pending else "indexed",
