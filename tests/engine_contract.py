@@ -77,7 +77,7 @@ class EngineContract:
     # -- opening ----------------------------------------------------------------------------
 
     def test_a_new_library_is_empty_and_ready(self, engine: Engine, library: str) -> None:
-        assert engine.name == library and isinstance(engine.notices, list)
+        assert engine.name == library and engine.notices == []  # nothing to rebuild
         assert engine.documents() == [] and engine.folders() == []
         assert engine.search("harbour") == []
         assert not engine.needs_seeding and engine.pending() == 0
@@ -219,6 +219,9 @@ class EngineContract:
         assert "The mayor of Valdoria is Ines Moreau." in filled.document_text(beta.id)
         with pytest.raises(NotFound):
             filled.document_text(987654)
+        (failed,) = [d for d in filled.documents() if d.status == "failed"]
+        with pytest.raises(NotFound):  # a failed file has no stored text
+            filled.document_text(failed.id)
 
     # -- searching --------------------------------------------------------------------------
 
@@ -245,6 +248,7 @@ class EngineContract:
     def test_ask_answers_with_a_citation_into_the_document(self, filled: Engine) -> None:
         result = filled.ask(MAYOR)
         assert result.question == MAYOR and result.passages
+        assert len(filled.ask(MAYOR, k=1).passages) == 1
         assert result.answer is not None and "Moreau" in result.answer.text
         assert result.verdict.kind == "answer" and result.top is not None
         assert result.reader == filled.reader().name
