@@ -89,9 +89,7 @@ def test_export_formats():
     assert data["found"] and data["answer"]["citations"][0]["answer_start"] == TEXT.index("earlier")
     assert "answers like this were right" in md  # the core's wording of what the verdict means
     plain = _result(calibrated=False)
-    assert "(score 0.91)" in clipboard_text(plain) and "not a calibrated" in to_markdown(
-        plain
-    )
+    assert "(score 0.91)" in clipboard_text(plain) and "not a calibrated" in to_markdown(plain)
     missing = _result(found=False)
     assert "Not found in your documents" in clipboard_text(missing)
     assert "### Closest passages" in to_markdown(missing)
