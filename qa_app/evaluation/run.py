@@ -17,6 +17,7 @@ from qa_app.evaluation.formats import EvalItem, EvalSet, write_corpus
 from qa_app.evaluation.metrics import Evaluation, Prediction, evaluate, summarize
 from qa_app.models import onnx_runtime
 from qa_app.records import Passage, Progress, Result
+from qa_app.render import plural
 
 if TYPE_CHECKING:
     from qa_app.contracts import Engine
@@ -87,9 +88,8 @@ def _prepare_library(
         have = {PurePath(d.path).name for d in engine.documents() if d.status != "failed"}
         if set(evalset.corpus) <= have:
             if not args.quiet:
-                n = len(have)
                 print(
-                    f"using library '{engine.name}' ({n} document{'' if n == 1 else 's'})",
+                    f"using library '{engine.name}' ({plural(len(have), 'document')})",
                     file=sys.stderr,
                 )
             return True
@@ -97,8 +97,8 @@ def _prepare_library(
         if not args.quiet:
             kept = "kept: later runs reuse it" if args.keep_library else "deleted after the run"
             print(
-                f"building library '{engine.name}' from {len(evalset.corpus)} "
-                f"document{'' if len(evalset.corpus) == 1 else 's'} ({kept})",
+                f"building library '{engine.name}' from "
+                f"{plural(len(evalset.corpus), 'document')} ({kept})",
                 file=sys.stderr,
             )
         report = engine.add([folder], bar, stop)

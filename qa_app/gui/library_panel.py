@@ -32,6 +32,7 @@ from qa_app.gui.models import (
 from qa_app.gui.plain import plain_label, tooltip
 from qa_app.gui.progress import IndexProgress, report_text
 from qa_app.records import DocumentInfo, FileError, Progress, SyncReport
+from qa_app.render import plural
 
 ERRORS_MAX_PX = 110  # the Problems list never takes more height than this
 
@@ -42,7 +43,7 @@ def summary_text(docs: list[DocumentInfo]) -> str:
     waiting = sum(d.status == "pending" for d in stored)
     failed = sum(d.status == "failed" for d in docs)
     excluded = sum(d.status == "excluded" for d in docs)
-    text = f"{len(stored)} document{'' if len(stored) == 1 else 's'}"
+    text = plural(len(stored), "document")
     text += f" ({waiting} waiting for embedding)" if waiting else ""
     text += f" · {sum(d.chunks for d in stored)} passages"
     text += f" · {failed} could not be read" if failed else ""
