@@ -56,7 +56,15 @@ def integrity(pg: PgServer, name: str) -> tuple[int, int, int]:
             'c.library_id = %s AND substr(d.text, c.start + 1, c."end" - c.start) <> c.text',
             lib,
         ).fetchone()
+        postings = conn.execute(
+            "SELECT (SELECT count(*) FROM qa_terms WHERE library_id = %(l)s), "
+            "(SELECT COALESCE(sum(length(tsv)), 0) FROM qa_chunks WHERE library_id = %(l)s), "
+            "(SELECT count(*) FROM qa_terms t WHERE library_id = %(l)s AND NOT EXISTS "
+            "(SELECT 1 FROM qa_chunks c WHERE c.id = t.chunk_id))",
+            {"l": lib[0]},
+        ).fetchone()
         assert orphans == (0,) and empty == (0,) and bad == (0,)
+        assert postings is not None and postings[0] == postings[1] and postings[2] == 0, postings
         row = conn.execute(
             "SELECT (SELECT COUNT(*) FROM qa_documents WHERE library_id = %(l)s), "
             "COUNT(*), COUNT(embedding) FROM qa_chunks WHERE library_id = %(l)s",

@@ -344,3 +344,171 @@ def test_a_server_written_by_a_newer_qa_app_is_refused(pg_server: PgServer) -> N
         conn.execute("INSERT INTO qa_migrations(version, name) VALUES (999, 'from the future')")
     with pytest.raises(ServerError, match="newer qa-app .schema 999"):
         Engine("x", embedder=FakeEmbedder(8), server=dsn)
+
+
+# -- keyword ranking from postings ----------------------------------------------------------------
+
+
+def _postings_whole(conn: object, lib: int) -> None:
+    """Assert the library's postings are exactly its passages' lexemes (no more, no fewer)."""
+    got = conn.execute(  # type: ignore[attr-defined]
+        "SELECT (SELECT count(*) FROM qa_terms WHERE library_id = %(l)s), "
+        "(SELECT COALESCE(sum(length(tsv)), 0) FROM qa_chunks WHERE library_id = %(l)s), "
+        "(SELECT count(*) FROM qa_terms t WHERE library_id = %(l)s AND NOT EXISTS "
+        "(SELECT 1 FROM qa_chunks c WHERE c.id = t.chunk_id))",
+        {"l": lib},
+    ).fetchone()
+    assert got[0] == got[1] and got[2] == 0, got
+
+
+def _bm25(conn: object, lib: int, query: str) -> dict[int, float]:
+    """BM25 (k1 1.2, b 0.75, idf ln(1 + (N - df + .5) / (df + .5))) computed here, in Python,
+    from each passage's tsvector: the reference the SQL ranking must match."""
+    import math
+    import re
+
+    rows = conn.execute(  # type: ignore[attr-defined]
+        "SELECT id, tsv::text FROM qa_chunks WHERE library_id = %s", (lib,)
+    ).fetchall()
+    (qtsv,) = conn.execute("SELECT to_tsvector('english', %s)::text", (query,)).fetchone()  # type: ignore[attr-defined]
+    terms = set(re.findall(r"'((?:[^']|'')+)'", qtsv))
+    vectors = {}
+    for chunk_id, text in rows:
+        vectors[chunk_id] = {
+            m.group(1): len(m.group(2).split(",")) if m.group(2) else 1
+            for m in re.finditer(r"'((?:[^']|'')+)'(?::([0-9A-D,]+))?", text)
+        }
+    n = len(vectors)
+    avgdl = sum(len(v) for v in vectors.values()) / n
+    scores: dict[int, float] = {}
+    for term in terms:
+        df = sum(term in v for v in vectors.values())
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        for chunk_id, v in vectors.items():
+            if term in v:
+                tf = v[term]
+                part = tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len(v) / avgdl))
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + idf * part
+    return scores
+
+
+def test_keyword_ranking_is_bm25_from_the_postings(pg_server: PgServer, tmp_path: Path) -> None:
+    from qa_app.server import ranking
+
+    folder = tmp_path / "k"
+    write(folder, "a.txt", "The harbour of the harbour town was closed. Harbour dues rose.")
+    write(folder, "b.txt", "A long report on the town, its mills, its river and its harbour.")
+    write(folder, "c.txt", "Valdoria's river floods the mills every spring.")
+    write(folder, "d.txt", "Nothing here matches at all, not a single query word.")
+    with server_engine(pg_server) as eng:
+        eng.add([folder])
+        store = eng.library.store
+        conn = store.connections.reader()
+        _postings_whole(conn, store.library_id)
+        ranking._stats.clear()
+        for query in ("harbour town", "river mills spring", "Valdoria", "harbour"):
+            expected = _bm25(conn, store.library_id, query)
+            got = dict(
+                ranking.ranked_list(store.connections, store.library_id, query=query, depth=10)
+            )
+            assert got == pytest.approx(expected), query
+
+
+def test_a_common_words_postings_are_read_by_their_head(
+    pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa_app.server import ranking
+
+    folder = tmp_path / "h"
+    # Twelve passages of one length say "report", some twice; one says it once beside a rare word.
+    for i in range(12):
+        twice = "report report" if i % 3 == 0 else f"report filed{i}"
+        write(folder, f"r{i}.txt", f"{twice} on shipping lane {i} northward.")
+    write(folder, "z.txt", "zeppelin report filed southward on lane z.")
+    monkeypatch.setattr(ranking, "POSTINGS_HEAD", 4)
+    with server_engine(pg_server) as eng:
+        eng.add([folder])
+        store = eng.library.store
+        conn = store.connections.reader()
+        ranking._stats.clear()
+        exact = _bm25(conn, store.library_id, "report")
+        best = sorted(exact, key=lambda i: (-exact[i], i))[:4]
+        got = ranking.ranked_list(store.connections, store.library_id, query="report", depth=3)
+        assert [i for i, _ in got] == best[:3]  # the head holds the best of a long list
+        got = ranking.ranked_list(
+            store.connections, store.library_id, query="zeppelin report", depth=3
+        )
+        names = {r.path for r in store.passages([got[0][0]]).values()}
+        assert {Path(p).name for p in names} == {"z.txt"}  # a rare word's list is read whole
+
+
+def test_postings_follow_every_write(pg_server: PgServer, docs: Path) -> None:
+    with server_engine(pg_server) as eng:
+        eng.add([docs])
+        store = eng.library.store
+        conn = store.connections.reader()
+        _postings_whole(conn, store.library_id)
+        (docs / "alpha.txt").write_text("The harbour reopened in May.", encoding="utf-8")
+        os.utime(docs / "alpha.txt", (time.time() + 5, time.time() + 5))
+        eng.sync()
+        _postings_whole(conn, store.library_id)
+        assert eng.search("reopened", k=3)[0].keyword_rank == 1
+        eng.remove([str(docs / "sub")])
+        _postings_whole(conn, store.library_id)
+        lib, name = store.library_id, eng.name
+    Engine.delete_library(name, server=pg_server.socket_dsn)
+    import psycopg
+
+    with psycopg.connect(pg_server.socket_dsn) as check:
+        left = check.execute("SELECT count(*) FROM qa_terms WHERE library_id = %s", (lib,))
+        assert left.fetchone() == (0,)
+
+
+def test_a_server_from_before_the_postings_gets_them_on_open(
+    pg_server: PgServer, docs: Path
+) -> None:
+    import psycopg
+
+    database = unique_name("v1").replace("-", "_")
+    with psycopg.connect(pg_server.socket_dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {database}")
+    dsn = pg_server.socket_dsn.replace("/postgres?", f"/{database}?")
+    with Engine("old", embedder=FakeEmbedder(64), server=dsn) as eng:
+        eng.add([docs])
+    with psycopg.connect(dsn, autocommit=True) as conn:  # as a server of schema 1 was
+        conn.execute("DROP TABLE qa_terms, qa_lexicon")
+        conn.execute("DROP FUNCTION qa_terms_added, qa_terms_removed CASCADE")
+        conn.execute("DELETE FROM qa_migrations WHERE version > 1")
+    with Engine("old", embedder=FakeEmbedder(64), server=dsn) as eng:
+        hits = eng.search("Valdoria mayor", k=3)
+        assert hits and hits[0].keyword_rank == 1 and Path(hits[0].path).name == "beta.md"
+        store = eng.library.store
+        _postings_whole(store.connections.reader(), store.library_id)
+
+
+def test_a_large_add_refreshes_the_servers_statistics(
+    pg_server: PgServer, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    from qa_app.server import library
+
+    def analyzed() -> dict[str, int]:
+        with psycopg.connect(pg_server.socket_dsn) as conn:
+            rows = conn.execute(
+                "SELECT relname, analyze_count FROM pg_stat_user_tables "
+                "WHERE relname IN ('qa_chunks', 'qa_terms', 'qa_lexicon')"
+            ).fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    with server_engine(pg_server) as eng:
+        before = analyzed()
+        eng.add([docs])  # 2 passages: below the threshold, nothing to re-sample
+        time.sleep(0.6)  # the statistics collector reports after at most half a second
+        assert analyzed() == before
+        monkeypatch.setattr(library, "ANALYZE_AFTER", 1)
+        write(docs, "gamma.txt", "Gamma reports a third harbour.")
+        eng.sync()
+        time.sleep(0.6)
+        after = analyzed()
+    assert all(after[t] > before.get(t, 0) for t in ("qa_chunks", "qa_terms", "qa_lexicon"))

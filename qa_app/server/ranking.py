@@ -11,6 +11,7 @@ from qa_app.index.schema import PassageRow
 from qa_app.retrieval import RRF_K, Ranked, keyword_query
 from qa_app.server.connection import Connections, translate_errors
 from qa_app.server.reads import PASSAGE_COLUMNS, PASSAGE_JOINS, passage_row
+from qa_app.server.schema import BM25_B, BM25_K1
 from qa_app.server.writes import vector_text
 
 if TYPE_CHECKING:
@@ -20,9 +21,8 @@ if TYPE_CHECKING:
 
     from qa_app.contracts import Scope
 
-# BM25's parameters, the values SQLite's FTS5 uses (the local library's keyword ranking).
-BM25_K1 = 1.2
-BM25_B = 0.75
+# How many postings of one query term a keyword search reads at most, best impact first.
+POSTINGS_HEAD = 2000
 STATS_SECONDS = 60.0
 # How many candidates HNSW keeps while searching (pgvector's hnsw.ef_search, at most 1000):
 # at least the depth asked for, since an index scan returns no more than this many rows.
@@ -64,32 +64,35 @@ def _dense_sql(lib: int, dim: int, where: str) -> sql.Composed:
 
 
 def _keyword_sql(lib: int, where: str) -> sql.Composed:
-    """Return BM25 (k1 1.2, b 0.75, as SQLite's FTS5) over the library's full-text column.
+    """Return BM25 (k1 1.2, b 0.75, as SQLite's FTS5) over the library's postings (qa_terms).
 
     The query's lexemes are those of to_tsvector('english') (stemmed, stopwords dropped); each
-    one's document frequency is counted through the GIN index; a candidate's term frequencies
-    come from the positions of just those lexemes (setweight marks them, ts_filter keeps them),
-    never from unnesting its whole vector. A passage's length is its number of distinct lexemes.
+    one's document frequency is kept in qa_lexicon. Each lexeme then contributes the head
+    of its postings, best impact first, at most ``%(head)s`` of them: a rare term's list is
+    read whole (exact), and a common term's tail holds only the low scores of a low-idf word,
+    so a search reads a bounded number of rows however large the library grows. A passage's
+    length is its number of distinct lexemes. A scope is checked while a list is read, so a
+    scoped search still gets its head of in-scope passages.
     """
     from psycopg import sql
 
+    scoped = "JOIN qa_chunks c ON c.id = t.chunk_id " if where else ""
     return sql.SQL(
         "SELECT id, row_number() OVER (ORDER BY score DESC, id) AS r, score FROM ("
         "WITH lex AS MATERIALIZED (SELECT DISTINCT u.lexeme FROM "
         "unnest(to_tsvector('english', %(words)s)) u), "
         "stats AS MATERIALIZED (SELECT lex.lexeme, "
         "ln(1 + (%(n)s::float8 - d.df + 0.5) / (d.df + 0.5)) AS idf FROM lex, LATERAL "
-        "(SELECT count(*) AS df FROM qa_chunks c WHERE c.library_id = {lib} "
-        "AND c.tsv @@ to_tsquery('simple', quote_literal(lex.lexeme))) d), "
-        "q AS MATERIALIZED (SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) "
-        "AS q, array_agg(lexeme) AS lexemes FROM lex) "
-        "SELECT c.id, sum(s.idf * (t.tf * {k1plus}) / (t.tf + {k1} * ({one_b} + {b} * "
-        "length(c.tsv) / %(avgdl)s::float8))) AS score "
-        "FROM q, qa_chunks c CROSS JOIN LATERAL unnest(ts_filter(setweight(c.tsv, 'A', "
-        "q.lexemes), '{{a}}')) u JOIN stats s ON s.lexeme = u.lexeme CROSS JOIN LATERAL "
-        "(SELECT COALESCE(array_length(u.positions, 1), 1)::float8 AS tf) t "
-        "WHERE c.library_id = {lib} AND c.tsv @@ q.q" + where + " "
-        "GROUP BY c.id ORDER BY score DESC, c.id LIMIT %(depth)s) k"
+        "(SELECT x.df FROM qa_lexicon x WHERE x.library_id = {lib} "
+        "AND x.lexeme = lex.lexeme) d WHERE d.df > 0) "
+        "SELECT p.chunk_id AS id, sum(s.idf * (p.tf * {k1plus}) / (p.tf + {k1} * ({one_b} + "
+        "{b} * p.dl / %(avgdl)s::float8))) AS score "
+        "FROM stats s CROSS JOIN LATERAL (SELECT t.chunk_id, t.tf, t.dl FROM qa_terms t "
+        + scoped
+        + "WHERE t.library_id = {lib} AND t.lexeme = s.lexeme"
+        + where
+        + " ORDER BY t.impact DESC, t.chunk_id LIMIT %(head)s) p "
+        "GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %(depth)s) k"
     ).format(
         lib=sql.Literal(int(lib)),
         k1=sql.Literal(BM25_K1),
@@ -100,7 +103,8 @@ def _keyword_sql(lib: int, where: str) -> sql.Composed:
 
 
 def _corpus(conns: Connections, lib: int) -> tuple[int, float]:
-    """Return (passages, mean distinct lexemes per passage) of a library, cached a minute:
+    """Return (passages, mean distinct lexemes per passage: all postings over passages) of a
+    library, cached a minute:
     BM25's idf and length norm barely move in that time, and counting every search would cost
     a scan of the library."""
     key = (id(conns), lib)
@@ -112,9 +116,10 @@ def _corpus(conns: Connections, lib: int) -> tuple[int, float]:
         row = (
             conns.reader()
             .execute(
-                "SELECT count(*), COALESCE(avg(length(tsv)), 1) FROM qa_chunks "
-                "WHERE library_id = %s",
-                (lib,),
+                "SELECT n, COALESCE((SELECT sum(df) FROM qa_lexicon WHERE library_id = %(l)s) "
+                "/ NULLIF(n, 0), 1) FROM (SELECT count(*) AS n FROM qa_chunks "
+                "WHERE library_id = %(l)s) c",
+                {"l": lib},
             )
             .fetchone()
         )
@@ -129,6 +134,7 @@ def _keyword_args(conns: Connections, lib: int, query: str, args: dict[str, Any]
     if not words:
         return False
     args["words"] = words
+    args["head"] = max(POSTINGS_HEAD, int(args.get("depth", 0)))
     args["n"], args["avgdl"] = _corpus(conns, lib)
     return True
 

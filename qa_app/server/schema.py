@@ -10,6 +10,23 @@ from qa_app.server.settings import ServerError
 if TYPE_CHECKING:
     import psycopg
 
+# BM25's parameters, the values SQLite's FTS5 uses (the local library's keyword ranking).
+BM25_K1 = 1.2
+BM25_B = 0.75
+# The passage length (distinct lexemes) a posting's stored impact assumes: it only orders a
+# term's postings, best first, so a search can read the head of a long list; every score is
+# computed at search time from the posting's own counts and the library's mean length.
+IMPACT_LENGTH = 48.0
+
+
+def _impact(chunk: str) -> str:
+    """Return SQL for a posting's impact: BM25's term-frequency part at IMPACT_LENGTH."""
+    return (
+        f"t.tf * {BM25_K1 + 1} / (t.tf + {BM25_K1} * ({1 - BM25_B} + {BM25_B} * "
+        f"length({chunk}.tsv) / {IMPACT_LENGTH}))"
+    )
+
+
 # Every library of the database shares these tables, keyed by library_id: one server holds a
 # team's libraries, and each writer's advisory lock names its own library.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
@@ -93,6 +110,67 @@ CREATE INDEX qa_chunks_pending ON qa_chunks (library_id, id) WHERE embedding IS 
 CREATE INDEX qa_chunks_tsv ON qa_chunks USING gin (tsv);
 CREATE INDEX qa_chunks_library ON qa_chunks (library_id);
 """,
+    ),
+    (
+        2,
+        "postings: each passage's lexemes with their counts, and each lexeme's passage count, "
+        "kept by triggers, for BM25",
+        """
+CREATE TABLE qa_terms (
+    chunk_id bigint NOT NULL,
+    lexeme text NOT NULL,
+    library_id bigint NOT NULL,
+    tf integer NOT NULL,
+    dl integer NOT NULL,
+    impact real NOT NULL,
+    PRIMARY KEY (chunk_id, lexeme)
+);
+CREATE INDEX qa_terms_impact ON qa_terms (library_id, lexeme, impact DESC, chunk_id)
+    INCLUDE (tf, dl);
+CREATE TABLE qa_lexicon (
+    library_id bigint NOT NULL REFERENCES qa_libraries(id) ON DELETE CASCADE,
+    lexeme text NOT NULL,
+    df bigint NOT NULL,
+    PRIMARY KEY (library_id, lexeme)
+);
+CREATE FUNCTION qa_terms_added() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    WITH added AS (
+        INSERT INTO qa_terms(chunk_id, lexeme, library_id, tf, dl, impact)
+        SELECT n.id, u.lexeme, n.library_id, t.tf, length(n.tsv),
+            {impact_new}
+        FROM new_chunks n CROSS JOIN LATERAL unnest(n.tsv) u
+        CROSS JOIN LATERAL (SELECT COALESCE(array_length(u.positions, 1), 1) AS tf) t
+        RETURNING library_id, lexeme
+    )
+    INSERT INTO qa_lexicon(library_id, lexeme, df)
+    SELECT library_id, lexeme, count(*) FROM added GROUP BY library_id, lexeme
+    ON CONFLICT (library_id, lexeme) DO UPDATE SET df = qa_lexicon.df + excluded.df;
+    RETURN NULL;
+END $$;
+CREATE FUNCTION qa_terms_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    WITH gone AS (
+        DELETE FROM qa_terms t USING old_chunks o WHERE t.chunk_id = o.id
+        RETURNING t.library_id, t.lexeme
+    )
+    UPDATE qa_lexicon x SET df = x.df - g.n
+    FROM (SELECT library_id, lexeme, count(*) AS n FROM gone GROUP BY library_id, lexeme) g
+    WHERE x.library_id = g.library_id AND x.lexeme = g.lexeme;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER qa_chunks_terms_added AFTER INSERT ON qa_chunks
+    REFERENCING NEW TABLE AS new_chunks FOR EACH STATEMENT EXECUTE FUNCTION qa_terms_added();
+CREATE TRIGGER qa_chunks_terms_removed AFTER DELETE ON qa_chunks
+    REFERENCING OLD TABLE AS old_chunks FOR EACH STATEMENT EXECUTE FUNCTION qa_terms_removed();
+INSERT INTO qa_terms(chunk_id, lexeme, library_id, tf, dl, impact)
+SELECT c.id, u.lexeme, c.library_id, t.tf, length(c.tsv),
+    {impact_old}
+FROM qa_chunks c CROSS JOIN LATERAL unnest(c.tsv) u
+CROSS JOIN LATERAL (SELECT COALESCE(array_length(u.positions, 1), 1) AS tf) t;
+INSERT INTO qa_lexicon(library_id, lexeme, df)
+SELECT library_id, lexeme, count(*) FROM qa_terms GROUP BY library_id, lexeme;
+""".format(impact_new=_impact("n"), impact_old=_impact("c")),
     ),
 )
 LATEST = MIGRATIONS[-1][0]
