@@ -440,6 +440,13 @@ def test_a_common_words_postings_are_read_by_their_head(
         )
         names = {r.path for r in store.passages([got[0][0]]).values()}
         assert {Path(p).name for p in names} == {"z.txt"}  # a rare word's list is read whole
+        # Its "report" posting is past the head; the pooled passage is scored again in full.
+        exact = _bm25(conn, store.library_id, "zeppelin report")
+        assert got[0][1] == pytest.approx(exact[got[0][0]])
+        monkeypatch.setattr(ranking, "RESCORE", False)
+        lib = store.library_id
+        partial = ranking.ranked_list(store.connections, lib, query="zeppelin report", depth=3)
+        assert partial[0][0] == got[0][0] and partial[0][1] < exact[got[0][0]] - 0.01
 
 
 def test_postings_follow_every_write(pg_server: PgServer, docs: Path) -> None:
@@ -478,12 +485,15 @@ def test_a_server_from_before_the_postings_gets_them_on_open(
     with psycopg.connect(dsn, autocommit=True) as conn:  # as a server of schema 1 was
         conn.execute("DROP TABLE qa_terms, qa_lexicon")
         conn.execute("DROP FUNCTION qa_terms_added, qa_terms_removed CASCADE")
+        conn.execute("CREATE INDEX qa_chunks_tsv ON qa_chunks USING gin (tsv)")
         conn.execute("DELETE FROM qa_migrations WHERE version > 1")
     with Engine("old", embedder=FakeEmbedder(64), server=dsn) as eng:
         hits = eng.search("Valdoria mayor", k=3)
         assert hits and hits[0].keyword_rank == 1 and Path(hits[0].path).name == "beta.md"
         store = eng.library.store
         _postings_whole(store.connections.reader(), store.library_id)
+    with psycopg.connect(dsn) as conn:  # the full-text index the postings replace is gone
+        assert conn.execute("SELECT to_regclass('qa_chunks_tsv')").fetchone() == (None,)
 
 
 def test_a_large_add_refreshes_the_servers_statistics(

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 # How many postings of one query term a keyword search reads at most, best impact first.
 POSTINGS_HEAD = 2000
+RESCORE = True
+POOL = 4  # times the depth asked for: the passages scored again from all their postings
 STATS_SECONDS = 60.0
 # How many candidates HNSW keeps while searching (pgvector's hnsw.ef_search, at most 1000):
 # at least the depth asked for, since an index scan returns no more than this many rows.
@@ -67,38 +69,55 @@ def _keyword_sql(lib: int, where: str) -> sql.Composed:
     """Return BM25 (k1 1.2, b 0.75, as SQLite's FTS5) over the library's postings (qa_terms).
 
     The query's lexemes are those of to_tsvector('english') (stemmed, stopwords dropped); each
-    one's document frequency is kept in qa_lexicon. Each lexeme then contributes the head
-    of its postings, best impact first, at most ``%(head)s`` of them: a rare term's list is
-    read whole (exact), and a common term's tail holds only the low scores of a low-idf word,
-    so a search reads a bounded number of rows however large the library grows. A passage's
-    length is its number of distinct lexemes. A scope is checked while a list is read, so a
-    scoped search still gets its head of in-scope passages.
+    one's document frequency is kept in qa_lexicon. Each lexeme contributes the head of its
+    postings, best impact first, at most ``%(head)s`` of them: a rare term's list is read whole,
+    and a common term's tail holds only the low scores of a low-idf word, so a search reads a
+    bounded number of rows however large the library grows. The best ``%(pool)s`` passages of
+    those heads are then scored again from all their postings of the query's lexemes (a
+    passage found through a rare word gets its common words' share back), so the scores are
+    BM25's own. A passage's length is its number of distinct lexemes. A scope is checked while
+    a list is read, so a scoped search still gets its head of in-scope passages.
     """
     from psycopg import sql
 
     scoped = "JOIN qa_chunks c ON c.id = t.chunk_id " if where else ""
-    return sql.SQL(
-        "SELECT id, row_number() OVER (ORDER BY score DESC, id) AS r, score FROM ("
+    head = (
         "WITH lex AS MATERIALIZED (SELECT DISTINCT u.lexeme FROM "
         "unnest(to_tsvector('english', %(words)s)) u), "
         "stats AS MATERIALIZED (SELECT lex.lexeme, "
         "ln(1 + (%(n)s::float8 - d.df + 0.5) / (d.df + 0.5)) AS idf FROM lex, LATERAL "
         "(SELECT x.df FROM qa_lexicon x WHERE x.library_id = {lib} "
-        "AND x.lexeme = lex.lexeme) d WHERE d.df > 0) "
-        "SELECT p.chunk_id AS id, sum(s.idf * (p.tf * {k1plus}) / (p.tf + {k1} * ({one_b} + "
-        "{b} * p.dl / %(avgdl)s::float8))) AS score "
+        "AND x.lexeme = lex.lexeme) d WHERE d.df > 0), "
+        "pool AS MATERIALIZED (SELECT p.chunk_id, sum(" + _part("p") + ") AS score "
         "FROM stats s CROSS JOIN LATERAL (SELECT t.chunk_id, t.tf, t.dl FROM qa_terms t "
         + scoped
         + "WHERE t.library_id = {lib} AND t.lexeme = s.lexeme"
         + where
         + " ORDER BY t.impact DESC, t.chunk_id LIMIT %(head)s) p "
-        "GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %(depth)s) k"
-    ).format(
-        lib=sql.Literal(int(lib)),
-        k1=sql.Literal(BM25_K1),
-        k1plus=sql.Literal(BM25_K1 + 1),
-        b=sql.Literal(BM25_B),
-        one_b=sql.Literal(1 - BM25_B),
+        "GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %(pool)s) "
+    )
+    if RESCORE:
+        # Each pooled passage's score again, from all its postings of the query's lexemes.
+        body = (
+            "SELECT o.chunk_id AS id, sum(" + _part("t") + ") AS score FROM pool o "
+            "CROSS JOIN stats s JOIN qa_terms t ON t.chunk_id = o.chunk_id AND "
+            "t.lexeme = s.lexeme GROUP BY o.chunk_id "
+        )
+    else:
+        body = "SELECT o.chunk_id AS id, o.score FROM pool o "
+    return sql.SQL(
+        "SELECT id, row_number() OVER (ORDER BY score DESC, id) AS r, score FROM ("
+        + head
+        + body
+        + "ORDER BY score DESC, id LIMIT %(depth)s) k"
+    ).format(lib=sql.Literal(int(lib)))
+
+
+def _part(alias: str) -> str:
+    """Return SQL for one posting's share of a BM25 score (``s.idf``: its lexeme's idf)."""
+    return (
+        f"s.idf * ({alias}.tf * {BM25_K1 + 1}) / ({alias}.tf + {BM25_K1} * ({1 - BM25_B} + "
+        f"{BM25_B} * {alias}.dl / %(avgdl)s::float8))"
     )
 
 
@@ -135,6 +154,7 @@ def _keyword_args(conns: Connections, lib: int, query: str, args: dict[str, Any]
         return False
     args["words"] = words
     args["head"] = max(POSTINGS_HEAD, int(args.get("depth", 0)))
+    args["pool"] = POOL * int(args.get("depth", 0)) if RESCORE else int(args.get("depth", 0))
     args["n"], args["avgdl"] = _corpus(conns, lib)
     return True
 

@@ -114,7 +114,7 @@ CREATE INDEX qa_chunks_library ON qa_chunks (library_id);
     (
         2,
         "postings: each passage's lexemes with their counts, and each lexeme's passage count, "
-        "kept by triggers, for BM25",
+        "kept by triggers, for BM25 (the GIN index over tsv is no longer read)",
         """
 CREATE TABLE qa_terms (
     chunk_id bigint NOT NULL,
@@ -170,6 +170,7 @@ FROM qa_chunks c CROSS JOIN LATERAL unnest(c.tsv) u
 CROSS JOIN LATERAL (SELECT COALESCE(array_length(u.positions, 1), 1) AS tf) t;
 INSERT INTO qa_lexicon(library_id, lexeme, df)
 SELECT library_id, lexeme, count(*) FROM qa_terms GROUP BY library_id, lexeme;
+DROP INDEX IF EXISTS qa_chunks_tsv;
 """.format(impact_new=_impact("n"), impact_old=_impact("c")),
     ),
 )
