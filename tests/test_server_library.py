@@ -359,6 +359,13 @@ def _postings_whole(conn: object, lib: int) -> None:
         {"l": lib},
     ).fetchone()
     assert got[0] == got[1] and got[2] == 0, got
+    wrong = conn.execute(  # type: ignore[attr-defined]
+        "SELECT count(*) FROM (SELECT lexeme, count(*) AS n FROM qa_terms WHERE library_id = %(l)s "
+        "GROUP BY lexeme) t FULL JOIN (SELECT lexeme, df FROM qa_lexicon WHERE library_id = %(l)s "
+        "AND df > 0) x USING (lexeme) WHERE t.n IS DISTINCT FROM x.df",
+        {"l": lib},
+    ).fetchone()
+    assert wrong == (0,)  # each word's passage count is its postings'
 
 
 def _bm25(conn: object, lib: int, query: str) -> dict[int, float]:
@@ -462,6 +469,10 @@ def test_postings_follow_every_write(pg_server: PgServer, docs: Path) -> None:
         assert eng.search("reopened", k=3)[0].keyword_rank == 1
         eng.remove([str(docs / "sub")])
         _postings_whole(conn, store.library_id)
+        count = "SELECT count(*) FROM qa_lexicon WHERE library_id = %s AND df <= 0"
+        assert conn.execute(count, (store.library_id,)).fetchone() != (0,)  # "mayor", gone
+        eng.rebuild()
+        assert conn.execute(count, (store.library_id,)).fetchone() == (0,)
         lib, name = store.library_id, eng.name
     Engine.delete_library(name, server=pg_server.socket_dsn)
     import psycopg

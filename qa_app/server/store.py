@@ -341,9 +341,14 @@ class PgStore(Store):
             conn.execute("ANALYZE qa_documents, qa_chunks, qa_terms, qa_lexicon")
 
     def reindex_vectors(self) -> None:
-        """Rebuild the library's HNSW index from its embeddings (``qa-app rebuild``)."""
+        """Rebuild the library's HNSW index from its embeddings and drop the lexicon's empty
+        words (``qa-app rebuild``)."""
         dimension = self.embedding_dimension()
         with self._write() as db:
+            # Words no passage holds any more (the triggers only count them down).
+            db.execute(
+                "DELETE FROM qa_lexicon WHERE library_id = %s AND df <= 0", (self.library_id,)
+            )
             schema.drop_vector_indexes(db, self.library_id)
             if dimension is not None:
                 schema.create_vector_index(db, self.library_id, dimension)
