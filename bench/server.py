@@ -39,15 +39,20 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from corpora import scifact_corpus, scifact_queries, write_corpus  # noqa: E402
 from retrieval_scifact import docs_from_chunks, ndcg_at, recall_at  # noqa: E402
 
+# The embedded server's memory for its pages. PostgreSQL's default (128MB) is sized for a
+# laptop; a team server holds its indexes in memory (docs/team-library.md, "Sizing"): the
+# 200k-passage library's postings, HNSW graph and passages take about 3 GB.
+SHARED_BUFFERS = "4GB"
+
 
 @contextlib.contextmanager
-def server(dsn: str | None) -> Iterator[str]:
+def server(dsn: str | None, shared_buffers: str = SHARED_BUFFERS) -> Iterator[str]:
     if dsn:
         yield dsn
         return
     from server_kit import running_server
 
-    with running_server(durable=True) as pg:
+    with running_server(durable=True, settings=[f"shared_buffers={shared_buffers}"]) as pg:
         yield pg.socket_dsn
 
 
@@ -334,6 +339,11 @@ def main() -> None:
         "re-embedding; needs the local one in --work) instead of adding the files again",
     )
     parser.add_argument(
+        "--shared-buffers",
+        default=SHARED_BUFFERS,
+        help=f"the embedded server's shared_buffers (default {SHARED_BUFFERS}; not with --dsn)",
+    )
+    parser.add_argument(
         "--no-vacuum",
         dest="vacuum",
         action="store_false",
@@ -352,7 +362,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     os.environ["QA_APP_HOME"] = str(work / "home")
     results: dict[str, object] = {}
-    with server(args.dsn) as dsn:
+    with server(args.dsn, args.shared_buffers) as dsn:
         if not args.skip_scifact:
             results["scifact"] = scifact(args, dsn, work)
         if args.scale:

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,9 +85,10 @@ def _ensure_user() -> None:
 
 
 @contextlib.contextmanager
-def running_server(*, durable: bool = False) -> Iterator[PgServer]:
+def running_server(*, durable: bool = False, settings: Sequence[str] = ()) -> Iterator[PgServer]:
     """Start a PostgreSQL server in a new temporary folder; stop it and delete the folder after.
-    ``durable``: keep PostgreSQL's default fsync settings (benchmarks), else switch them off.
+    ``durable``: keep PostgreSQL's default fsync settings (benchmarks), else switch them off;
+    ``settings``: more server settings, "name=value" each.
 
     Calls pytest.skip (with the reason) when the package is missing or the server cannot start.
     """
@@ -112,6 +113,7 @@ def running_server(*, durable: bool = False) -> Iterator[PgServer]:
         options = f"-h 127.0.0.1 -p {port} -k {folder}"
         if not durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        options += "".join(f" -c {setting}" for setting in settings)
         subprocess.run(
             _as_server_user(
                 [str(binaries / "pg_ctl"), "-D", str(data), "-w", "-t", "60", "-o", options]

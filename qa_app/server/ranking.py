@@ -98,10 +98,13 @@ def _keyword_sql(lib: int, where: str) -> sql.Composed:
     )
     if RESCORE:
         # Each pooled passage's score again, from all its postings of the query's lexemes.
+        # Per pooled passage (LATERAL): its own few postings, read by the primary key; a join
+        # of the whole pool would let the planner read every query word's entire list.
         body = (
-            "SELECT o.chunk_id AS id, sum(" + _part("t") + ") AS score FROM pool o "
-            "CROSS JOIN stats s JOIN qa_terms t ON t.chunk_id = o.chunk_id AND "
-            "t.lexeme = s.lexeme GROUP BY o.chunk_id "
+            "SELECT o.chunk_id AS id, e.score FROM pool o CROSS JOIN LATERAL (SELECT sum("
+            + _part("t")
+            + ") AS score FROM stats s JOIN qa_terms t ON t.chunk_id = o.chunk_id AND "
+            "t.lexeme = s.lexeme) e "
         )
     else:
         body = "SELECT o.chunk_id AS id, o.score FROM pool o "

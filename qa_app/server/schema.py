@@ -123,7 +123,7 @@ CREATE TABLE qa_terms (
     tf integer NOT NULL,
     dl integer NOT NULL,
     impact real NOT NULL,
-    PRIMARY KEY (chunk_id, lexeme)
+    PRIMARY KEY (chunk_id, lexeme) INCLUDE (tf, dl)
 );
 CREATE INDEX qa_terms_impact ON qa_terms (library_id, lexeme, impact DESC, chunk_id)
     INCLUDE (tf, dl);
