@@ -242,30 +242,42 @@ def _asker(
     questions: list[str],
     barrier: Any,
     results: Any,
+    search_only: bool,
+    threads: int | None,
 ) -> None:
     """One asker as a team member runs it: its own process with its own engine (models loaded
-    and warm before the barrier), asking ``questions`` one after another; puts its
-    milliseconds on ``results``."""
+    and warm before the barrier), asking ``questions`` one after another (or only searching:
+    the server's share of an ask); puts its milliseconds on ``results``."""
     os.environ["QA_APP_HOME"] = home
+    if threads:
+        os.environ["QA_APP_THREADS"] = str(threads)
     from qa_app.engine import Engine
 
     with Engine(name, server=dsn, create=False) as eng:
+        act = (lambda q: eng.search(q, k=10)) if search_only else eng.ask
         eng.warm_up()
-        eng.ask(questions[0])
+        act(questions[0])
         barrier.wait()
         latencies = []
         for q in questions:
             started = time.perf_counter()
-            eng.ask(q)
+            act(q)
             latencies.append((time.perf_counter() - started) * 1e3)
     results.put(latencies)
 
 
 def ask_latencies(
-    name: str, dsn: str | None, home: str, questions: list[str], askers: int
+    name: str,
+    dsn: str | None,
+    home: str,
+    questions: list[str],
+    askers: int,
+    *,
+    search_only: bool = False,
+    threads: int | None = None,
 ) -> list[float]:
     """Return every ask's milliseconds with ``askers`` processes asking at once (the questions
-    dealt out among them)."""
+    dealt out among them); ``threads``: each one's model threads (default: the app's)."""
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
@@ -273,7 +285,8 @@ def ask_latencies(
     results = context.Queue()
     processes = [
         context.Process(
-            target=_asker, args=(name, dsn, home, questions[i::askers], barrier, results)
+            target=_asker,
+            args=(name, dsn, home, questions[i::askers], barrier, results, search_only, threads),
         )
         for i in range(askers)
     ]
@@ -309,12 +322,20 @@ def squad(args: argparse.Namespace, dsn: str, work: Path) -> dict[str, dict[str,
     name = eval_library_name(load_eval_set(dev))
     for backend in args.backends.split(","):
         server_dsn = dsn if backend == "server" else None
-        one = ask_latencies(name, server_dsn, env["QA_APP_HOME"], questions, 1)
-        four = ask_latencies(name, server_dsn, env["QA_APP_HOME"], questions, 4)
         row = out[backend]
-        row["ask1_p50_ms"], row["ask1_p95_ms"] = percentiles(one)
-        row["ask4_p50_ms"], row["ask4_p95_ms"] = percentiles(four)
-        row["ask4_over_ask1"] = row["ask4_p50_ms"] / row["ask1_p50_ms"]
+        home = env["QA_APP_HOME"]
+        # As the app runs (its threads on every core); one model thread per asker (four askers
+        # then need two cores' worth, what this machine has); searches only (the server's share).
+        for label, extra in (
+            ("ask", {}),
+            ("ask_1thread", {"threads": 1}),
+            ("search", {"search_only": True}),
+        ):
+            one = ask_latencies(name, server_dsn, home, questions, 1, **extra)
+            four = ask_latencies(name, server_dsn, home, questions, 4, **extra)
+            row[f"{label}1_p50_ms"], row[f"{label}1_p95_ms"] = percentiles(one)
+            row[f"{label}4_p50_ms"], row[f"{label}4_p95_ms"] = percentiles(four)
+            row[f"{label}4_over_{label}1"] = row[f"{label}4_p50_ms"] / row[f"{label}1_p50_ms"]
         print(backend, json.dumps(row), flush=True)
     return out
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from qa_app.contracts import Scope
 
 # How many postings of one query term a keyword search reads at most, best impact first.
-POSTINGS_HEAD = 2000
+POSTINGS_HEAD = 1000
 RESCORE = True
 POOL = 4  # times the depth asked for: the passages scored again from all their postings
 STATS_SECONDS = 60.0
