@@ -258,7 +258,7 @@ class Library:
             wanted = [r for r in self.store.roots() if rebuilt or (r.path, r.kind) in roots]
             indexer = self._indexer()
             indexer.index(indexer.scan(wanted, run), run, progress, cancel)
-            return run.report()
+            return self._indexed(run.report())
 
     def remove(self, paths: Sequence[str | Path]) -> list[str]:
         """Remove files or folders; return the removed document paths (and new exclusions).
@@ -321,7 +321,12 @@ class Library:
             ]
             run.removed.extend(self.store.delete_documents(gone))
             indexer.index(found, run, progress, cancel)
-            return run.report()
+            return self._indexed(run.report())
+
+    def _indexed(self, report: SyncReport) -> SyncReport:
+        """Return an add's or sync's report, after what the store needs once files are indexed
+        (nothing here; a server library refreshes its statistics), still holding the lock."""
+        return report
 
     def rebuild(
         self, progress: ProgressFn | None = None, cancel: CancelFn | None = None

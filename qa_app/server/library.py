@@ -16,9 +16,6 @@ from qa_app.server.settings import ServerSettings
 from qa_app.server.store import PgStore
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from pathlib import Path
-
     import numpy as np
 
     from qa_app.index.indexing import CancelFn, ProgressFn
@@ -102,22 +99,7 @@ class ServerLibrary(Library):
             )
         self.store.clear_embeddings()
 
-    def add(
-        self,
-        paths: Sequence[str | Path],
-        progress: ProgressFn | None = None,
-        cancel: CancelFn | None = None,
-    ) -> SyncReport:
-        """Add files and folders as the local library does; then refresh the planner's view."""
-        return self._analyzed(super().add(paths, progress, cancel))
-
-    def sync(
-        self, progress: ProgressFn | None = None, cancel: CancelFn | None = None
-    ) -> SyncReport:
-        """Sync as the local library does; then refresh the planner's view."""
-        return self._analyzed(super().sync(progress, cancel))
-
-    def _analyzed(self, report: SyncReport) -> SyncReport:
+    def _indexed(self, report: SyncReport) -> SyncReport:
         """After a large write, have the server re-sample the tables' statistics (what
         autovacuum does a minute or more later): until then the planner still sees the library
         as it was, and searches over the new passages can take several times as long."""

@@ -11,7 +11,7 @@ from qa_app.index.schema import PassageRow
 from qa_app.retrieval import RRF_K, Ranked, keyword_query
 from qa_app.server.connection import Connections, translate_errors
 from qa_app.server.reads import PASSAGE_COLUMNS, PASSAGE_JOINS, passage_row
-from qa_app.server.schema import BM25_B, BM25_K1
+from qa_app.server.schema import tf_part
 from qa_app.server.writes import vector_text
 
 if TYPE_CHECKING:
@@ -118,10 +118,7 @@ def _keyword_sql(lib: int, where: str) -> sql.Composed:
 
 def _part(alias: str) -> str:
     """Return SQL for one posting's share of a BM25 score (``s.idf``: its lexeme's idf)."""
-    return (
-        f"s.idf * ({alias}.tf * {BM25_K1 + 1}) / ({alias}.tf + {BM25_K1} * ({1 - BM25_B} + "
-        f"{BM25_B} * {alias}.dl / %(avgdl)s::float8))"
-    )
+    return "s.idf * " + tf_part(f"{alias}.tf", f"{alias}.dl", "%(avgdl)s::float8")
 
 
 def _corpus(conns: Connections, lib: int) -> tuple[int, float]:

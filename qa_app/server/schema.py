@@ -19,11 +19,20 @@ BM25_B = 0.75
 IMPACT_LENGTH = 48.0
 
 
-def _impact(chunk: str) -> str:
-    """Return SQL for a posting's impact: BM25's term-frequency part at IMPACT_LENGTH."""
+def tf_part(tf: str, dl: str, mean: str) -> str:
+    """Return SQL for BM25's term-frequency part: ``tf`` occurrences in a passage of ``dl``
+    distinct lexemes, ``mean`` the mean length (each an SQL expression)."""
+    return f"{tf} * {BM25_K1 + 1} / ({tf} + {BM25_K1} * ({1 - BM25_B} + {BM25_B} * {dl} / {mean}))"
+
+
+def _postings(chunks: str) -> str:
+    """Return SQL inserting the postings of the passages in the table ``chunks``."""
     return (
-        f"t.tf * {BM25_K1 + 1} / (t.tf + {BM25_K1} * ({1 - BM25_B} + {BM25_B} * "
-        f"length({chunk}.tsv) / {IMPACT_LENGTH}))"
+        "INSERT INTO qa_terms(chunk_id, lexeme, library_id, tf, dl, impact) "
+        "SELECT c.id, u.lexeme, c.library_id, t.tf, length(c.tsv), "
+        + tf_part("t.tf", "length(c.tsv)", str(IMPACT_LENGTH))
+        + f" FROM {chunks} c CROSS JOIN LATERAL unnest(c.tsv) u CROSS JOIN LATERAL "
+        "(SELECT COALESCE(array_length(u.positions, 1), 1) AS tf) t"
     )
 
 
@@ -135,14 +144,7 @@ CREATE TABLE qa_lexicon (
 );
 CREATE FUNCTION qa_terms_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    WITH added AS (
-        INSERT INTO qa_terms(chunk_id, lexeme, library_id, tf, dl, impact)
-        SELECT n.id, u.lexeme, n.library_id, t.tf, length(n.tsv),
-            {impact_new}
-        FROM new_chunks n CROSS JOIN LATERAL unnest(n.tsv) u
-        CROSS JOIN LATERAL (SELECT COALESCE(array_length(u.positions, 1), 1) AS tf) t
-        RETURNING library_id, lexeme
-    )
+    WITH added AS ({postings_new} RETURNING library_id, lexeme)
     INSERT INTO qa_lexicon(library_id, lexeme, df)
     SELECT library_id, lexeme, count(*) FROM added GROUP BY library_id, lexeme
     ON CONFLICT (library_id, lexeme) DO UPDATE SET df = qa_lexicon.df + excluded.df;
@@ -163,15 +165,11 @@ CREATE TRIGGER qa_chunks_terms_added AFTER INSERT ON qa_chunks
     REFERENCING NEW TABLE AS new_chunks FOR EACH STATEMENT EXECUTE FUNCTION qa_terms_added();
 CREATE TRIGGER qa_chunks_terms_removed AFTER DELETE ON qa_chunks
     REFERENCING OLD TABLE AS old_chunks FOR EACH STATEMENT EXECUTE FUNCTION qa_terms_removed();
-INSERT INTO qa_terms(chunk_id, lexeme, library_id, tf, dl, impact)
-SELECT c.id, u.lexeme, c.library_id, t.tf, length(c.tsv),
-    {impact_old}
-FROM qa_chunks c CROSS JOIN LATERAL unnest(c.tsv) u
-CROSS JOIN LATERAL (SELECT COALESCE(array_length(u.positions, 1), 1) AS tf) t;
+{postings_all};
 INSERT INTO qa_lexicon(library_id, lexeme, df)
 SELECT library_id, lexeme, count(*) FROM qa_terms GROUP BY library_id, lexeme;
 DROP INDEX IF EXISTS qa_chunks_tsv;
-""".format(impact_new=_impact("n"), impact_old=_impact("c")),
+""".format(postings_new=_postings("new_chunks"), postings_all=_postings("qa_chunks")),
     ),
 )
 LATEST = MIGRATIONS[-1][0]

@@ -336,9 +336,8 @@ class PgStore(Store):
     def analyze(self) -> None:
         """Re-sample the statistics of the tables a search reads (ANALYZE; a user who does not
         own them gets the server's warning and the statistics autovacuum keeps)."""
-        conn = self.connections.writer()
-        with translate_errors(self.settings):
-            conn.execute("ANALYZE qa_documents, qa_chunks, qa_terms, qa_lexicon")
+        with self._write() as db:
+            db.execute("ANALYZE qa_documents, qa_chunks, qa_terms, qa_lexicon")
 
     def reindex_vectors(self) -> None:
         """Rebuild the library's HNSW index from its embeddings and drop the lexicon's empty
